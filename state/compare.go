@@ -1,0 +1,94 @@
+package state
+
+import (
+	"fmt"
+	"math"
+)
+
+// Divergence describes the first difference Compare found.
+type Divergence struct {
+	Entity EntityID
+	Field  string // empty when the entity itself is missing or extra
+	Server any
+	Client any
+}
+
+func (d *Divergence) Error() string {
+	if d.Field == "" {
+		return fmt.Sprintf("entity %d: server has %v, client has %v", d.Entity, d.Server, d.Client)
+	}
+	return fmt.Sprintf("entity %d field %q: server %v, client %v", d.Entity, d.Field, d.Server, d.Client)
+}
+
+// Compare checks a client mirror against the world it mirrors: the same
+// entities, and every field equal within its Tolerance (angles compared
+// around the circle). It returns the first divergence, or nil. This is the
+// check behind the invariant "a client mirror equals server state"
+// (TestMirrorFollowsRandomChanges, the load generator's end-of-run check).
+func Compare(w *World, m *Mirror) *Divergence {
+	if len(w.entities) != len(m.Entities) {
+		for _, e := range w.entities {
+			if m.Entities[e.id] == nil {
+				return &Divergence{Entity: e.id, Server: "present", Client: "missing"}
+			}
+		}
+		for id := range m.Entities {
+			if w.byID[id] == nil {
+				return &Divergence{Entity: id, Server: "missing", Client: "present"}
+			}
+		}
+	}
+	for _, e := range w.entities {
+		me := m.Entities[e.id]
+		if me == nil {
+			return &Divergence{Entity: e.id, Server: "present", Client: "missing"}
+		}
+		if me.Kind.Name != e.kind.Name {
+			return &Divergence{Entity: e.id, Field: "(kind)", Server: e.kind.Name, Client: me.Kind.Name}
+		}
+		for i, f := range e.kind.Fields {
+			if !FieldEqual(f, e.vals[i], me.vals[i]) {
+				return &Divergence{Entity: e.id, Field: f.Name, Server: e.valueAny(i), Client: me.Value(i)}
+			}
+		}
+	}
+	return nil
+}
+
+// FieldEqual reports whether a client value matches a server value of a field.
+func FieldEqual(f Field, server, client value) bool {
+	switch f.Type {
+	case Q:
+		d := server.f - client.f
+		if f.Mod > 0 {
+			period := float64(f.Mod) / f.Scale
+			d = math.Mod(d, period)
+			if d > period/2 {
+				d -= period
+			} else if d < -period/2 {
+				d += period
+			}
+		}
+		// A hair over half a step covers float rounding at the grid's edges.
+		return math.Abs(d) <= f.Tolerance()*(1+1e-9)+1e-12
+	case F32:
+		return server.f == client.f
+	case String:
+		return server.s == client.s
+	default:
+		return server.i == client.i
+	}
+}
+
+func (e *Entity) valueAny(i int) any {
+	switch t := e.kind.Fields[i].Type; {
+	case t == Q || t == F32:
+		return e.vals[i].f
+	case t == Bool:
+		return e.vals[i].i != 0
+	case t == String:
+		return e.vals[i].s
+	default:
+		return e.vals[i].i
+	}
+}
