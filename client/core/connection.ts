@@ -1,0 +1,292 @@
+// One seat in one room over a WebSocket: joins, feeds the Mirror, sends
+// inputs/chat/pings, and reconnects with backoff presenting the resume token
+// so the seat and entity come back (PROTOCOL.md "Join and reconnect").
+import { Backoff, type BackoffOptions } from './backoff';
+import { ProtocolError, decodeServerMessage, encodeChat, encodeInput, encodePing, encodeResync } from './codec';
+import { ServerTag, type RoomEvent, type Welcome } from './messages';
+import { Mirror } from './mirror';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
+
+export interface ConnectionStatus {
+  readonly state: ConnectionState;
+  /** Short text for people: "connected", "reconnecting in 3 s", "room full", ... */
+  readonly text: string;
+  /** The close code that led here, when there was one. */
+  readonly code?: number;
+}
+
+/** The part of the WebSocket API the connection uses (tests pass a fake). */
+export interface SocketLike {
+  binaryType: BinaryType;
+  readonly readyState: number;
+  send(data: Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((ev: Event) => void) | null;
+  onmessage: ((ev: MessageEvent) => void) | null;
+  onclose: ((ev: CloseEvent) => void) | null;
+  onerror: ((ev: Event) => void) | null;
+}
+
+export interface ConnectionOptions {
+  /** WebSocket URL of the room without query, e.g. ws://host/ws/ROOM. */
+  url: string;
+  /** Display name sent as ?name=. */
+  name: string;
+  /** Resume token from an earlier connection (e.g. before a page reload). */
+  token?: string | null;
+  mirror?: Mirror;
+  backoff?: BackoffOptions;
+  /** Milliseconds between pings (RTT measurement and keep-alive). Default 5000; 0 disables. */
+  pingIntervalMs?: number;
+  /** Opens a socket. Default: the browser WebSocket. */
+  openSocket?: (url: string) => SocketLike;
+  onStatus?: (status: ConnectionStatus) => void;
+  onWelcome?: (welcome: Welcome) => void;
+  onEvent?: (event: RoomEvent) => void;
+  /** An `error` message from the server (the connection stays open), or a message we could not decode. */
+  onError?: (code: string, message: string) => void;
+}
+
+/** Close codes after which reconnecting cannot help, and what to tell the person. */
+const STOP_CODES: ReadonlyMap<number, string> = new Map([
+  [1000, 'disconnected'],
+  [1008, 'disconnected: too many bad messages'],
+  [1009, 'disconnected: message too large'],
+  [4004, 'no such room'],
+  [4009, 'room full'],
+  [4010, 'this seat was taken over by another tab'],
+  [4011, 'room closed'],
+  [4012, 'removed from the room'],
+]);
+const CLOSE_TOKEN_UNKNOWN = 4001;
+const OPEN = 1;
+
+export class Connection {
+  readonly mirror: Mirror;
+  /** The last welcome; null before the first one. */
+  welcome: Welcome | null = null;
+  /** Resume token to present on the next connect. */
+  token: string | null;
+  /** Last measured round-trip time in ms (NaN before the first pong). */
+  rttMs = NaN;
+  /** The room's tick as of the last pong. */
+  serverTick = -1;
+  status: ConnectionStatus = { state: 'connecting', text: 'connecting…' };
+
+  private socket: SocketLike | null = null;
+  private readonly backoff: Backoff;
+  private nextSeq = 1;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private countdown: ReturnType<typeof setInterval> | null = null;
+  private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private stopped = false;
+  private needSeqSync = false;
+
+  constructor(private readonly opts: ConnectionOptions) {
+    this.mirror = opts.mirror ?? new Mirror();
+    this.token = opts.token ?? null;
+    this.backoff = new Backoff(opts.backoff);
+  }
+
+  /** Opens the first connection. */
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  /** Leaves for good (close 1000): the server releases the seat after its grace period. */
+  stop(text = 'disconnected'): void {
+    this.stopped = true;
+    this.clearTimers();
+    const s = this.socket;
+    this.socket = null;
+    if (s !== null) {
+      s.onclose = s.onmessage = s.onerror = s.onopen = null;
+      s.close(1000, 'bye');
+    }
+    this.setStatus({ state: 'stopped', text });
+  }
+
+  get connected(): boolean {
+    return this.socket !== null && this.socket.readyState === OPEN && this.welcome !== null && this.status.state === 'connected';
+  }
+
+  /** Sends an input with the next sequence number and returns it; -1 when not connected (dropped). */
+  sendInput(payload: unknown): number {
+    if (!this.connected) return -1;
+    const seq = this.nextSeq++;
+    this.send(encodeInput(seq, payload));
+    return seq;
+  }
+
+  /** Chat to everyone, or a direct message to member `to`. False when not connected. */
+  sendChat(text: string, to?: number): boolean {
+    if (!this.connected) return false;
+    this.send(encodeChat(text, to));
+    return true;
+  }
+
+  sendPing(): void {
+    if (this.connected) this.send(encodePing(now()));
+  }
+
+  /** Asks for a snapshot in place of the next delta. */
+  sendResync(): void {
+    if (this.socket !== null && this.socket.readyState === OPEN) this.send(encodeResync());
+  }
+
+  /** Skips the rest of a backoff wait (e.g. the browser just came back online). */
+  retryNow(): void {
+    if (this.stopped || this.retryTimer === null) return;
+    this.clearTimers();
+    this.connect();
+  }
+
+  /** For tests and debugging: the live socket (null while reconnecting). */
+  get currentSocket(): SocketLike | null {
+    return this.socket;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const q = new URLSearchParams({ name: this.opts.name });
+    if (this.token !== null) q.set('token', this.token);
+    const url = `${this.opts.url}?${q.toString()}`;
+    this.setStatus(
+      this.welcome === null ? { state: 'connecting', text: 'connecting…' } : { state: 'reconnecting', text: 'reconnecting…' },
+    );
+    let s: SocketLike;
+    try {
+      s = this.opts.openSocket ? this.opts.openSocket(url) : (new WebSocket(url) as SocketLike);
+    } catch (err) {
+      this.setStatus({ state: 'stopped', text: `cannot connect: ${(err as Error).message}` });
+      return;
+    }
+    s.binaryType = 'arraybuffer';
+    s.onmessage = (ev) => this.onMessage(ev.data);
+    s.onclose = (ev) => this.onClose(s, ev.code, ev.reason);
+    // A failed connect also fires close (code 1006), which does the retry.
+    s.onerror = () => {};
+    this.socket = s;
+  }
+
+  private onMessage(data: unknown): void {
+    if (!(data instanceof ArrayBuffer)) {
+      this.opts.onError?.('bad_message', 'text frame from server ignored');
+      return;
+    }
+    let msg;
+    try {
+      msg = decodeServerMessage(data);
+    } catch (err) {
+      this.opts.onError?.('bad_message', (err as Error).message);
+      return;
+    }
+    switch (msg.tag) {
+      case ServerTag.Welcome:
+        this.onWelcome(msg.welcome);
+        break;
+      case ServerTag.Snapshot:
+        try {
+          this.mirror.applySnapshot(msg);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.opts.onError?.('bad_message', `snapshot: ${err.message}`);
+          break;
+        }
+        if (this.needSeqSync) this.syncSeq();
+        break;
+      case ServerTag.Delta:
+        if (this.mirror.applyDelta(msg) === 'resync') this.sendResync();
+        break;
+      case ServerTag.Event:
+        this.opts.onEvent?.(msg.event);
+        break;
+      case ServerTag.Error:
+        this.opts.onError?.(msg.code, msg.message);
+        break;
+      case ServerTag.Pong:
+        this.rttMs = now() - msg.clientTime;
+        this.serverTick = msg.tick;
+        break;
+    }
+  }
+
+  private onWelcome(w: Welcome): void {
+    this.welcome = w;
+    this.token = w.token || null;
+    this.mirror.setSchema(w.schema);
+    // A resumed seat remembers the last input it applied: continue above it.
+    this.needSeqSync = w.entity !== 0;
+    this.backoff.reset();
+    this.setStatus({ state: 'connected', text: w.resumed ? 'reconnected' : 'connected' });
+    this.startPings();
+    this.opts.onWelcome?.(w);
+  }
+
+  /** Keeps input seqs increasing across page reloads: the avatar's `seq` is the last one applied. */
+  private syncSeq(): void {
+    this.needSeqSync = false;
+    const self = this.welcome ? this.mirror.entities.get(this.welcome.entity) : undefined;
+    const applied = self?.get('seq');
+    if (typeof applied === 'number' && applied >= this.nextSeq) this.nextSeq = applied + 1;
+  }
+
+  private onClose(s: SocketLike, code: number, reason: string): void {
+    if (s !== this.socket) return;
+    this.socket = null;
+    this.clearTimers();
+    const stopText = STOP_CODES.get(code);
+    if (stopText !== undefined) {
+      this.stopped = true;
+      this.setStatus({ state: 'stopped', text: reason && code === 1000 ? `${stopText}: ${reason}` : stopText, code });
+      return;
+    }
+    if (code === CLOSE_TOKEN_UNKNOWN) this.token = null; // the seat is gone; join afresh
+    this.scheduleReconnect(code);
+  }
+
+  private scheduleReconnect(code: number): void {
+    if (this.stopped) return;
+    const delay = this.backoff.next();
+    const at = now() + delay;
+    const show = (): void => {
+      const s = Math.ceil((at - now()) / 1000);
+      this.setStatus({ state: 'reconnecting', text: s > 0 ? `reconnecting in ${s} s` : 'reconnecting…', code });
+    };
+    show();
+    this.countdown = setInterval(show, 1000);
+    this.retryTimer = setTimeout(() => {
+      this.clearTimers();
+      this.connect();
+    }, delay);
+  }
+
+  private startPings(): void {
+    const every = this.opts.pingIntervalMs ?? 5000;
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.pingTimer = every > 0 ? setInterval(() => this.sendPing(), every) : null;
+    this.sendPing();
+  }
+
+  private clearTimers(): void {
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.countdown !== null) clearInterval(this.countdown);
+    if (this.pingTimer !== null) clearInterval(this.pingTimer);
+    this.retryTimer = this.countdown = this.pingTimer = null;
+  }
+
+  private send(bytes: Uint8Array): void {
+    this.socket?.send(bytes);
+  }
+
+  private setStatus(s: ConnectionStatus): void {
+    this.status = s;
+    this.opts.onStatus?.(s);
+  }
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

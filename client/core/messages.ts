@@ -1,0 +1,113 @@
+// Typed shapes of the protocol messages (PROTOCOL.md). The codec produces and
+// consumes these; nothing else in the client touches raw MessagePack.
+import type { Schema } from './schema';
+
+/** Server -> client type tags. */
+export const enum ServerTag {
+  Welcome = 1,
+  Snapshot = 2,
+  Delta = 3,
+  Event = 4,
+  Error = 5,
+  Pong = 6,
+}
+
+/** Client -> server type tags. */
+export const enum ClientTag {
+  Input = 1,
+  Chat = 2,
+  Ping = 3,
+  Resync = 4,
+}
+
+/** A wire scalar as MessagePack gives it: 64-bit integers arrive as bigint. */
+export type WireValue = number | bigint | string | boolean | null;
+
+/** An entity record `[kindId, entityId, v0..vN-1, vel...]`, kept raw until the mirror knows the kind. */
+export type EntityRecord = readonly unknown[];
+
+/**
+ * One `changed` group with its ids made absolute. `values` holds, per entity,
+ * popcount(mask) residuals in ascending field index, entity after entity.
+ */
+export interface ChangedGroup {
+  /** Field bits 0..31. */
+  readonly maskLo: number;
+  /** Field bits 32..63. */
+  readonly maskHi: number;
+  /** Number of set bits: values per entity. */
+  readonly width: number;
+  readonly ids: readonly number[];
+  readonly values: readonly WireValue[];
+}
+
+export interface Member {
+  member: number;
+  name: string;
+  entity: number;
+  online: boolean;
+}
+
+export interface ChatEvent {
+  type: 'chat';
+  from: number;
+  name: string;
+  text: string;
+  /** Present only on direct messages: the recipient's member number. */
+  to?: number;
+  tick: number;
+}
+
+export type RoomEvent =
+  | { type: 'join'; member: number; name: string; entity: number }
+  | { type: 'leave'; member: number; name: string; reason: string }
+  | { type: 'offline'; member: number; name: string }
+  | { type: 'online'; member: number; name: string }
+  | ChatEvent
+  | { type: 'closing'; reason: string }
+  /** `custom` and any event type this client does not know: room-type defined keys. */
+  | { type: 'custom' | 'unknown'; data: Readonly<Record<string, unknown>> };
+
+export interface Welcome {
+  v: number;
+  room: string;
+  type: string;
+  session: string;
+  member: number;
+  entity: number;
+  token: string;
+  resumed: boolean;
+  tickRate: number;
+  schema: Schema;
+  members: Member[];
+  chat: ChatEvent[];
+  options: Readonly<Record<string, unknown>>;
+}
+
+export type ServerMessage =
+  | { tag: ServerTag.Welcome; welcome: Welcome }
+  | { tag: ServerTag.Snapshot; tick: number; records: readonly EntityRecord[] }
+  | {
+      tag: ServerTag.Delta;
+      tick: number;
+      baseTick: number;
+      created: readonly EntityRecord[];
+      changed: readonly ChangedGroup[];
+      /** Absolute ids, ascending. */
+      removed: readonly number[];
+    }
+  | { tag: ServerTag.Event; event: RoomEvent }
+  | { tag: ServerTag.Error; code: string; message: string }
+  | { tag: ServerTag.Pong; clientTime: number; tick: number };
+
+export type SnapshotMessage = Extract<ServerMessage, { tag: ServerTag.Snapshot }>;
+export type DeltaMessage = Extract<ServerMessage, { tag: ServerTag.Delta }>;
+
+/** Input payloads of the built-in rooms (PROTOCOL.md "Input payloads"). */
+export type ArenaInput = { dx: number; dy: number };
+export type BoardInput =
+  | { op: 'cursor'; x: number; y: number }
+  | { op: 'create'; shape: 0 | 1; x: number; y: number; w: number; h: number; color: number }
+  | { op: 'move'; id: number; x: number; y: number }
+  | { op: 'color'; id: number; color: number }
+  | { op: 'delete'; id: number };

@@ -1,0 +1,183 @@
+// The client's copy of a room's entities, kept equal to the server's state by
+// applying snapshots and deltas (PROTOCOL.md "delta").
+//
+// Invariants (guarded by client/test/mirror.test.ts and vectors.test.ts):
+// - A delta is applied whole or not at all as far as listeners can tell:
+//   it is validated first, applied, and listeners are notified once after.
+// - A delta whose baseTick is not the mirror's tick is never applied: the
+//   mirror asks for a resync once and drops deltas until a snapshot arrives.
+// - Entity objects are stable: an id keeps the same Entity across deltas and
+//   across snapshots (including the fresh snapshot after a reconnect).
+import type { DeltaMessage, EntityRecord, SnapshotMessage } from './messages';
+import { ProtocolError, toInt } from './codec';
+import { Entity, type FieldValue } from './entity';
+import type { Kind, Schema } from './schema';
+
+/** What happened to a delta handed to the mirror. */
+export type DeltaResult =
+  /** Applied; listeners were notified. */
+  | 'applied'
+  /** Not applied: the caller must send `resync` now (returned once per gap). */
+  | 'resync'
+  /** Not applied: a resync is already pending, or no snapshot yet. */
+  | 'ignored';
+
+export interface MirrorChange {
+  readonly source: 'snapshot' | 'delta';
+  readonly tick: number;
+}
+
+export type MirrorListener = (mirror: Mirror, change: MirrorChange) => void;
+
+export class Mirror {
+  readonly entities = new Map<number, Entity>();
+  /** Tick of the last applied snapshot or delta; -1 before the first snapshot. */
+  tick = -1;
+  schema: Schema | null = null;
+  /** Why the last delta or snapshot was refused, for the status line and tests. */
+  lastError: string | null = null;
+  private awaitingSnapshot = true;
+  private resyncRequested = false;
+  private readonly listeners = new Set<MirrorListener>();
+
+  /** Installs the schema of a (new) welcome; deltas wait for the snapshot that follows. */
+  setSchema(schema: Schema): void {
+    this.schema = schema;
+    this.awaitingSnapshot = true;
+    // The server sends a snapshot after every welcome: no resync needed.
+    this.resyncRequested = true;
+  }
+
+  /** True while deltas are being dropped until the next snapshot. */
+  get waitingForSnapshot(): boolean {
+    return this.awaitingSnapshot;
+  }
+
+  subscribe(fn: MirrorListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Replaces the whole state. Entities that persist keep their objects; the
+   * rest are removed. Throws ProtocolError (mirror unchanged) on a bad record.
+   */
+  applySnapshot(msg: SnapshotMessage): void {
+    const schema = this.requireSchema();
+    for (const rec of msg.records) this.checkRecord(schema, rec);
+    const seen = new Set<number>();
+    for (const rec of msg.records) seen.add(this.upsert(schema, rec).id);
+    for (const id of this.entities.keys()) if (!seen.has(id)) this.entities.delete(id);
+    this.tick = msg.tick;
+    this.awaitingSnapshot = false;
+    this.resyncRequested = false;
+    this.lastError = null;
+    this.notify({ source: 'snapshot', tick: msg.tick });
+  }
+
+  applyDelta(msg: DeltaMessage): DeltaResult {
+    if (this.awaitingSnapshot) return this.askResync();
+    if (msg.baseTick !== this.tick) {
+      this.lastError = `missed a tick: delta ${msg.tick} is based on ${msg.baseTick}, mirror is at ${this.tick}`;
+      return this.askResync();
+    }
+    const schema = this.requireSchema();
+    try {
+      this.checkDelta(schema, msg);
+      for (const rec of msg.created) this.upsert(schema, rec);
+      for (const g of msg.changed) {
+        for (let e = 0; e < g.ids.length; e++) {
+          const ent = this.entities.get(g.ids[e]!)!;
+          let k = e * g.width;
+          for (let bits = g.maskLo, base = 0; base < 64; bits = g.maskHi, base += 32) {
+            while (bits !== 0) {
+              const low = bits & -bits;
+              ent.applyResidual(base + 31 - Math.clz32(low), g.values[k++]!);
+              bits ^= low;
+            }
+          }
+        }
+      }
+      for (const id of msg.removed) this.entities.delete(id);
+    } catch (err) {
+      // A value of the wrong wire type got past validation: the state may be
+      // part-applied, so treat it like a gap and start over from a snapshot.
+      this.lastError = (err as Error).message;
+      return this.askResync();
+    }
+    this.tick = msg.tick;
+    this.notify({ source: 'delta', tick: msg.tick });
+    return 'applied';
+  }
+
+  /** Id -> field name -> value: the shape vectors.json describes (allocates). */
+  toPlain(): Record<string, Record<string, FieldValue>> {
+    const out: Record<string, Record<string, FieldValue>> = {};
+    for (const [id, e] of this.entities) out[String(id)] = e.toPlain();
+    return out;
+  }
+
+  private askResync(): DeltaResult {
+    this.awaitingSnapshot = true;
+    if (this.resyncRequested) return 'ignored';
+    this.resyncRequested = true;
+    return 'resync';
+  }
+
+  private requireSchema(): Schema {
+    if (this.schema === null) throw new ProtocolError('state before welcome: no schema');
+    return this.schema;
+  }
+
+  private kindOf(schema: Schema, rec: EntityRecord): Kind {
+    const kindId = toInt(rec[0], 'entity kind');
+    const kind = schema.kind(kindId);
+    if (kind === undefined) throw new ProtocolError(`entity ${String(rec[1])}: unknown kind ${kindId}`);
+    return kind;
+  }
+
+  private checkRecord(schema: Schema, rec: EntityRecord): void {
+    const kind = this.kindOf(schema, rec);
+    toInt(rec[1], 'entity id');
+    const want = 2 + kind.fields.length + kind.pred2.length;
+    if (rec.length !== want) {
+      throw new ProtocolError(`entity ${String(rec[1])} (${kind.name}): record has ${rec.length} elements, want ${want}`);
+    }
+  }
+
+  /** Everything a delta refers to exists, so applying it cannot stop half-way on a missing id. */
+  private checkDelta(schema: Schema, msg: DeltaMessage): void {
+    const created = new Map<number, Kind>();
+    for (const rec of msg.created) {
+      this.checkRecord(schema, rec);
+      created.set(toInt(rec[1], 'entity id'), this.kindOf(schema, rec));
+    }
+    for (const g of msg.changed) {
+      // Highest field index named by the mask: every entity's kind must have it.
+      const top = g.maskHi !== 0 ? 63 - Math.clz32(g.maskHi) : 31 - Math.clz32(g.maskLo);
+      for (const id of g.ids) {
+        const kind = created.get(id) ?? this.entities.get(id)?.kind;
+        if (kind === undefined) throw new ProtocolError(`changed: unknown entity ${id}`);
+        if (top >= kind.fields.length) throw new ProtocolError(`changed: entity ${id} (${kind.name}) has no field ${top}`);
+      }
+    }
+  }
+
+  private upsert(schema: Schema, rec: EntityRecord): Entity {
+    const kind = this.kindOf(schema, rec);
+    const id = toInt(rec[1], 'entity id');
+    let ent = this.entities.get(id);
+    if (ent === undefined || ent.kind.id !== kind.id || ent.kind.fields.length !== kind.fields.length) {
+      ent = new Entity(id, kind);
+      this.entities.set(id, ent);
+    } else {
+      ent.kind = kind;
+    }
+    ent.setFromRecord(rec);
+    return ent;
+  }
+
+  private notify(change: MirrorChange): void {
+    for (const fn of this.listeners) fn(this, change);
+  }
+}
