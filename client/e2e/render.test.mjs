@@ -1,0 +1,172 @@
+// Browser test of client/render: each back-end draws a known scene
+// (client/render/testpage.ts) in real Chromium, WebGPU and WebGL2 on
+// SwiftShader, and the screenshot's pixels are checked. Screenshots are kept in
+// client/e2e/artifacts/render-<case>.png for a person to look at.
+//
+// Run: node --test client/e2e/render.test.mjs
+
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PNG } from 'pngjs';
+import { REPO_ROOT, buildBundle, launchChromium, recordPageProblems, serve } from '../render/harness.mjs';
+
+const ARTIFACTS = path.join(REPO_ROOT, 'client/e2e/artifacts');
+const CSS_WIDTH = 320; // testpage.ts
+const CSS_HEIGHT = 200;
+
+const PAGE = `<!doctype html>
+<html><head><meta charset="utf-8"><title>render test</title>
+<style>body { margin: 0; background: #fff; } #stage { position: relative; }</style></head>
+<body><div id="stage"></div><script type="module" src="/testpage.js"></script></body></html>`;
+
+// testpage.ts draws a 200x100 world on a 320x200 CSS canvas: scale 1.6,
+// letterboxed with 20 CSS px above and below.
+const toCss = (x, y) => [x * 1.6, y * 1.6 + 20];
+
+const BACKGROUND = [0x10, 0x20, 0x30];
+const RED = [255, 0, 0];
+const BLUE = [0, 0, 255];
+const GREEN = [0, 255, 0];
+const YELLOW = [255, 255, 0];
+const HALF_WHITE = BACKGROUND.map((c) => (255 + c) / 2);
+
+/** World points and the colour each must show. */
+const EXPECTED_PIXELS = [
+  { what: 'circle centre', at: [40, 50], rgb: RED },
+  { what: 'circle inside its edge', at: [54, 50], rgb: RED },
+  { what: 'outside the circle, inside its box', at: [57, 67], rgb: BACKGROUND },
+  { what: 'rect centre', at: [160, 50], rgb: BLUE },
+  { what: 'rect near its corner', at: [178, 63], rgb: BLUE },
+  { what: 'right of the rect', at: [183, 50], rgb: BACKGROUND },
+  // The arrow points up (angle pi/2 is counter-clockwise on a y-down screen):
+  // wide near its base (y=45), narrow near its tip (y=15).
+  { what: 'arrow base, left', at: [93, 42], rgb: GREEN },
+  { what: 'arrow base, right', at: [107, 42], rgb: GREEN },
+  { what: 'arrow near the tip', at: [100, 22], rgb: GREEN },
+  { what: 'beside the arrow tip', at: [93, 18], rgb: BACKGROUND },
+  { what: 'ring, right', at: [113.5, 75], rgb: YELLOW },
+  { what: 'ring, top', at: [100, 61.5], rgb: YELLOW },
+  { what: 'ring centre', at: [100, 75], rgb: BACKGROUND },
+  { what: 'half-transparent white rect', at: [100, 96], rgb: HALF_WHITE },
+  { what: 'empty world', at: [185, 90], rgb: BACKGROUND },
+];
+/** CSS points in the letterbox: cleared to the background too. */
+const LETTERBOX_PIXELS = [[5, 5], [315, 195]];
+const TOLERANCE = 12;
+
+const CASES = [
+  { name: 'webgpu', query: '', want: 'WebGPU' },
+  { name: 'webgl2', query: '', hideWebGPU: true, want: 'WebGL2' },
+  { name: '2d', query: '?renderer=2D', want: '2D' },
+  { name: 'webgpu-dpr2', query: '', dpr: 2, want: 'WebGPU' },
+  { name: 'webgl2-dpr2', query: '?renderer=WebGL2', dpr: 2, want: 'WebGL2' },
+  { name: '2d-dpr2', query: '?renderer=2D', dpr: 2, want: '2D' },
+  { name: 'webgpu-device-lost', query: '?lose=1', want: 'WebGPU', statuses: [/device lost/, /device recreated/] },
+  { name: 'webgl2-context-lost', query: '?renderer=WebGL2&lose=1', want: 'WebGL2', statuses: [/context lost/, /context restored/] },
+];
+
+describe('client/render in Chromium', { timeout: 300_000 }, () => {
+  let browser;
+  let server;
+
+  before(async () => {
+    const bundle = await buildBundle('client/render/testpage.ts', '.build/render-test', 'testpage.js');
+    server = await serve({
+      '/': { type: 'text/html; charset=utf-8', body: PAGE },
+      '/testpage.js': { type: 'text/javascript; charset=utf-8', file: bundle },
+    });
+    browser = await launchChromium();
+    await mkdir(ARTIFACTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  for (const c of CASES) {
+    it(`${c.name}: draws the scene with ${c.want}`, { timeout: 120_000 }, async () => {
+      const dpr = c.dpr ?? 1;
+      // One WebGPU page per browser context (BROWSER_TESTING.md).
+      const context = await browser.newContext({
+        viewport: { width: CSS_WIDTH + 40, height: CSS_HEIGHT + 40 },
+        deviceScaleFactor: dpr,
+      });
+      try {
+        if (c.hideWebGPU) {
+          await context.addInitScript(() => {
+            delete Object.getPrototypeOf(navigator).gpu;
+          });
+        }
+        const page = await context.newPage();
+        const problems = recordPageProblems(page);
+        await page.goto(server.url + '/' + c.query);
+        await page.waitForFunction(() => window.testResult !== undefined, null, { timeout: 60_000 });
+        const result = await page.evaluate(() => window.testResult);
+        const context_ = `result ${JSON.stringify(result)}; console: ${problems.join(' | ') || 'none'}`;
+
+        assert.equal(result.error, undefined, context_);
+        assert.equal(result.name, c.want, `renderer: ${context_}`);
+        assert.equal(result.canvasWidth, CSS_WIDTH * dpr, `canvas.width: ${context_}`);
+        assert.equal(result.canvasHeight, CSS_HEIGHT * dpr, `canvas.height: ${context_}`);
+        const wantStatuses = c.statuses ?? [];
+        assert.equal(result.status.length, wantStatuses.length, `status messages: ${context_}`);
+        wantStatuses.forEach((re, i) => assert.match(result.status[i], re, context_));
+        assert.ok(!problems.some((p) => p.startsWith('pageerror') || p === 'page crashed'), context_);
+
+        const shot = await page.screenshot({ clip: { x: 0, y: 0, width: CSS_WIDTH, height: CSS_HEIGHT } });
+        await writeFile(path.join(ARTIFACTS, `render-${c.name}.png`), shot);
+        const png = PNG.sync.read(shot);
+        assert.equal(png.width, CSS_WIDTH * dpr, 'screenshot width in device pixels');
+
+        const wrong = [];
+        for (const { what, at, rgb } of EXPECTED_PIXELS) {
+          const got = pixelAt(png, ...toCss(...at), dpr);
+          if (!near(got, rgb)) wrong.push(`${what} at world ${at}: got rgb(${got}), want rgb(${rgb.map(Math.round)})`);
+        }
+        for (const at of LETTERBOX_PIXELS) {
+          const got = pixelAt(png, ...at, dpr);
+          if (!near(got, BACKGROUND)) wrong.push(`letterbox at css ${at}: got rgb(${got}), want rgb(${BACKGROUND})`);
+        }
+        assert.deepEqual(wrong, [], `see client/e2e/artifacts/render-${c.name}.png`);
+
+        // The label "HELLO" is white on the dark background around world (40, 90).
+        const [lx, ly] = toCss(40, 90);
+        const whiteInLabel = countPixels(png, dpr, lx - 25, ly - 8, 50, 16, (p) => p[0] > 200 && p[1] > 200 && p[2] > 200);
+        assert.ok(whiteInLabel >= 20 * dpr * dpr, `label: ${whiteInLabel} white pixels near world (40, 90), want >= ${20 * dpr * dpr}`);
+
+        // destroy() removes the label overlay and leaves only the page's canvas.
+        const canvases = await page.evaluate(() => {
+          window.testRenderer.destroy();
+          return document.querySelectorAll('canvas').length;
+        });
+        assert.equal(canvases, 1, 'canvases left after destroy()');
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+function pixelAt(png, cssX, cssY, dpr) {
+  const x = Math.floor(cssX * dpr);
+  const y = Math.floor(cssY * dpr);
+  const i = (y * png.width + x) * 4;
+  return [png.data[i], png.data[i + 1], png.data[i + 2]];
+}
+
+function near(got, want) {
+  return got.every((c, i) => Math.abs(c - want[i]) <= TOLERANCE);
+}
+
+function countPixels(png, dpr, cssX, cssY, cssW, cssH, match) {
+  let n = 0;
+  for (let y = Math.floor(cssY * dpr); y < (cssY + cssH) * dpr; y++) {
+    for (let x = Math.floor(cssX * dpr); x < (cssX + cssW) * dpr; x++) {
+      if (match(pixelAt(png, x, y, 1))) n++; // x, y are device pixels already
+    }
+  }
+  return n;
+}

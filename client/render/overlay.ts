@@ -1,0 +1,63 @@
+// A 2D canvas stacked exactly over a GPU canvas, where the GPU renderers draw
+// their labels: text through the 2D API is crisp and cheap, while text on the
+// GPU would need a glyph atlas.
+
+import { CssColorCache } from './color';
+import { LabelPainter } from './labels';
+import type { ViewTransform } from './transform';
+import type { Label } from './types';
+
+export class LabelOverlay {
+  private readonly canvas: HTMLCanvasElement;
+  private readonly ctx: CanvasRenderingContext2D;
+  private readonly painter = new LabelPainter(new CssColorCache());
+  /** Whether the last frame drew anything, so an empty frame clears only once. */
+  private dirty = false;
+
+  constructor(private readonly under: HTMLCanvasElement) {
+    const canvas = under.ownerDocument.createElement('canvas');
+    const ctx = canvas.getContext('2d');
+    if (!ctx) throw new Error('labels: no 2D context for the overlay canvas');
+    canvas.className = 'tickroom-label-overlay';
+    canvas.setAttribute('aria-hidden', 'true');
+    // Clicks and hovers must reach the scene canvas underneath.
+    canvas.style.position = 'absolute';
+    canvas.style.pointerEvents = 'none';
+    under.insertAdjacentElement('afterend', canvas);
+    this.canvas = canvas;
+    this.ctx = ctx;
+  }
+
+  /** Matches the scene canvas' drawing-buffer size and CSS box. */
+  resize(pixelWidth: number, pixelHeight: number, cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
+    const c = this.canvas;
+    c.width = pixelWidth;
+    c.height = pixelHeight;
+    c.style.width = `${cssWidth}px`;
+    c.style.height = `${cssHeight}px`;
+    this.place();
+    this.painter.resize(this.ctx, devicePixelRatio);
+    this.dirty = false;
+  }
+
+  draw(t: ViewTransform, labels: readonly Label[], count: number): void {
+    if (this.dirty) this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.dirty = count > 0;
+    this.painter.draw(this.ctx, t, labels, count);
+  }
+
+  destroy(): void {
+    this.canvas.remove();
+  }
+
+  /**
+   * Both canvases share an offset parent (the overlay is absolutely positioned,
+   * the scene canvas is laid out normally), so copying the scene canvas' offset
+   * plus its border stacks the overlay on its content box.
+   */
+  private place(): void {
+    const u = this.under;
+    this.canvas.style.left = `${u.offsetLeft + u.clientLeft}px`;
+    this.canvas.style.top = `${u.offsetTop + u.clientTop}px`;
+  }
+}
