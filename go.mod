@@ -2,9 +2,24 @@ module github.com/tickroom/tickroom
 
 go 1.26.0
 
-require github.com/vmihailenco/msgpack/v5 v5.4.1
+require (
+	github.com/google/uuid v1.6.0
+	github.com/gorilla/websocket v1.5.3
+	github.com/labstack/echo/v4 v4.16.0
+	github.com/olahol/melody v1.1.4
+	github.com/vmihailenco/msgpack/v5 v5.4.1
+	golang.org/x/time v0.16.0
+)
 
 require (
-	github.com/stretchr/testify v1.11.1 // indirect
+	github.com/labstack/gommon v0.5.0 // indirect
+	github.com/mattn/go-colorable v0.1.15 // indirect
+	github.com/mattn/go-isatty v0.0.22 // indirect
+	github.com/valyala/bytebufferpool v1.0.0 // indirect
+	github.com/valyala/fasttemplate v1.2.2 // indirect
 	github.com/vmihailenco/tagparser/v2 v2.0.0 // indirect
+	golang.org/x/crypto v0.53.0 // indirect
+	golang.org/x/net v0.56.0 // indirect
+	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/text v0.40.0 // indirect
 )

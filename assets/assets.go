@@ -6,7 +6,7 @@ package assets
 
 import "embed"
 
-// FS holds index.html, the built bundle under dist/, and the other static files.
+// FS holds the pages (index.html, bench.html) and the built bundle under dist/.
 //
-//go:embed index.html dist
+//go:embed *.html all:dist
 var FS embed.FS

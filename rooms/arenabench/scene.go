@@ -75,8 +75,10 @@ type Scene struct {
 }
 
 // NewScene spawns the 100 props with ids 0..99 in their initial state.
-func NewScene() *Scene {
-	w := state.NewWorld(Schema)
+func NewScene() *Scene { return NewSceneIn(state.NewWorld(Schema)) }
+
+// NewSceneIn spawns the props into an empty world of the scene's Schema.
+func NewSceneIn(w *state.World) *Scene {
 	w.SetNextID(0)
 	s := &Scene{World: w}
 	for i := range Props {

@@ -1,0 +1,195 @@
+// Command tickroom runs a tickroom node: the HTTP API, the WebSocket rooms
+// and the embedded browser client.
+//
+//	go run ./cmd/tickroom            # listens on :8080
+//	go run ./cmd/tickroom -help      # every setting, with its TICKROOM_* variable
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/server"
+)
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return
+		}
+		fmt.Fprintln(os.Stderr, "tickroom:", err)
+		os.Exit(1)
+	}
+}
+
+// config is every setting of the binary.
+type config struct {
+	addr      string
+	logLevel  string
+	logFormat string
+	grace     time.Duration
+	rooms     rooms.Config
+	server    server.Config
+	origins   string
+}
+
+// parseFlags reads flags, each defaulting to its TICKROOM_* variable when set.
+func parseFlags(args []string, getenv func(string) string, out io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("tickroom", flag.ContinueOnError)
+	fs.SetOutput(out)
+	env := func(name, def string) string {
+		if v := getenv("TICKROOM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+			return v
+		}
+		return def
+	}
+	str := func(p *string, name, def, usage string) {
+		fs.StringVar(p, name, env(name, def), usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+	}
+	var errs []error
+	dur := func(p *time.Duration, name string, def time.Duration, usage string) {
+		d, err := time.ParseDuration(env(name, def.String()))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TICKROOM_%s: %w", strings.ToUpper(strings.ReplaceAll(name, "-", "_")), err))
+		}
+		fs.DurationVar(p, name, d, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+	}
+	num := func(p *int, name string, def int, usage string) {
+		var v int
+		if _, err := fmt.Sscan(env(name, fmt.Sprint(def)), &v); err != nil {
+			errs = append(errs, fmt.Errorf("TICKROOM_%s: not a number", strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
+		}
+		fs.IntVar(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+	}
+	flt := func(p *float64, name string, def float64, usage string) {
+		var v float64
+		if _, err := fmt.Sscan(env(name, fmt.Sprint(def)), &v); err != nil {
+			errs = append(errs, fmt.Errorf("TICKROOM_%s: not a number", strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
+		}
+		fs.Float64Var(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+	}
+	var readLimit int
+	str(&c.addr, "addr", ":8080", "listen address")
+	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	str(&c.logFormat, "log-format", "text", "log format: text or json")
+	dur(&c.grace, "shutdown-grace", 5*time.Second, "how long a shutdown may take")
+	str(&c.origins, "allowed-origins", "", "comma-separated extra origins allowed to open WebSockets (same origin is always allowed)")
+	num(&c.rooms.MaxRooms, "max-rooms", 1000, "most rooms open at once")
+	dur(&c.rooms.IdleTimeout, "room-idle", 60*time.Second, "close a room after it has been empty this long")
+	dur(&c.rooms.SeatGrace, "seat-grace", 30*time.Second, "how long a dropped member's seat is held for a reconnect")
+	dur(&c.rooms.SlowConsumerGrace, "slow-grace", 2*time.Second, "how long a member may stay too slow to take a snapshot before it is closed")
+	num(&c.rooms.ChatMaxLen, "chat-max-len", 500, "longest chat message in characters")
+	num(&c.rooms.NameMaxLen, "name-max-len", 32, "longest display name in characters")
+	num(&readLimit, "read-limit", 8192, "largest client frame in bytes")
+	num(&c.server.SendQueue, "send-queue", 64, "messages queued per connection before it gets a snapshot instead")
+	dur(&c.server.WriteWait, "write-wait", 5*time.Second, "how long one frame may take to write")
+	dur(&c.server.PongWait, "pong-wait", 30*time.Second, "drop a connection silent for this long")
+	dur(&c.server.PingPeriod, "ping-period", 20*time.Second, "how often to ping")
+	flt(&c.server.InputRate, "input-rate", 60, "inputs per second per connection")
+	num(&c.server.InputBurst, "input-burst", 60, "input burst per connection")
+	flt(&c.server.ChatRate, "chat-rate", 2, "chat messages per second per connection")
+	num(&c.server.ChatBurst, "chat-burst", 5, "chat burst per connection")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
+	}
+	c.server.ReadLimit = int64(readLimit)
+	for _, o := range strings.Split(c.origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.server.AllowedOrigins = append(c.server.AllowedOrigins, o)
+		}
+	}
+	return c, nil
+}
+
+func newLogger(c *config, out io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", c.logLevel, err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(out, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(out, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", c.logFormat)
+}
+
+// Types returns the built-in room types.
+func builtinTypes() (*rooms.Registry, error) {
+	reg := rooms.NewRegistry()
+	for _, t := range []*rooms.Type{arena.Type, board.Type, arenabench.Type} {
+		if err := reg.Register(t); err != nil {
+			return nil, err
+		}
+	}
+	return reg, nil
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	c, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log, err := newLogger(c, stderr)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(log)
+	reg, err := builtinTypes()
+	if err != nil {
+		return err
+	}
+	c.rooms.Logger, c.server.Logger = log, log
+	mgr := rooms.NewManager(reg, c.rooms)
+	srv := server.New(mgr, c.server)
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.addr, err)
+	}
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("tickroom listening", "addr", ln.Addr().String(), "open", openURL(ln.Addr()))
+
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = server.Serve(ctx, httpSrv, srv, mgr, c.grace, func() error { return httpSrv.Serve(ln) })
+	log.Info("tickroom stopped")
+	return err
+}
+
+// openURL is the address a person on this machine should open.
+func openURL(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)) + "/"
+}

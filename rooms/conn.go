@@ -1,0 +1,52 @@
+package rooms
+
+import "sync/atomic"
+
+// Conn is what a room needs from a member's connection. The server's
+// WebSocket sessions implement it; rooms never sees the WebSocket library.
+type Conn interface {
+	// Send queues one message for writing. It returns false, queuing
+	// nothing, when the connection's queue is full or the connection is gone.
+	// msg is shared with every other member and must not be modified.
+	Send(msg []byte) bool
+	// Close sends a close frame with code and reason, then closes. It is
+	// idempotent and may be called from any goroutine.
+	Close(code int, reason string)
+}
+
+// WebSocket close codes the room uses (docs/PROTOCOL.md, "Close codes").
+const (
+	CloseNormal        = 1000
+	CloseGoingAway     = 1001
+	ClosePolicy        = 1008
+	CloseTooBig        = 1009
+	CloseInternalError = 1011
+	CloseRestart       = 1012
+	CloseTryAgainLater = 1013
+	CloseNotFound      = 4004
+	CloseSlowConsumer  = 4008
+	CloseFull          = 4009
+	CloseReplaced      = 4010
+	CloseRoomClosed    = 4011
+	CloseKicked        = 4012
+	CloseRefused       = 4013
+)
+
+// Client is one connection's handle on a room, from Room.Join until the
+// connection ends. The server passes it back with every input and chat.
+type Client struct {
+	room  *Room
+	conn  Conn
+	name  string
+	token string
+
+	// gone is set by the server goroutine when the connection ended; the
+	// room goroutine notices it at the latest on its next tick.
+	gone     atomic.Bool
+	explicit atomic.Bool // closed by the client with 1000: leave at once
+
+	seat *seat // room goroutine only
+}
+
+// Room returns the room the client joined.
+func (c *Client) Room() *Room { return c.room }

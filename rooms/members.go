@@ -1,0 +1,251 @@
+package rooms
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/tickroom/tickroom/state"
+)
+
+// seat is a member's place in the room. It outlives connections: a dropped
+// member keeps it for SeatGrace and gets it back with the resume token.
+type seat struct {
+	member       *Member
+	token        string
+	client       *Client // nil while offline
+	offlineSince time.Time
+	needSnapshot bool // the next message must be a snapshot
+	stuckTicks   int  // ticks spent unable to take that snapshot
+}
+
+// seat handles a join on the room goroutine: a held seat back for a known
+// token, or a new seat while there is room.
+func (r *Room) seat(c *Client) {
+	if c.gone.Load() {
+		return
+	}
+	if s := r.byToken[c.token]; c.token != "" && s != nil {
+		r.resume(s, c)
+		return
+	}
+	if len(r.seats) >= r.MaxPlayers {
+		c.conn.Close(CloseFull, fmt.Sprintf("room full (%d players)", r.MaxPlayers))
+		return
+	}
+	r.nextMember++
+	m := &Member{Number: r.nextMember, Name: cleanName(c.name, r.cfg.NameMaxLen, r.nextMember)}
+	var refused error
+	r.mutate(func() {
+		refused = r.safely("join", func() error {
+			e, err := r.handler.Join(&r.ctx, m)
+			m.Entity = e
+			return err
+		})
+	})
+	if refused != nil {
+		c.conn.Close(CloseRefused, truncate("join refused: "+refused.Error(), 120))
+		return
+	}
+	s := &seat{member: m, token: uuid.NewString(), client: c}
+	m.seat = s
+	c.seat = s
+	r.seats = append(r.seats, s)
+	r.byToken[s.token] = s
+	r.players.Store(int32(len(r.seats)))
+	r.log.Info("member joined", "member", m.Number, "name", m.Name)
+	r.broadcastEvent(&state.Event{Type: "join", Member: m.Number, Name: m.Name, Entity: entityID(m)})
+	r.welcome(s, false)
+}
+
+// resume gives a held seat to a new connection. A connection still holding
+// it is closed as replaced.
+func (r *Room) resume(s *seat, c *Client) {
+	if old := s.client; old != nil {
+		old.seat = nil
+		old.conn.Close(CloseReplaced, "replaced: this seat was resumed by another connection")
+	}
+	s.client, s.offlineSince, s.stuckTicks = c, time.Time{}, 0
+	c.seat = s
+	r.log.Info("member resumed", "member", s.member.Number)
+	r.broadcastEvent(&state.Event{Type: "online", Member: s.member.Number, Name: s.member.Name})
+	r.welcome(s, true)
+}
+
+// welcome sends the welcome and the last published snapshot. The member's
+// own entity, if spawned since, arrives in the next delta.
+func (r *Room) welcome(s *seat, resumed bool) {
+	m := s.member
+	w := &state.Welcome{
+		V: state.ProtocolVersion, Room: r.ID, Type: r.Type.Name,
+		Session: uuid.NewString(), Member: m.Number, Entity: entityID(m),
+		Token: s.token, Resumed: resumed, TickRate: r.Type.TickRate,
+		Kinds: r.Type.Schema.Wire(), Members: r.memberInfos(), Chat: r.chatFor(m.Number),
+		Options: r.Options,
+	}
+	b, err := state.EncodeWelcome(w)
+	if err != nil {
+		r.log.Error("welcome", "err", err)
+		s.client.conn.Close(CloseInternalError, "internal error")
+		return
+	}
+	s.needSnapshot = false
+	if !s.client.conn.Send(b) || !s.client.conn.Send(r.currentSnapshot()) {
+		r.closeSlow(s, "slow consumer: could not take the welcome")
+		return
+	}
+	r.stats.Snapshots.Add(1)
+}
+
+// drop handles a connection that ended. An explicit leave frees the seat;
+// otherwise it is held for SeatGrace.
+func (r *Room) drop(c *Client) {
+	s := c.seat
+	if s == nil || s.client != c {
+		return // already replaced, or never seated
+	}
+	c.seat = nil
+	s.client = nil
+	if c.explicit.Load() {
+		r.removeSeat(s, "left")
+		return
+	}
+	s.offlineSince = time.Now()
+	r.log.Info("member offline", "member", s.member.Number)
+	r.broadcastEvent(&state.Event{Type: "offline", Member: s.member.Number, Name: s.member.Name})
+}
+
+// closeSlow closes a member's connection as a slow consumer; the seat is
+// held like any dropped connection, so the member can resume.
+func (r *Room) closeSlow(s *seat, reason string) {
+	c := s.client
+	if c == nil {
+		return
+	}
+	r.stats.SlowClosed.Add(1)
+	r.log.Warn("closing slow consumer", "member", s.member.Number)
+	c.conn.Close(CloseSlowConsumer, reason)
+	r.drop(c)
+}
+
+// expireSeats frees seats whose holder stayed away past SeatGrace, and
+// notices connections that ended without a queued leave.
+func (r *Room) expireSeats(now time.Time) {
+	for i := 0; i < len(r.seats); i++ {
+		s := r.seats[i]
+		if s.client != nil && s.client.gone.Load() {
+			r.drop(s.client)
+		}
+		if s.client == nil && !s.offlineSince.IsZero() && now.Sub(s.offlineSince) >= r.cfg.SeatGrace {
+			r.removeSeat(s, "timeout")
+			i--
+		}
+	}
+}
+
+// removeSeat ends a membership: the handler's Leave, and a leave event.
+func (r *Room) removeSeat(s *seat, reason string) {
+	for i, x := range r.seats {
+		if x == s {
+			r.seats = append(r.seats[:i], r.seats[i+1:]...)
+			break
+		}
+	}
+	delete(r.byToken, s.token)
+	r.players.Store(int32(len(r.seats)))
+	m := s.member
+	r.mutate(func() {
+		_ = r.safely("leave", func() error { r.handler.Leave(&r.ctx, m); return nil })
+	})
+	if c := s.client; c != nil {
+		c.seat = nil
+		s.client = nil
+		c.conn.Close(CloseKicked, "removed from the room")
+	}
+	r.log.Info("member left", "member", m.Number, "reason", reason)
+	r.broadcastEvent(&state.Event{Type: "leave", Member: m.Number, Name: m.Name, Reason: reason})
+}
+
+// Kick removes a member from the room for good.
+func (r *Room) Kick(member uint32) error {
+	return r.try(func() {
+		for _, s := range r.seats {
+			if s.member.Number == member {
+				r.removeSeat(s, "kicked")
+				return
+			}
+		}
+	})
+}
+
+// sendTo sends one message to a seat's connection; a member that cannot
+// take it is closed as slow rather than silently missing it.
+func (r *Room) sendTo(s *seat, msg []byte) {
+	if s.client != nil && !s.client.conn.Send(msg) {
+		r.closeSlow(s, "slow consumer: could not take an event")
+	}
+}
+
+// broadcastEvent encodes an event once and sends it to every online member.
+func (r *Room) broadcastEvent(ev *state.Event) {
+	b, err := state.EncodeEvent(ev)
+	if err != nil {
+		r.log.Error("encode event", "err", err)
+		return
+	}
+	for _, s := range r.seats {
+		r.sendTo(s, b)
+	}
+}
+
+func (r *Room) memberList() []*Member {
+	out := make([]*Member, len(r.seats))
+	for i, s := range r.seats {
+		out[i] = s.member
+	}
+	return out
+}
+
+func (r *Room) memberInfos() []state.MemberInfo {
+	out := make([]state.MemberInfo, len(r.seats))
+	for i, s := range r.seats {
+		m := s.member
+		out[i] = state.MemberInfo{Member: m.Number, Name: m.Name, Entity: entityID(m), Online: s.client != nil}
+	}
+	return out
+}
+
+func entityID(m *Member) *state.EntityID {
+	if m.Entity == nil {
+		return nil
+	}
+	id := m.Entity.ID()
+	return &id
+}
+
+// cleanName trims a requested display name, drops control and format
+// characters, and limits its length; an empty result becomes "player-N".
+func cleanName(name string, maxLen int, n uint32) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.Join(strings.Fields(name), " ")
+	name = truncate(name, maxLen)
+	if name == "" {
+		return fmt.Sprintf("player-%d", n)
+	}
+	return name
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
+}

@@ -1,0 +1,419 @@
+package rooms
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/state"
+)
+
+// Errors returned to the server by Room methods.
+var (
+	ErrRoomClosed = errors.New("room closed")
+	ErrRoomBusy   = errors.New("room busy")
+)
+
+// Room is one running room. Its state (world, members, handler) belongs to
+// the goroutine started by the manager; every other goroutine talks to it
+// through Join, Input, Chat, Resync, Leave and Close, which only queue work.
+//
+// Invariant (single writer per room): only run() and what it calls touch
+// world, seats and handler. Guarded by TestRoomSingleWriter (race detector)
+// and the integration tests under -race.
+type Room struct {
+	ID         string
+	Type       *Type
+	Public     bool
+	MaxPlayers int
+	CreatedAt  time.Time
+	Options    map[string]any
+	Seed       uint64
+
+	cfg     Config
+	log     *slog.Logger
+	handler Handler
+	world   *state.World
+	ctx     Context
+	period  time.Duration
+
+	control chan func()
+	inputs  chan inputMsg
+	quit    chan struct{}
+	done    chan struct{}
+	stopOne sync.Once
+	closeBy struct {
+		code   int
+		reason string
+	}
+	onClosed func(*Room)
+
+	// Read by other goroutines (listing, pongs, tests).
+	players  atomic.Int32
+	tick     atomic.Uint64
+	stats    Stats
+	isClosed atomic.Bool
+
+	// Room goroutine only.
+	seats       []*seat // by member number
+	byToken     map[string]*seat
+	nextMember  uint32
+	chat        []state.Event
+	snapshot    []byte // snapshot of the last published tick, built on demand
+	snapshotFor uint64
+	emptySince  time.Time
+	slowTicks   int
+	lastDelta   int
+}
+
+// Stats are a room's counters, readable from any goroutine.
+type Stats struct {
+	Ticks        atomic.Uint64
+	LateTicks    atomic.Uint64 // started more than 5 ms after their slot
+	SkippedSlots atomic.Uint64 // slots dropped after an overrun (no catch-up bursts)
+	TickNanos    atomic.Int64  // duration of the last tick's work
+	BytesOut     atomic.Uint64 // delta bytes encoded (once per tick, not per member)
+	Snapshots    atomic.Uint64 // snapshots sent to members (joins, resyncs, slow consumers)
+	SlowClosed   atomic.Uint64
+	InputsIn     atomic.Uint64
+	InputsBusy   atomic.Uint64
+}
+
+type inputMsg struct {
+	c       *Client
+	seq     uint64
+	payload msgpack.RawMessage
+}
+
+// lateThreshold is how late a tick may start before it counts as late.
+const lateThreshold = 5 * time.Millisecond
+
+func newRoom(id string, t *Type, h Handler, opts map[string]any, public bool, maxPlayers int, seed uint64, cfg Config) (*Room, error) {
+	r := &Room{
+		ID: id, Type: t, Public: public, MaxPlayers: maxPlayers, CreatedAt: time.Now(),
+		Options: opts, Seed: seed, cfg: cfg, handler: h,
+		log:     cfg.Logger.With("room", id, "type", t.Name),
+		world:   state.NewWorld(t.Schema),
+		period:  time.Second / time.Duration(t.TickRate),
+		control: make(chan func(), cfg.ControlQueue),
+		quit:    make(chan struct{}),
+		done:    make(chan struct{}),
+		byToken: make(map[string]*seat),
+	}
+	q := cfg.InputQueue
+	if q <= 0 {
+		q = max(256, 64*maxPlayers)
+	}
+	r.inputs = make(chan inputMsg, q)
+	r.slowTicks = max(1, int(cfg.SlowConsumerGrace/r.period))
+	r.ctx = Context{World: r.world, Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), room: r}
+	if err := r.safely("init", func() error { return h.Init(&r.ctx) }); err != nil {
+		return nil, err
+	}
+	// Publish the starting state as tick 0 so that the first joiner's
+	// snapshot holds it and tick 1's delta has a base.
+	_ = r.world.AppendDelta(nil, 0)
+	return r, nil
+}
+
+// Players returns the number of seated members, online or holding a seat.
+func (r *Room) Players() int { return int(r.players.Load()) }
+
+// CurrentTick returns the last published tick.
+func (r *Room) CurrentTick() uint64 { return r.tick.Load() }
+
+// Stats returns the room's live counters.
+func (r *Room) Stats() *Stats { return &r.stats }
+
+// Closed reports whether the room has stopped or is stopping.
+func (r *Room) Closed() bool { return r.isClosed.Load() }
+
+// Done is closed when the room's goroutine has exited.
+func (r *Room) Done() <-chan struct{} { return r.done }
+
+// Join queues a new connection's join and returns its handle. name is the
+// requested display name; token, when not empty, asks for a held seat back.
+// The welcome and snapshot follow on conn as soon as the room seats it; a
+// refusal (room full) closes conn with a close code.
+func (r *Room) Join(conn Conn, name, token string) (*Client, error) {
+	c := &Client{room: r, conn: conn, name: name, token: token}
+	if err := r.do(func() { r.seat(c) }, 2*time.Second); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Leave tells the room the client's connection ended. explicit means the
+// client closed normally (1000) and gives up its seat; otherwise the seat
+// is held for the grace period. It never blocks.
+func (r *Room) Leave(c *Client, explicit bool) {
+	c.explicit.Store(explicit)
+	c.gone.Store(true)
+	// A full queue is fine: the tick notices gone clients anyway.
+	_ = r.try(func() { r.drop(c) })
+}
+
+// Input queues an input for the next tick. It fails with ErrRoomBusy when
+// the room's input queue is full: the input is dropped and the caller tells
+// the client (room_busy); no other member is affected.
+func (r *Room) Input(c *Client, seq uint64, payload msgpack.RawMessage) error {
+	if r.Closed() {
+		return ErrRoomClosed
+	}
+	select {
+	case r.inputs <- inputMsg{c, seq, payload}:
+		r.stats.InputsIn.Add(1)
+		return nil
+	default:
+		r.stats.InputsBusy.Add(1)
+		return ErrRoomBusy
+	}
+}
+
+// Chat queues a chat message from c, to everyone or (hasTo) to one member.
+func (r *Room) Chat(c *Client, text string, to uint32, hasTo bool) error {
+	return r.try(func() { r.chatFrom(c, text, to, hasTo) })
+}
+
+// Resync asks for a snapshot in place of the client's next delta.
+func (r *Room) Resync(c *Client) error {
+	return r.try(func() {
+		if c.seat != nil && c.seat.client == c {
+			c.seat.needSnapshot = true
+		}
+	})
+}
+
+// Close stops the room: members get a closing event and a close frame with
+// the code and reason. It is idempotent and does not wait; see Done.
+func (r *Room) Close(code int, reason string) {
+	r.stopOne.Do(func() {
+		r.closeBy.code, r.closeBy.reason = code, reason
+		r.isClosed.Store(true)
+		close(r.quit)
+	})
+}
+
+// try queues fn on the room goroutine without blocking.
+func (r *Room) try(fn func()) error {
+	if r.Closed() {
+		return ErrRoomClosed
+	}
+	select {
+	case r.control <- fn:
+		return nil
+	default:
+		return ErrRoomBusy
+	}
+}
+
+// do queues fn, waiting up to timeout for room in the queue.
+func (r *Room) do(fn func(), timeout time.Duration) error {
+	if r.Closed() {
+		return ErrRoomClosed
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case r.control <- fn:
+		return nil
+	case <-r.quit:
+		return ErrRoomClosed
+	case <-t.C:
+		return ErrRoomBusy
+	}
+}
+
+// run is the room's goroutine: control work as it arrives, and a tick at
+// each slot of the fixed rate. An overrun skips the missed slots instead of
+// bursting to catch up; both are counted.
+func (r *Room) run() {
+	defer r.finish()
+	next := time.Now().Add(r.period)
+	timer := time.NewTimer(r.period)
+	defer timer.Stop()
+	for {
+		select {
+		case <-r.quit:
+			return
+		case fn := <-r.control:
+			fn()
+			continue
+		case <-timer.C:
+		}
+		start := time.Now()
+		if start.Sub(next) > lateThreshold {
+			r.stats.LateTicks.Add(1)
+		}
+		if err := r.safely("tick", func() error { r.step(start); return nil }); err != nil {
+			r.Close(CloseInternalError, "room failed")
+			return
+		}
+		end := time.Now()
+		r.stats.TickNanos.Store(int64(end.Sub(start)))
+		next = next.Add(r.period)
+		if !next.After(end) {
+			missed := end.Sub(next)/r.period + 1
+			r.stats.SkippedSlots.Add(uint64(missed))
+			next = next.Add(missed * r.period)
+		}
+		timer.Reset(next.Sub(end))
+	}
+}
+
+// safely runs handler code, turning a panic into an error so that one
+// room's bug closes that room and nothing else.
+func (r *Room) safely(step string, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("room handler panicked", "step", step, "panic", p)
+			err = fmt.Errorf("rooms: %s: handler panicked: %v", step, p)
+		}
+	}()
+	return fn()
+}
+
+// step runs one tick: the queued inputs in arrival order, the handler's
+// Tick, one encode of the delta, and the same bytes to every member.
+func (r *Room) step(now time.Time) {
+	tick := r.world.Tick() + 1
+	r.ctx.Tick = tick
+	for n := len(r.inputs); n > 0; n-- {
+		r.applyInput(<-r.inputs)
+	}
+	r.expireSeats(now)
+	r.handler.Tick(&r.ctx)
+
+	delta := r.world.AppendDelta(make([]byte, 0, r.lastDelta+64), tick)
+	r.lastDelta = len(delta)
+	r.snapshot = nil
+	r.tick.Store(tick)
+	r.stats.Ticks.Add(1)
+	r.stats.BytesOut.Add(uint64(len(delta)))
+	r.broadcastTick(delta)
+	r.reapIfIdle(now)
+}
+
+func (r *Room) applyInput(in inputMsg) {
+	s := in.c.seat
+	if s == nil || s.client != in.c {
+		return // the client left or was replaced before its input's tick
+	}
+	m := s.member
+	if in.seq <= m.LastSeq {
+		r.sendTo(s, state.EncodeError(state.ErrCodeBadInput, fmt.Sprintf("input seq %d is not above the last applied seq %d", in.seq, m.LastSeq)))
+		return
+	}
+	prev := m.LastSeq
+	m.LastSeq = in.seq
+	err := r.safely("input", func() error { return r.handler.Input(&r.ctx, m, in.payload) })
+	if err != nil {
+		m.LastSeq = prev
+		r.sendTo(s, state.EncodeError(state.ErrCodeBadInput, err.Error()))
+	}
+}
+
+// broadcastTick sends this tick's delta to every online member, or a
+// snapshot to members that need one. A member whose queue is full gets no
+// delta, so its next message must be a snapshot; one that cannot take a
+// snapshot for SlowConsumerGrace is closed with 4008.
+func (r *Room) broadcastTick(delta []byte) {
+	for _, s := range r.seats {
+		c := s.client
+		if c == nil {
+			continue
+		}
+		if c.gone.Load() {
+			continue // dropped by expireSeats at the start of the next tick
+		}
+		if !s.needSnapshot {
+			if c.conn.Send(delta) {
+				continue
+			}
+			s.needSnapshot = true
+		}
+		if snap := r.currentSnapshot(); c.conn.Send(snap) {
+			s.needSnapshot, s.stuckTicks = false, 0
+			r.stats.Snapshots.Add(1)
+			continue
+		}
+		s.stuckTicks++
+		if s.stuckTicks > r.slowTicks {
+			r.closeSlow(s, "slow consumer: could not keep up with the room")
+		}
+	}
+}
+
+// currentSnapshot returns the snapshot of the last published tick, encoding
+// it at most once per tick. It must be first called before anything changes
+// the world after a publish; mutate() guarantees that between ticks.
+func (r *Room) currentSnapshot() []byte {
+	if r.snapshot == nil || r.snapshotFor != r.world.Tick() {
+		b, err := r.world.AppendSnapshot(nil)
+		if err != nil {
+			// Only reachable if a change slipped in before the cache was
+			// filled: a bug in this file, not a client's doing.
+			panic(fmt.Sprintf("rooms: snapshot: %v", err))
+		}
+		r.snapshot, r.snapshotFor = b, r.world.Tick()
+	}
+	return r.snapshot
+}
+
+// mutate runs fn, which changes the world between ticks (a join or a
+// leave), after making sure the last tick's snapshot is cached: members
+// welcomed before the next tick get that snapshot, and the change reaches
+// them in the next delta like everyone else.
+func (r *Room) mutate(fn func()) {
+	r.currentSnapshot()
+	r.ctx.Tick = r.world.Tick() + 1
+	fn()
+}
+
+func (r *Room) reapIfIdle(now time.Time) {
+	if len(r.seats) > 0 {
+		r.emptySince = time.Time{}
+		return
+	}
+	if r.emptySince.IsZero() {
+		r.emptySince = now
+		return
+	}
+	if now.Sub(r.emptySince) >= r.cfg.IdleTimeout {
+		r.log.Info("room idle, closing", "idle", now.Sub(r.emptySince).Round(time.Second))
+		r.Close(CloseRoomClosed, "room closed: idle")
+	}
+}
+
+// finish runs when the loop ends: members are told and closed.
+func (r *Room) finish() {
+	r.isClosed.Store(true)
+	code, reason := r.closeBy.code, r.closeBy.reason
+	if code == 0 {
+		code, reason = CloseRoomClosed, "room closed"
+	}
+	if ev, err := state.EncodeEvent(&state.Event{Type: "closing", Reason: reason}); err == nil {
+		for _, s := range r.seats {
+			if s.client != nil {
+				s.client.conn.Send(ev)
+			}
+		}
+	}
+	for _, s := range r.seats {
+		if s.client != nil {
+			s.client.conn.Close(code, reason)
+		}
+	}
+	r.players.Store(0)
+	close(r.done)
+	if r.onClosed != nil {
+		r.onClosed(r)
+	}
+	r.log.Info("room closed", "reason", reason, "ticks", r.stats.Ticks.Load())
+}

@@ -1,0 +1,106 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tickroom/tickroom/rooms"
+)
+
+// createRoomRequest is the body of POST /api/rooms.
+type createRoomRequest struct {
+	Type       string         `json:"type"`
+	Options    map[string]any `json:"options"`
+	Visibility string         `json:"visibility"` // public (default) or unlisted
+	MaxPlayers int            `json:"maxPlayers"` // 0: the type's default
+}
+
+type createRoomResponse struct {
+	ID         string `json:"id"`
+	Type       string `json:"type"`
+	ShareURL   string `json:"shareUrl"`
+	WSURL      string `json:"wsUrl"`
+	Visibility string `json:"visibility"`
+	MaxPlayers int    `json:"maxPlayers"`
+}
+
+func (s *Server) createRoom(c echo.Context) error {
+	var req createRoomRequest
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		return apiError(http.StatusBadRequest, "bad_request", "body must be a JSON object {type, options, visibility, maxPlayers}: "+err.Error())
+	}
+	if req.Visibility == "" {
+		req.Visibility = "public"
+	}
+	if req.Visibility != "public" && req.Visibility != "unlisted" {
+		return apiError(http.StatusBadRequest, "bad_request", fmt.Sprintf("visibility %q: want public or unlisted", req.Visibility))
+	}
+	r, err := s.rooms.Create(rooms.CreateRequest{Type: req.Type, Options: req.Options, Public: req.Visibility == "public", MaxPlayers: req.MaxPlayers})
+	switch {
+	case errors.Is(err, rooms.ErrUnknownType):
+		return apiError(http.StatusBadRequest, "unknown_type", fmt.Sprintf("%v; types: %v", err, s.typeNames()))
+	case errors.Is(err, rooms.ErrBadOptions):
+		return apiError(http.StatusBadRequest, "bad_options", err.Error())
+	case errors.Is(err, rooms.ErrBadRequest):
+		return apiError(http.StatusBadRequest, "bad_request", err.Error())
+	case errors.Is(err, rooms.ErrRoomLimit):
+		return apiError(http.StatusServiceUnavailable, "room_limit", "this server has as many rooms as it may hold; try again later")
+	case errors.Is(err, rooms.ErrStopped):
+		return apiError(http.StatusServiceUnavailable, "shutting_down", "this server is shutting down")
+	case err != nil:
+		return fmt.Errorf("create room: %w", err)
+	}
+	info := r.Info()
+	return c.JSON(http.StatusCreated, createRoomResponse{
+		ID: r.ID, Type: info.Type, ShareURL: "/r/" + r.ID, WSURL: "/ws/" + r.ID,
+		Visibility: info.Visibility, MaxPlayers: info.MaxPlayers,
+	})
+}
+
+func (s *Server) listRooms(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.rooms.List())
+}
+
+func (s *Server) getRoom(c echo.Context) error {
+	r := s.rooms.Get(c.Param("id"))
+	if r == nil {
+		return apiError(http.StatusNotFound, "not_found", "no room with this id: it may have closed")
+	}
+	return c.JSON(http.StatusOK, r.Info())
+}
+
+type typeInfo struct {
+	Name          string        `json:"name"`
+	TickRate      int           `json:"tickRate"`
+	MaxPlayers    int           `json:"maxPlayers"`
+	Deterministic bool          `json:"deterministic"`
+	TickPeriod    time.Duration `json:"-"`
+}
+
+func (s *Server) listTypes(c echo.Context) error {
+	all := s.rooms.Types().All()
+	out := make([]typeInfo, len(all))
+	for i, t := range all {
+		mp := t.MaxPlayers
+		if mp <= 0 {
+			mp = 64
+		}
+		out[i] = typeInfo{Name: t.Name, TickRate: t.TickRate, MaxPlayers: mp, Deterministic: t.Deterministic}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) typeNames() []string {
+	var names []string
+	for _, t := range s.rooms.Types().All() {
+		names = append(names, t.Name)
+	}
+	return names
+}

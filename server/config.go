@@ -1,0 +1,82 @@
+package server
+
+import (
+	"log/slog"
+	"time"
+)
+
+// Config holds the edge's settings. The zero value of every field means the
+// default written next to it.
+type Config struct {
+	// AllowedOrigins are extra origins (scheme://host[:port]) whose pages may
+	// open WebSockets here. A page from this server's own host is always
+	// allowed; a request with no Origin header (not a browser) is too.
+	AllowedOrigins []string
+	// ReadLimit is the largest client frame in bytes; a larger one closes the
+	// connection with 1009 (default 8192).
+	ReadLimit int64
+	// WriteWait is how long one frame may take to write (default 5 s).
+	WriteWait time.Duration
+	// PongWait is how long a connection may stay silent, pongs included,
+	// before it is dropped (default 30 s).
+	PongWait time.Duration
+	// PingPeriod is how often the server pings (default 20 s; must be under PongWait).
+	PingPeriod time.Duration
+	// SendQueue is the most messages queued for one connection; a member
+	// whose queue is full gets a snapshot instead of the next delta (default 64).
+	SendQueue int
+	// InputRate and InputBurst limit inputs per connection per second
+	// (default 60 and 60); excess inputs are refused with rate_limited.
+	InputRate  float64
+	InputBurst int
+	// ChatRate and ChatBurst limit chat per connection (default 2/s, burst 5).
+	ChatRate  float64
+	ChatBurst int
+	// ViolationRate and ViolationBurst bound refused messages (malformed,
+	// unknown, rate-limited) per connection; past them the connection is
+	// closed with 1008 (default 5/s, burst 50).
+	ViolationRate  float64
+	ViolationBurst int
+	// Logger receives request and session logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.ReadLimit <= 0 {
+		c.ReadLimit = 8192
+	}
+	durs := []struct {
+		v *time.Duration
+		d time.Duration
+	}{{&c.WriteWait, 5 * time.Second}, {&c.PongWait, 30 * time.Second}, {&c.PingPeriod, 20 * time.Second}}
+	for _, x := range durs {
+		if *x.v <= 0 {
+			*x.v = x.d
+		}
+	}
+	if c.PingPeriod >= c.PongWait {
+		c.PingPeriod = c.PongWait * 2 / 3
+	}
+	ints := []struct {
+		v *int
+		d int
+	}{{&c.SendQueue, 64}, {&c.InputBurst, 60}, {&c.ChatBurst, 5}, {&c.ViolationBurst, 50}}
+	for _, x := range ints {
+		if *x.v <= 0 {
+			*x.v = x.d
+		}
+	}
+	floats := []struct {
+		v *float64
+		d float64
+	}{{&c.InputRate, 60}, {&c.ChatRate, 2}, {&c.ViolationRate, 5}}
+	for _, x := range floats {
+		if *x.v <= 0 {
+			*x.v = x.d
+		}
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}

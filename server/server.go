@@ -1,0 +1,171 @@
+// Package server is tickroom's HTTP and WebSocket edge: Echo routes, the
+// melody hookup, the JSON API and the embedded client. It translates between
+// the network and rooms/; it owns no game state.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"github.com/olahol/melody"
+
+	"github.com/tickroom/tickroom/rooms"
+)
+
+// Server is the HTTP handler of one tickroom node.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	rooms    *rooms.Manager
+	echo     *echo.Echo
+	melody   *melody.Melody
+	sessions sync.WaitGroup
+}
+
+// New builds the server over a room manager.
+func New(mgr *rooms.Manager, cfg Config) *Server {
+	cfg = cfg.withDefaults()
+	s := &Server{cfg: cfg, log: cfg.Logger, rooms: mgr}
+	s.melody = s.newMelody()
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.Recover())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogMethod: true, LogURI: true, LogStatus: true, LogLatency: true, LogError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			lvl := slog.LevelDebug
+			if v.Status >= 500 {
+				lvl = slog.LevelError
+			}
+			s.log.Log(c.Request().Context(), lvl, "request", "method", v.Method, "uri", v.URI,
+				"status", v.Status, "latency", v.Latency, "err", v.Error)
+			return nil
+		},
+	}))
+	s.routes(e)
+	s.echo = e
+	return s
+}
+
+func (s *Server) routes(e *echo.Echo) {
+	api := e.Group("/api", middleware.BodyLimit("64K"))
+	api.POST("/rooms", s.createRoom)
+	api.GET("/rooms", s.listRooms)
+	api.GET("/rooms/:id", s.getRoom)
+	api.GET("/types", s.listTypes)
+	e.GET("/ws/:id", s.handleWS)
+	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	s.pageRoutes(e)
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+// CloseSessions closes every WebSocket session still open with the code and
+// reason and waits, until ctx ends, for their handlers to return. Rooms close
+// their members themselves; this catches connections that never got seated.
+func (s *Server) CloseSessions(ctx context.Context, code int, reason string) error {
+	if err := s.melody.CloseWithMsg(melody.FormatCloseMessage(code, closeReason(reason))); err != nil && !errors.Is(err, melody.ErrClosed) {
+		return fmt.Errorf("server: close sessions: %w", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		s.sessions.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("server: close sessions: %w", ctx.Err())
+	}
+}
+
+// httpError is the JSON error every API failure answers with.
+type httpError struct {
+	status  int
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *httpError) Error() string { return e.Code + ": " + e.Message }
+
+func apiError(status int, code, message string) error {
+	return &httpError{status: status, Code: code, Message: message}
+}
+
+// handleError is the one place that maps errors to HTTP responses.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *httpError
+	var ee *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+	case errors.As(err, &ee):
+		he = &httpError{status: ee.Code, Code: codeForStatus(ee.Code), Message: fmt.Sprint(ee.Message)}
+	default:
+		s.log.Error("request failed", "uri", c.Request().RequestURI, "err", err)
+		he = &httpError{status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(he.status) // the client is gone if this fails; nothing left to do
+		return
+	}
+	_ = c.JSON(he.status, he) // as above
+}
+
+func codeForStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "not_found"
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return "too_large"
+	case http.StatusTooManyRequests:
+		return "too_many_requests"
+	}
+	if status >= 500 {
+		return "internal"
+	}
+	return "bad_request"
+}
+
+// Serve runs the HTTP server on ln until ctx ends, then shuts down in order:
+// stop accepting, close rooms (members get the close code), close any other
+// session, all within grace.
+func Serve(ctx context.Context, srv *http.Server, s *Server, mgr *rooms.Manager, grace time.Duration, serve func() error) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("server: serve: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	var errs []error
+	if err := srv.Shutdown(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
+	}
+	if err := mgr.Shutdown(sctx, rooms.CloseGoingAway, "server going away"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := s.CloseSessions(sctx, rooms.CloseGoingAway, "server going away"); err != nil {
+		errs = append(errs, err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, fmt.Errorf("server: serve: %w", err))
+	}
+	return errors.Join(errs...)
+}

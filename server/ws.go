@@ -1,0 +1,191 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+	"github.com/olahol/melody"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/state"
+)
+
+const connKey = "conn"
+
+// newMelody configures melody explicitly: its defaults (512-byte read limit,
+// 256-message buffers, any origin) are not acceptable here.
+func (s *Server) newMelody() *melody.Melody {
+	m := melody.New()
+	m.Config.MaxMessageSize = s.cfg.ReadLimit
+	m.Config.WriteWait = s.cfg.WriteWait
+	m.Config.PongWait = s.cfg.PongWait
+	m.Config.PingPeriod = s.cfg.PingPeriod
+	m.Config.MessageBufferSize = s.cfg.SendQueue + 2
+	m.Upgrader = &websocket.Upgrader{
+		ReadBufferSize:  1024,
+		WriteBufferSize: 1024,
+		// Write buffers are borrowed only while a frame is written, not held
+		// by every idle connection.
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     checkOrigin(s.cfg.AllowedOrigins),
+	}
+	m.HandleConnect(s.onConnect)
+	m.HandleMessageBinary(s.onMessage)
+	m.HandleMessage(func(ms *melody.Session, _ []byte) {
+		s.refuse(connOf(ms), state.ErrCodeBadMessage, "text frames are not accepted: send binary MessagePack frames")
+	})
+	m.HandleSentMessageBinary(func(ms *melody.Session, _ []byte) { connOf(ms).sent() })
+	m.HandleClose(func(ms *melody.Session, code int, text string) error {
+		connOf(ms).closeCode.Store(int32(code))
+		// Answer the close handshake as melody's default handler would.
+		return ms.CloseWithMsg(melody.FormatCloseMessage(code, ""))
+	})
+	m.HandleDisconnect(s.onDisconnect)
+	m.HandleError(func(ms *melody.Session, err error) {
+		if !errors.Is(err, melody.ErrWriteClosed) && !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
+			s.log.Debug("session error", "err", err)
+		}
+	})
+	return m
+}
+
+// checkOrigin allows pages from this server's own host, the configured
+// origins, and clients that send no Origin (browsers always send one).
+func checkOrigin(allowed []string) func(*http.Request) bool {
+	return func(r *http.Request) bool {
+		origin := r.Header.Get("Origin")
+		if origin == "" {
+			return true
+		}
+		u, err := url.Parse(origin)
+		if err != nil {
+			return false
+		}
+		if strings.EqualFold(u.Host, r.Host) {
+			return true
+		}
+		for _, a := range allowed {
+			if strings.EqualFold(strings.TrimSuffix(a, "/"), origin) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func connOf(ms *melody.Session) *wsConn { return ms.MustGet(connKey).(*wsConn) }
+
+// handleWS upgrades GET /ws/{id}. Even for an unknown room the upgrade
+// goes ahead, so that a browser learns why from the close code (4004).
+func (s *Server) handleWS(c echo.Context) error {
+	if !websocket.IsWebSocketUpgrade(c.Request()) {
+		return apiError(http.StatusBadRequest, "bad_request", "this endpoint takes WebSocket upgrades")
+	}
+	s.sessions.Add(1)
+	defer s.sessions.Done()
+	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg)
+	err := s.melody.HandleRequestWithKeys(c.Response(), c.Request(), map[string]any{connKey: conn})
+	if err != nil && !c.Response().Committed {
+		return apiError(http.StatusServiceUnavailable, "unavailable", "could not open the WebSocket: "+err.Error())
+	}
+	return nil
+}
+
+func (s *Server) onConnect(ms *melody.Session) {
+	conn := connOf(ms)
+	conn.s = ms
+	if conn.room == nil {
+		conn.Close(rooms.CloseNotFound, "room not found")
+		return
+	}
+	q := ms.Request.URL.Query()
+	client, err := conn.room.Join(conn, q.Get("name"), q.Get("token"))
+	switch {
+	case errors.Is(err, rooms.ErrRoomClosed):
+		conn.Close(rooms.CloseRoomClosed, "room closed")
+	case err != nil:
+		conn.Close(rooms.CloseTryAgainLater, "room busy, try again")
+	default:
+		conn.client = client
+		s.log.Info("session open", "room", conn.room.ID, "remote", ms.Request.RemoteAddr)
+	}
+}
+
+func (s *Server) onDisconnect(ms *melody.Session) {
+	conn := connOf(ms)
+	conn.closed.Store(true)
+	if conn.client == nil {
+		return
+	}
+	code := int(conn.closeCode.Load())
+	conn.room.Leave(conn.client, code == websocket.CloseNormalClosure)
+	s.log.Info("session closed", "room", conn.room.ID, "remote", ms.Request.RemoteAddr, "code", code)
+}
+
+// onMessage decodes one client frame and hands it to the room. It runs on
+// the session's read goroutine, so decoding and validation cost the room
+// nothing; the room only ever sees well-formed messages.
+func (s *Server) onMessage(ms *melody.Session, data []byte) {
+	conn := connOf(ms)
+	if conn.client == nil {
+		return
+	}
+	msg, err := state.DecodeClient(data)
+	if errors.Is(err, state.ErrUnknownType) {
+		s.refuse(conn, state.ErrCodeUnknownType, err.Error())
+		return
+	}
+	if err != nil {
+		s.refuse(conn, state.ErrCodeBadMessage, err.Error())
+		return
+	}
+	room, client := conn.room, conn.client
+	switch msg.Type {
+	case state.ClientInput:
+		if !conn.inputs.Allow() {
+			s.refuse(conn, state.ErrCodeRateLimited, "too many inputs: slow down")
+			return
+		}
+		if err := room.Input(client, msg.Seq, msg.Payload); errors.Is(err, rooms.ErrRoomBusy) {
+			conn.Send(state.EncodeError(state.ErrCodeRoomBusy, "room busy: input dropped"))
+		}
+	case state.ClientChat:
+		if !conn.chats.Allow() {
+			s.refuse(conn, state.ErrCodeRateLimited, "too many chat messages: slow down")
+			return
+		}
+		if err := room.Chat(client, msg.Text, msg.To, msg.HasTo); errors.Is(err, rooms.ErrRoomBusy) {
+			conn.Send(state.EncodeError(state.ErrCodeRoomBusy, "room busy: chat message dropped"))
+		}
+	case state.ClientPing:
+		conn.Send(state.EncodePong(msg.ClientTime, room.CurrentTick()))
+	case state.ClientResync:
+		_ = room.Resync(client) // busy: the client asks again on the next mismatch
+	}
+}
+
+// refuse answers a refused message with an error and counts it; a
+// connection that keeps sending refused messages is closed with 1008.
+// Rate-limit notices are sent at most once a second so that a flood cannot
+// make the server flood back.
+func (s *Server) refuse(conn *wsConn, code, text string) {
+	if !conn.violations.Allow() {
+		s.log.Warn("closing session for repeated violations", "code", code)
+		conn.Close(rooms.ClosePolicy, "policy violation: too many refused messages")
+		return
+	}
+	if code == state.ErrCodeRateLimited {
+		if now := time.Now(); now.Sub(conn.lastNotice) < time.Second {
+			return
+		} else {
+			conn.lastNotice = now
+		}
+	}
+	conn.Send(state.EncodeError(code, text))
+}
