@@ -1,7 +1,9 @@
 // The WebGPU shader. Vertices are pulled from a storage buffer: the draw is
 // non-instanced with 6 vertices per shape, and the vertex shader finds its
-// shape as vertex_index / 6. On SwiftShader (software Vulkan) this was about
-// 4x faster than instanced vertex attributes (see BROWSER_TESTING.md).
+// shape as vertex_index / 6. SwiftShader (software Vulkan) runs instanced
+// draws slowly: with 10,000 shapes, draw(6, n) reading instances[instance_index]
+// took 333 ms a frame, this draw(6 * n) 67 ms (run-bench.mjs; BROWSER_TESTING.md
+// saw the same ~4x against instanced vertex attributes).
 // Shapes are signed distance fields on a quad, antialiased over one pixel.
 
 import { RING_WIDTH } from './shapes';
