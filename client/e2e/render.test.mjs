@@ -63,7 +63,11 @@ const CASES = [
   { name: 'webgpu-dpr2', query: '', dpr: 2, want: 'WebGPU' },
   { name: 'webgl2-dpr2', query: '?renderer=WebGL2', dpr: 2, want: 'WebGL2' },
   { name: '2d-dpr2', query: '?renderer=2D', dpr: 2, want: '2D' },
+  // Past the initial instance capacity (1024): the buffer grows by doubling.
+  { name: 'webgpu-grown', query: '?pad=3000', want: 'WebGPU' },
+  { name: 'webgl2-grown', query: '?renderer=WebGL2&pad=3000', want: 'WebGL2' },
   { name: 'webgpu-device-lost', query: '?lose=1', want: 'WebGPU', statuses: [/device lost/, /device recreated/] },
+  { name: 'webgpu-error-reported', query: '?error=1', want: 'WebGPU', statuses: [/WebGPU error: .*usage/i] },
   { name: 'webgl2-context-lost', query: '?renderer=WebGL2&lose=1', want: 'WebGL2', statuses: [/context lost/, /context restored/] },
 ];
 

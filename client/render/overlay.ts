@@ -13,6 +13,8 @@ export class LabelOverlay {
   private readonly painter = new LabelPainter(new CssColorCache());
   /** Whether the last frame drew anything, so an empty frame clears only once. */
   private dirty = false;
+  private left = NaN;
+  private top = NaN;
 
   constructor(private readonly under: HTMLCanvasElement) {
     const canvas = under.ownerDocument.createElement('canvas');
@@ -41,6 +43,7 @@ export class LabelOverlay {
   }
 
   draw(t: ViewTransform, labels: readonly Label[], count: number): void {
+    this.place();
     if (this.dirty) this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
     this.dirty = count > 0;
     this.painter.draw(this.ctx, t, labels, count);
@@ -53,11 +56,19 @@ export class LabelOverlay {
   /**
    * Both canvases share an offset parent (the overlay is absolutely positioned,
    * the scene canvas is laid out normally), so copying the scene canvas' offset
-   * plus its border stacks the overlay on its content box.
+   * plus its border stacks the overlay on its content box. Checked every frame
+   * because the canvas can move without resizing (content above it changes);
+   * inside requestAnimationFrame the layout is normally clean, so reading the
+   * offsets is cheap, and the style is written only when they changed.
    */
   private place(): void {
     const u = this.under;
-    this.canvas.style.left = `${u.offsetLeft + u.clientLeft}px`;
-    this.canvas.style.top = `${u.offsetTop + u.clientTop}px`;
+    const left = u.offsetLeft + u.clientLeft;
+    const top = u.offsetTop + u.clientTop;
+    if (left === this.left && top === this.top) return;
+    this.left = left;
+    this.top = top;
+    this.canvas.style.left = `${left}px`;
+    this.canvas.style.top = `${top}px`;
   }
 }

@@ -21,5 +21,6 @@ export const RING_WIDTH = 0.2;
  * data or past limit. A shortfall is a bug upstream, which callers report.
  */
 export function drawableCount(count: number, data: Float32Array, limit: number): number {
+  if (!(count > 0)) return 0; // also NaN
   return Math.max(0, Math.min(Math.floor(count), Math.floor(data.length / FLOATS_PER_INSTANCE), limit));
 }

@@ -1,7 +1,9 @@
 // Entry of the browser test page (client/e2e/render.test.mjs): draws a fixed
 // scene whose pixels the test checks. Query: ?renderer=NAME picks the only
 // back-end to try (otherwise the default order), ?lose=1 loses the device or
-// context after the first frames and draws again once it is back.
+// context after the first frames and draws again once it is back, ?error=1
+// causes a WebGPU validation error, which must come back as a status, and
+// ?pad=N adds N invisible shapes first.
 
 import { createRenderer, FLOATS_PER_INSTANCE, Shape, type Label, type Renderer, type View } from './index';
 import { WebGL2Renderer } from './webgl2';
@@ -40,8 +42,14 @@ const shapes: [x: number, y: number, w: number, h: number, angle: number, rgb: n
 ];
 const labels: Label[] = [{ x: 40, y: 90, text: 'HELLO', rgb: 0xffffff }];
 
-const data = new Float32Array(shapes.length * FLOATS_PER_INSTANCE);
-shapes.forEach((s, i) => data.set(s, i * FLOATS_PER_INSTANCE));
+// ?pad=N puts N invisible (alpha 0) shapes before the known ones, so the
+// instance buffer must grow past its initial capacity and the known shapes sit
+// at high indices.
+const pad = Math.max(0, Number.parseInt(new URLSearchParams(location.search).get('pad') ?? '0', 10) || 0);
+const count = pad + shapes.length;
+const data = new Float32Array(count * FLOATS_PER_INSTANCE);
+for (let i = 0; i < pad; i++) data.set([i % 200, 50, 10, 10, 0, 0xffffff, Shape.Circle, 0], i * FLOATS_PER_INSTANCE);
+shapes.forEach((s, i) => data.set(s, (pad + i) * FLOATS_PER_INSTANCE));
 
 const result: TestResult = { status: [] };
 
@@ -52,7 +60,7 @@ function nextFrame(): Promise<number> {
 async function drawFrames(renderer: Renderer, frames: number): Promise<void> {
   for (let i = 0; i < frames; i++) {
     await nextFrame();
-    renderer.frame(view, data, shapes.length, labels, labels.length);
+    renderer.frame(view, data, count, labels, labels.length);
   }
 }
 
@@ -93,6 +101,10 @@ async function main(): Promise<void> {
   if (params.get('lose') === '1') {
     await loseAndRecover(renderer);
     await drawFrames(renderer, 3);
+  }
+  if (params.get('error') === '1' && renderer instanceof WebGPURenderer) {
+    renderer.causeErrorForTesting();
+    await waitForStatus(/WebGPU error/, 10_000);
   }
   result.name = renderer.name;
   result.canvasWidth = canvas.width;

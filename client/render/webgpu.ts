@@ -100,6 +100,11 @@ export class WebGPURenderer implements Renderer {
     }
   }
 
+  /** Makes an invalid buffer, so tests can check that uncaptured errors are reported. */
+  causeErrorForTesting(): void {
+    this.scene?.device.createBuffer({ size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.MAP_WRITE });
+  }
+
   /** Destroys the device as a driver reset would, so tests can check the recovery. */
   loseDeviceForTesting(): void {
     this.scene?.device.destroy();
