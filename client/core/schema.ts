@@ -75,14 +75,25 @@ const SHAPES: ReadonlySet<string> = new Set(['circle', 'rect', 'arrow', 'ring'])
 /** PROTOCOL.md: a kind has at most 64 fields (the changed mask is 64 bits). */
 const MAX_FIELDS = 64;
 
+/**
+ * A schema number: any MessagePack width is valid (PROTOCOL.md), and 64-bit
+ * integers decode as bigint. Anything else becomes NaN and fails the checks.
+ */
+function num(v: unknown): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return NaN;
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function parseKind(raw: unknown): Kind {
   if (!isRecord(raw)) throw new SchemaError('kind is not a map');
-  const { id, name, fields } = raw;
-  if (typeof id !== 'number' || !Number.isInteger(id)) throw new SchemaError('kind id is not an integer');
+  const { name, fields } = raw;
+  const id = num(raw.id);
+  if (!Number.isInteger(id)) throw new SchemaError('kind id is not an integer');
   if (typeof name !== 'string') throw new SchemaError(`kind ${id}: name is not a string`);
   if (!Array.isArray(fields)) throw new SchemaError(`kind ${name}: fields is not an array`);
   if (fields.length > MAX_FIELDS) throw new SchemaError(`kind ${name}: ${fields.length} fields, at most ${MAX_FIELDS}`);
@@ -107,29 +118,29 @@ function parseField(kind: string, raw: unknown, index: number): Field {
     throw new SchemaError(`kind ${kind}: field ${name} has unknown type ${String(type)}`);
   }
   const integral = INTEGER_TYPES.has(type);
-  const pred = raw.pred ?? 0;
+  const pred = raw.pred === undefined ? 0 : num(raw.pred);
   if (pred !== 0 && pred !== 1 && pred !== 2) throw new SchemaError(`kind ${kind}: field ${name}: bad pred ${String(pred)}`);
   if (pred !== 0 && !integral) throw new SchemaError(`kind ${kind}: field ${name}: pred on a ${type} field`);
   let scale = 1;
   let mod = 0;
   if (type === 'q') {
-    scale = typeof raw.scale === 'number' && raw.scale > 0 ? raw.scale : NaN;
-    if (Number.isNaN(scale)) throw new SchemaError(`kind ${kind}: field ${name}: q needs a positive scale`);
-    if (raw.mod !== undefined) {
-      if (typeof raw.mod !== 'number' || !Number.isInteger(raw.mod) || raw.mod <= 0) {
-        throw new SchemaError(`kind ${kind}: field ${name}: bad mod ${String(raw.mod)}`);
-      }
-      mod = raw.mod;
+    scale = num(raw.scale);
+    if (!(scale > 0)) throw new SchemaError(`kind ${kind}: field ${name}: q needs a positive scale`);
+    if (raw.mod !== undefined && raw.mod !== null) {
+      mod = num(raw.mod);
+      if (!Number.isInteger(mod) || mod <= 0) throw new SchemaError(`kind ${kind}: field ${name}: bad mod ${String(raw.mod)}`);
     }
   }
-  return { index, name, type: type as FieldType, scale, mod, pred, integral };
+  return { index, name, type: type as FieldType, scale, mod, pred: pred as Pred, integral };
 }
 
 function parseDraw(raw: unknown): DrawHints {
   if (!isRecord(raw)) return {};
   const out: { shape?: DrawHints['shape']; w?: number; h?: number } = {};
   if (typeof raw.shape === 'string' && SHAPES.has(raw.shape)) out.shape = raw.shape as DrawHints['shape'];
-  if (typeof raw.w === 'number') out.w = raw.w;
-  if (typeof raw.h === 'number') out.h = raw.h;
+  const w = num(raw.w);
+  const h = num(raw.h);
+  if (w > 0) out.w = w;
+  if (h > 0) out.h = h;
   return out;
 }

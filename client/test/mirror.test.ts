@@ -129,3 +129,13 @@ test('schema rejects what it cannot decode', () => {
   assert.throws(() => Schema.parse([{ id: 0, name: 'k', fields: [{ name: 'a', type: 'f64' }] }]), /unknown type/);
   assert.throws(() => Schema.parse([{ id: 0, name: 'k', fields: [{ name: 'a', type: 'str', pred: 2 }] }]), /pred on a str/);
 });
+
+test('schema numbers may come in any integer width (64-bit ones decode as bigint)', () => {
+  const m = new Mirror();
+  const wide = [{ id: 0n, name: 'k', fields: [{ name: 'a', type: 'q', scale: 651.8986469044033, mod: 4096n, pred: 2n }] }];
+  m.setSchema(Schema.parse(wide));
+  // x = 4095, velocity 2: the next prediction wraps past 4096 to 1.
+  feed(m, bytes([2, 1, [[0, 1, 4095, 2]]]));
+  feed(m, bytes([3, 2, 1, [], [[1, 1, 0]], []]));
+  assertMirror(m, { 1: { a: 1 / 651.8986469044033 } });
+});

@@ -1,0 +1,93 @@
+// Arena end to end: A creates a room from the home page, B opens the share
+// link, A moves with the keyboard, and B sees A's avatar move both in its
+// mirror and on screen. Runs once with WebGPU and once with navigator.gpu
+// removed, to prove the WebGL2 fallback draws too.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MODES, createRoomFromHome, join, launchBrowser, newPage, startServer, waitFor, waitForPixels } from './helpers.mjs';
+
+let server;
+let browser;
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Where an entity is in the page's own mirror: {id, x, y, color} or null. */
+function entityIn(page, id) {
+  return page.evaluate((id) => {
+    const e = window.tickroom.mirror.entities.get(id);
+    return e ? { id, x: e.get('x'), y: e.get('y'), color: e.get('color') } : null;
+  }, id);
+}
+
+for (const mode of MODES) {
+  describe(`arena (${mode.name})`, () => {
+    test('B sees A move', async () => {
+      const a = await newPage(browser, { hideGpu: mode.hideGpu });
+      const b = await newPage(browser, { hideGpu: mode.hideGpu });
+      try {
+        const link = await createRoomFromHome(a.page, server.url, 'arena');
+        assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/r\/[A-Za-z0-9_-]{22}$/, 'share link');
+        await a.page.goto(link);
+        assert.equal(await join(a.page, 'alice'), mode.renderer, 'A renderer');
+        await b.page.goto(link);
+        assert.equal(await join(b.page, 'bob'), mode.renderer, 'B renderer');
+        const renderer = await b.page.locator('#renderer').textContent();
+        assert.equal(renderer, mode.renderer, '#renderer shows the back-end');
+
+        const selfA = await a.page.evaluate(() => {
+          const e = window.tickroom.selfEntity();
+          return { id: e.id, x: e.get('x'), y: e.get('y') };
+        });
+        const start = await waitFor(() => entityIn(b.page, selfA.id), { message: "A's avatar in B's mirror" });
+        // Move away from the nearer wall so the clamp cannot stop us.
+        const key = start.x < 500 ? 'KeyD' : 'KeyA';
+        const dir = key === 'KeyD' ? 1 : -1;
+        await a.page.locator('#scene').focus().catch(() => {});
+        await a.page.keyboard.down(key);
+        try {
+          await waitFor(async () => {
+            const e = await entityIn(b.page, selfA.id);
+            return e && (e.x - start.x) * dir > 120;
+          }, { message: "A's avatar moving in B's mirror", timeout: 15_000 });
+        } finally {
+          await a.page.keyboard.up(key);
+        }
+        // Released: the zero input stops it; wait until B's copy is still.
+        let last = await entityIn(b.page, selfA.id);
+        const stopped = await waitFor(async () => {
+          const e = await entityIn(b.page, selfA.id);
+          const still = e.x === last.x && e.y === last.y;
+          last = e;
+          return still && e;
+        }, { interval: 300, message: 'avatar stops after key release' });
+        assert.ok((stopped.x - start.x) * dir > 120, `moved from ${start.x} to ${stopped.x}`);
+        // A's own view agrees with the server once the prediction settles.
+        await waitFor(async () => {
+          const e = await entityIn(a.page, selfA.id);
+          return Math.abs(e.x - stopped.x) < 1e-6 && Math.abs(e.y - stopped.y) < 1e-6;
+        }, { message: "A's mirror equals B's" });
+
+        // On B's screen A's avatar (its colour) is drawn at the new spot, not the old.
+        const at = await b.page.evaluate(({ x, y }) => window.tickroom.project(x, y), stopped);
+        const was = await b.page.evaluate(({ x, y }) => window.tickroom.project(x, y), start);
+        await waitForPixels(b.page, `arena-${mode.name}-B.png`, (shot) =>
+          shot.colorNear(at.x, at.y, stopped.color, 8) && !shot.colorNear(was.x, was.y, stopped.color, 4),
+          { message: `A's colour #${stopped.color.toString(16)} at (${at.x}, ${at.y}) on B's screen` },
+        );
+        await waitForPixels(a.page, `arena-${mode.name}-A.png`, (shot) => shot.colorNear(at.x, at.y, stopped.color, 8), {
+          message: "A's avatar on A's own screen",
+        });
+        assert.deepEqual(a.errors.concat(b.errors).filter((e) => !/favicon/.test(e)), [], 'no page errors');
+      } finally {
+        await a.context.close();
+        await b.context.close();
+      }
+    });
+  });
+}

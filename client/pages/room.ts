@@ -1,0 +1,198 @@
+// Room `/r/{id}`: checks the room exists, asks for a name, joins over the
+// WebSocket and shows the scene with the people, chat and share panels.
+//
+// For tests and debugging the page exposes `window.tickroom` (see TickroomDebug).
+import { Connection, type Entity, type Welcome } from '../core/index';
+import { getRoom, type RoomInfo } from './api';
+import { ArenaControls } from './arena-controls';
+import { BoardControls } from './board-controls';
+import { ChatPanel } from './chat';
+import { copyText, h, replace } from './dom';
+import { MemberList } from './members';
+import { messagePage } from './message-page';
+import { promptName, rememberedName } from './name-prompt';
+import { Scene } from './scene';
+
+/**
+ * `window.tickroom`, set once the room page has a connection:
+ * - mirror, connection: the live core objects (read them; do not mutate)
+ * - status(): the connection status text ("connected", "reconnecting in 3 s", ...)
+ * - rendererName(): 'WebGPU' | 'WebGL2' | '2D', or null until the renderer is up
+ * - selfEntity(): the own entity (arena avatar), or null
+ * - project(x, y): a world position in CSS pixels of the page viewport
+ */
+export interface TickroomDebug {
+  mirror: Connection['mirror'];
+  connection: Connection;
+  status(): string;
+  rendererName(): string | null;
+  selfEntity(): Entity | null;
+  project(x: number, y: number): { x: number; y: number };
+}
+
+declare global {
+  interface Window {
+    tickroom?: TickroomDebug;
+  }
+}
+
+const DEFAULT_WORLD = { width: 1000, height: 600 };
+/** Close codes that end the visit: shown as a whole-page message. */
+const FINAL_PAGES: Record<number, [string, string]> = {
+  4004: ['No such room', 'This room does not exist or has closed. Ask for a new link, or start a room yourself.'],
+  4009: ['Room full', 'Every seat in this room is taken. Try again later.'],
+  4011: ['Room closed', 'This room has closed.'],
+};
+
+function tokenKey(id: string): string {
+  return `tickroom.token.${id}`;
+}
+
+function sessionGet(key: string): string | null {
+  try {
+    return sessionStorage.getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function sessionSet(key: string, value: string | null): void {
+  try {
+    if (value === null) sessionStorage.removeItem(key);
+    else sessionStorage.setItem(key, value);
+  } catch {
+    // Without storage a reload joins as a new member: acceptable.
+  }
+}
+
+export async function roomPage(root: HTMLElement, id: string): Promise<void> {
+  document.title = 'tickroom';
+  let info: RoomInfo | null;
+  try {
+    info = await getRoom(id);
+  } catch (err) {
+    messagePage(root, 'Cannot reach the server', `${(err as Error).message}. Reload the page to try again.`);
+    return;
+  }
+  if (info === null) {
+    messagePage(root, 'No such room', 'This room does not exist or has closed. Ask for a new link, or start a room yourself.');
+    return;
+  }
+  document.title = `${info.type} · tickroom`;
+
+  // A reload inside a room (token kept for this tab) rejoins without asking again.
+  const token = sessionGet(tokenKey(id));
+  const name = token !== null && rememberedName() !== '' ? rememberedName() : await promptName(root, `this ${info.type} room`);
+  joinRoom(root, id, info, name, token);
+}
+
+function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, token: string | null): void {
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const statusText = h('span', { id: 'status', role: 'status' }, 'connecting…');
+  const rendererText = h('div', { id: 'renderer', title: 'renderer' }, '');
+  const notice = h('div', { id: 'notice', role: 'alert', hidden: true });
+  let controls: ArenaControls | BoardControls | null = null;
+  let noticeTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const showNotice = (text: string): void => {
+    notice.textContent = text;
+    notice.hidden = false;
+    if (noticeTimer !== null) clearTimeout(noticeTimer);
+    noticeTimer = setTimeout(() => (notice.hidden = true), 4000);
+  };
+
+  const conn: Connection = new Connection({
+    url: `${scheme}://${location.host}/ws/${encodeURIComponent(id)}`,
+    name,
+    token,
+    onStatus: (s) => {
+      statusText.textContent = s.text;
+      statusText.dataset.state = s.state;
+      if (s.state === 'stopped') {
+        sessionSet(tokenKey(id), null);
+        const page = s.code !== undefined ? FINAL_PAGES[s.code] : undefined;
+        if (page) {
+          scene.destroy();
+          controls?.destroy();
+          messagePage(root, page[0], page[1]);
+        }
+      }
+    },
+    onWelcome: (w) => onWelcome(w),
+    onEvent: (ev) => {
+      members.onEvent(ev);
+      if (ev.type === 'chat') chat.add(ev);
+      else if (ev.type === 'closing') showNotice(`The room is closing (${ev.reason}).`);
+    },
+    onError: (code, message) => {
+      const text = code === 'rate_limited' ? 'Slow down: too many messages.' : `${code}: ${message}`;
+      showNotice(text);
+      if (code === 'too_long' || code === 'no_such_member') chat.notice(text);
+    },
+  });
+  const scene = new Scene(conn.mirror, 20);
+  const members = new MemberList((m) => chat.setTarget(m));
+  const chat = new ChatPanel(conn, (member) => members.get(member)?.name ?? `#${member}`);
+
+  const share = h('button', { type: 'button', id: 'share' }, 'Share link');
+  share.addEventListener('click', () => {
+    const url = `${location.origin}/r/${encodeURIComponent(id)}`;
+    void copyText(url).then((ok) => showNotice(ok ? 'Link copied: send it to the others.' : `Copy this link: ${url}`));
+  });
+
+  const bar = h('header', { class: 'room-bar' }, h('a', { href: '/', class: 'brand' }, 'tickroom'), h('span', { class: 'room-type' }, info.type), statusText, share);
+  const side = h('aside', { class: 'side' }, members.element, chat.element);
+  const tools = h('div', { class: 'tools' });
+  replace(root, h('div', { class: 'room' }, scene.canvas, bar, tools, side, notice, rendererText));
+
+  scene
+    .start((message) => showNotice(message))
+    .then(() => {
+      rendererText.textContent = scene.renderer?.name ?? '';
+    })
+    .catch((err: Error) => {
+      rendererText.textContent = 'no renderer';
+      showNotice(`Cannot draw the scene: ${err.message}`);
+    });
+
+  function onWelcome(w: Welcome): void {
+    sessionSet(tokenKey(id), w.token || null);
+    members.reset(w.members, w.member);
+    chat.reset(w.chat);
+    scene.setTickRate(w.tickRate);
+    const width = typeof w.options.width === 'number' ? w.options.width : DEFAULT_WORLD.width;
+    const height = typeof w.options.height === 'number' ? w.options.height : DEFAULT_WORLD.height;
+    scene.setWorld(width, height);
+    scene.hiddenMember = w.member;
+    if (w.type === 'arena') {
+      if (controls instanceof ArenaControls) controls.rejoined(w.entity, w.tickRate);
+      else {
+        controls = new ArenaControls(conn, scene, w.entity);
+        controls.startTicking(w.tickRate);
+      }
+    } else if (w.type === 'board') {
+      if (!(controls instanceof BoardControls)) {
+        controls = new BoardControls(conn, scene);
+        replace(tools, controls.toolbar);
+      }
+      // The own cursor entity (if any) is drawn by the real pointer already.
+      scene.hiddenId = w.entity || -1;
+      controls.startTicking(w.tickRate);
+    }
+  }
+
+  window.tickroom = {
+    mirror: conn.mirror,
+    connection: conn,
+    status: () => conn.status.text,
+    rendererName: () => scene.renderer?.name ?? null,
+    selfEntity: () => (conn.welcome && conn.welcome.entity !== 0 ? conn.mirror.entities.get(conn.welcome.entity) ?? null : null),
+    project: (x, y) => {
+      const r = scene.canvas.getBoundingClientRect();
+      const p = scene.project(x, y);
+      return { x: r.left + p.x, y: r.top + p.y };
+    },
+  };
+  addEventListener('online', () => conn.retryNow());
+  conn.start();
+}

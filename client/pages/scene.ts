@@ -1,0 +1,243 @@
+// The live scene: a full-window canvas drawn by the renderer from the mirror,
+// with remote entities interpolated a couple of ticks back and the own avatar
+// (or a dragged shape) placed where local input says.
+//
+// Per frame nothing is allocated: positions come from SnapshotBuffer.sample()
+// (preallocated), instances are packed into one reused Float32Array, and
+// labels are a reused pool of Label objects.
+import { SnapshotBuffer, TickClock, type Mirror } from '../core/index';
+import { createRenderer } from '../render/index';
+import { fitView, newViewTransform } from '../render/transform';
+import { FLOATS_PER_INSTANCE, Shape, type Label, type Renderer, type View } from '../render/types';
+import { drawSpec, numAt, shapeOf } from './draw-spec';
+
+/** How far behind the newest tick remote entities are drawn. */
+const INTERP_DELAY_TICKS = 2;
+const LABEL_RGB = 0xe8ecf4;
+const HIGHLIGHT_RGB = 0xffffff;
+const FLOOR_RGB = 0x161c28;
+
+/** Lets controllers draw some entity somewhere other than its interpolated position. */
+export interface PositionOverride {
+  /** Writes the position of `id` into out[0], out[1] and returns true, or returns false. */
+  position(id: number, out: Float64Array): boolean;
+}
+
+export class Scene {
+  readonly canvas: HTMLCanvasElement;
+  readonly view: View = { worldWidth: 1000, worldHeight: 600, background: 0x0b0e14 };
+  readonly buffer = new SnapshotBuffer(16, 256);
+  readonly clock: TickClock;
+  renderer: Renderer | null = null;
+  /** Entity drawn with a highlight ring (the selected shape, or the own avatar). */
+  highlightId = -1;
+  /** Entities not to draw (e.g. the own cursor, which the real pointer already shows). */
+  hiddenId = -1;
+  hiddenMember = -1;
+  override: PositionOverride | null = null;
+  /** Called once per frame before packing, with the frame's wall-clock delta. */
+  onFrame: ((dtMs: number) => void) | null = null;
+
+  private data = new Float32Array(256 * FLOATS_PER_INSTANCE);
+  private labels: Label[] = [];
+  /** Draw order for the current frame (indices into the sampled frame) and its sort keys. */
+  private order = new Int32Array(256);
+  private keys = new Float64Array(256);
+  private readonly pos = new Float64Array(2);
+  private readonly transform = newViewTransform();
+  private raf = 0;
+  private lastFrame = 0;
+  private unsubscribe: () => void = () => {};
+
+  constructor(
+    private readonly mirror: Mirror,
+    tickRate: number,
+  ) {
+    this.canvas = document.createElement('canvas');
+    this.canvas.id = 'scene';
+    this.clock = new TickClock(1000 / tickRate);
+  }
+
+  /** Creates the renderer (WebGPU, else WebGL2, else 2D) and starts drawing. */
+  async start(onStatus: (message: string) => void): Promise<void> {
+    this.renderer = await createRenderer(this.canvas, { onStatus });
+    const resize = (): void => this.renderer?.resize(this.canvas.clientWidth, this.canvas.clientHeight, devicePixelRatio || 1);
+    new ResizeObserver(resize).observe(this.canvas);
+    resize();
+    this.unsubscribe = this.mirror.subscribe((m, change) => this.record(m, change.tick));
+    if (this.mirror.tick >= 0) this.record(this.mirror, this.mirror.tick);
+    this.raf = requestAnimationFrame(this.frame);
+  }
+
+  destroy(): void {
+    cancelAnimationFrame(this.raf);
+    this.unsubscribe();
+    this.renderer?.destroy();
+    this.renderer = null;
+  }
+
+  setTickRate(tickRate: number): void {
+    this.clock.setTickMs(1000 / tickRate);
+  }
+
+  setWorld(width: number, height: number): void {
+    this.view.worldWidth = width;
+    this.view.worldHeight = height;
+  }
+
+  /** World position -> CSS pixels relative to the canvas' top-left corner. */
+  project(x: number, y: number): { x: number; y: number } {
+    this.fitCss();
+    const t = this.transform;
+    return { x: x * t.scale + t.offsetX, y: y * t.scale + t.offsetY };
+  }
+
+  /** CSS pixels relative to the canvas -> world position. */
+  unproject(px: number, py: number): { x: number; y: number } {
+    this.fitCss();
+    const t = this.transform;
+    return { x: (px - t.offsetX) / t.scale, y: (py - t.offsetY) / t.scale };
+  }
+
+  private fitCss(): void {
+    fitView(this.view, Math.max(1, this.canvas.clientWidth), Math.max(1, this.canvas.clientHeight), this.transform);
+  }
+
+  /** Stores this tick's positions for interpolation (once per tick, not per frame). */
+  private record(m: Mirror, tick: number): void {
+    this.clock.observe(tick, performance.now());
+    const b = this.buffer;
+    b.begin(tick);
+    for (const e of m.entities.values()) {
+      const s = drawSpec(e.kind);
+      if (!s.drawable) continue;
+      b.add(e.id, numAt(e, s.x, 0), numAt(e, s.y, 0), s.angle >= 0 ? numAt(e, s.angle, 0) : NaN);
+    }
+    b.end();
+  }
+
+  private readonly frame = (now: number): void => {
+    this.raf = requestAnimationFrame(this.frame);
+    const r = this.renderer;
+    if (r === null) return;
+    const dt = this.lastFrame === 0 ? 0 : now - this.lastFrame;
+    this.lastFrame = now;
+    this.onFrame?.(dt);
+    const f = this.buffer.sample(this.clock.tickAt(now) - INTERP_DELAY_TICKS);
+    const count = this.stackOrder(f.count, f.ids);
+    const order = this.order;
+    // The field itself, so its edges (where avatars stop) are visible.
+    let n = this.put(0, this.view.worldWidth / 2, this.view.worldHeight / 2, this.view.worldWidth, this.view.worldHeight, 0, FLOOR_RGB, Shape.Rect, 1);
+    let labelCount = 0;
+    let hx = NaN;
+    let hy = NaN;
+    let hr = 0;
+    for (let k = 0; k < count; k++) {
+      const i = order[k]!;
+      const id = f.ids[i]!;
+      const e = this.mirror.entities.get(id)!;
+      const s = drawSpec(e.kind);
+      let x = f.x[i]!;
+      let y = f.y[i]!;
+      if (this.override !== null && this.override.position(id, this.pos)) {
+        x = this.pos[0]!;
+        y = this.pos[1]!;
+      }
+      const w = numAt(e, s.w, s.defaultW);
+      const h = numAt(e, s.h, s.defaultH);
+      const angle = f.angle[i]!;
+      n = this.put(n, x, y, w, h, Number.isNaN(angle) ? 0 : angle, numAt(e, s.color, s.defaultColor), shapeOf(e, s), 1);
+      if (id === this.highlightId) {
+        hx = x;
+        hy = y;
+        hr = Math.max(w, h) + 12;
+      }
+      if (s.label >= 0) {
+        const text = e.values[s.label];
+        if (typeof text === 'string' && text !== '') {
+          const l = this.label(labelCount++);
+          l.x = x;
+          l.y = s.isCursor ? y + h : y - h / 2 - 10;
+          l.text = text;
+          l.rgb = LABEL_RGB;
+        }
+      }
+    }
+    if (!Number.isNaN(hx)) n = this.put(n, hx, hy, hr, hr, 0, HIGHLIGHT_RGB, Shape.Ring, 0.8);
+    r.frame(this.view, this.data, n, this.labels, labelCount);
+  };
+
+  /**
+   * Fills `order` with the indices (into the sampled frame) of the entities to
+   * draw, bottom to top: by the `z` field where kinds have one, cursors above
+   * everything, otherwise in id order. Returns how many.
+   */
+  private stackOrder(count: number, ids: Float64Array): number {
+    if (this.order.length < count) {
+      this.order = new Int32Array(count * 2);
+      this.keys = new Float64Array(count * 2);
+    }
+    const order = this.order;
+    const keys = this.keys;
+    let n = 0;
+    let layered = false;
+    for (let i = 0; i < count; i++) {
+      const id = ids[i]!;
+      const e = this.mirror.entities.get(id);
+      if (e === undefined || id === this.hiddenId) continue;
+      const s = drawSpec(e.kind);
+      if (s.isCursor && this.hiddenMember >= 0 && numAt(e, s.member, -2) === this.hiddenMember) continue;
+      const key = s.isCursor ? Infinity : numAt(e, s.z, 0);
+      if (key !== 0) layered = true;
+      order[n] = i;
+      keys[n++] = key;
+    }
+    if (layered) {
+      // Insertion sort, stable, so equal keys stay in id order. Shapes get their
+      // z when created, so id order is nearly z order: the cost grows only with
+      // the shapes raised (moved) since, which suits boards of hundreds.
+      for (let a = 1; a < n; a++) {
+        const oi = order[a]!;
+        const ok = keys[a]!;
+        let b = a - 1;
+        while (b >= 0 && keys[b]! > ok) {
+          order[b + 1] = order[b]!;
+          keys[b + 1] = keys[b]!;
+          b--;
+        }
+        order[b + 1] = oi;
+        keys[b + 1] = ok;
+      }
+    }
+    return n;
+  }
+
+  private put(n: number, x: number, y: number, w: number, h: number, angle: number, rgb: number, shape: Shape, alpha: number): number {
+    let o = n * FLOATS_PER_INSTANCE;
+    if (o + FLOATS_PER_INSTANCE > this.data.length) {
+      // Grows only when the room outgrows every earlier frame.
+      const bigger = new Float32Array(this.data.length * 2);
+      bigger.set(this.data);
+      this.data = bigger;
+    }
+    const d = this.data;
+    d[o++] = x;
+    d[o++] = y;
+    d[o++] = w;
+    d[o++] = h;
+    d[o++] = angle;
+    d[o++] = rgb;
+    d[o++] = shape;
+    d[o] = alpha;
+    return n + 1;
+  }
+
+  private label(i: number): Label {
+    let l = this.labels[i];
+    if (l === undefined) {
+      l = { x: 0, y: 0, text: '', rgb: 0 };
+      this.labels.push(l);
+    }
+    return l;
+  }
+}
