@@ -1,0 +1,92 @@
+package arena_test
+
+import (
+	"testing"
+
+	"github.com/tickroom/tickroom/rooms/arena"
+)
+
+func TestInitScattersCoins(t *testing.T) {
+	for _, n := range []int{0, 1, 12, 200} {
+		r := newRoom(t, map[string]any{"coins": n, "width": 300, "height": 200}, 1)
+		coins := r.coins()
+		if len(coins) != n {
+			t.Fatalf("coins %d: got %d coin entities, want %d", n, len(coins), n)
+		}
+		for _, c := range coins {
+			x, y := c.Float(arena.FieldX), c.Float(arena.FieldY)
+			if x < 0 || x > 300 || y < 0 || y > 200 {
+				t.Errorf("coin %d at (%v, %v), want inside 300 x 200", c.ID(), x, y)
+			}
+			if got := c.Int(arena.CoinFieldColor); got != arena.CoinColor {
+				t.Errorf("coin %d color: got %#x, want %#x", c.ID(), got, arena.CoinColor)
+			}
+		}
+	}
+}
+
+func TestPickupScoresAndEmits(t *testing.T) {
+	tests := []struct {
+		name      string
+		offset    float64 // avatar's distance from the coin, along x
+		wantScore int64
+	}{
+		{"on the coin", 0, 1},
+		{"just inside reach", arena.PickupDistance - 0.5, 1},
+		{"just out of reach", arena.PickupDistance + 0.5, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newRoom(t, map[string]any{"coins": 1}, 7)
+			coin := r.coins()[0]
+			m, e := r.join(3)
+			cx, cy := coin.Float(arena.FieldX), coin.Float(arena.FieldY)
+			// Step toward the middle so the avatar stays inside the field.
+			if cx > 500 {
+				place(e, cx-tt.offset, cy)
+			} else {
+				place(e, cx+tt.offset, cy)
+			}
+			r.step(1)
+			if got := e.Int(arena.FieldScore); got != tt.wantScore {
+				t.Fatalf("score: got %d, want %d", got, tt.wantScore)
+			}
+			moved := coin.Float(arena.FieldX) != cx || coin.Float(arena.FieldY) != cy
+			if got, want := len(r.ctx.Emitted), int(tt.wantScore); got != want {
+				t.Fatalf("events: got %d, want %d", got, want)
+			}
+			if tt.wantScore == 0 {
+				if moved {
+					t.Errorf("coin moved without a pickup")
+				}
+				return
+			}
+			if !moved {
+				t.Errorf("coin still at (%v, %v) after the pickup, want a new spot", cx, cy)
+			}
+			ev := r.ctx.Emitted[0]
+			if ev.Type != "custom" || ev.Tick != 1 {
+				t.Errorf("event: got type %q tick %d, want custom at tick 1", ev.Type, ev.Tick)
+			}
+			if ev.Data["kind"] != "pickup" || ev.Data["member"] != m.Number || ev.Data["score"] != int64(1) {
+				t.Errorf("event data: got %v, want kind pickup, member %d, score 1", ev.Data, m.Number)
+			}
+		})
+	}
+}
+
+func TestScoreAccumulates(t *testing.T) {
+	r := newRoom(t, map[string]any{"coins": 1}, 3)
+	coin := r.coins()[0]
+	_, e := r.join(1)
+	for i := range 5 {
+		place(e, coin.Float(arena.FieldX), coin.Float(arena.FieldY))
+		r.step(1)
+		if got, want := e.Int(arena.FieldScore), int64(i+1); got != want {
+			t.Fatalf("pickup %d: score got %d, want %d", i+1, got, want)
+		}
+	}
+	if got := r.ctx.Emitted[4].Data["score"]; got != int64(5) {
+		t.Errorf("fifth event score: got %v, want 5", got)
+	}
+}
