@@ -15,10 +15,13 @@ import { REPO_ROOT, buildBundle, launchChromium, recordPageProblems, serve } fro
 const ARTIFACTS = path.join(REPO_ROOT, 'client/e2e/artifacts');
 const CSS_WIDTH = 320; // testpage.ts
 const CSS_HEIGHT = 200;
+// The canvas sits off the stage's origin, so the label overlay must follow its offset.
+const CANVAS_X = 11;
+const CANVAS_Y = 7;
 
 const PAGE = `<!doctype html>
 <html><head><meta charset="utf-8"><title>render test</title>
-<style>body { margin: 0; background: #fff; } #stage { position: relative; }</style></head>
+<style>body { margin: 0; background: #fff; } #stage { position: relative; padding: 7px 0 0 11px; }</style></head>
 <body><div id="stage"></div><script type="module" src="/testpage.js"></script></body></html>`;
 
 // testpage.ts draws a 200x100 world on a 320x200 CSS canvas: scale 1.6,
@@ -120,7 +123,7 @@ describe('client/render in Chromium', { timeout: 300_000 }, () => {
         wantStatuses.forEach((re, i) => assert.match(result.status[i], re, context_));
         assert.ok(!problems.some((p) => p.startsWith('pageerror') || p === 'page crashed'), context_);
 
-        const shot = await page.screenshot({ clip: { x: 0, y: 0, width: CSS_WIDTH, height: CSS_HEIGHT } });
+        const shot = await page.screenshot({ clip: { x: CANVAS_X, y: CANVAS_Y, width: CSS_WIDTH, height: CSS_HEIGHT } });
         await writeFile(path.join(ARTIFACTS, `render-${c.name}.png`), shot);
         const png = PNG.sync.read(shot);
         assert.equal(png.width, CSS_WIDTH * dpr, 'screenshot width in device pixels');
@@ -136,10 +139,17 @@ describe('client/render in Chromium', { timeout: 300_000 }, () => {
         }
         assert.deepEqual(wrong, [], `see client/e2e/artifacts/render-${c.name}.png`);
 
-        // The label "HELLO" is white on the dark background around world (40, 90).
+        // The label "HELLO" is white on the dark background, centred on world
+        // (40, 90): on the overlay canvas for the GPU back-ends, which must sit
+        // exactly over the scene canvas.
         const [lx, ly] = toCss(40, 90);
-        const whiteInLabel = countPixels(png, dpr, lx - 25, ly - 8, 50, 16, (p) => p[0] > 200 && p[1] > 200 && p[2] > 200);
-        assert.ok(whiteInLabel >= 20 * dpr * dpr, `label: ${whiteInLabel} white pixels near world (40, 90), want >= ${20 * dpr * dpr}`);
+        const white = (p) => p[0] > 200 && p[1] > 200 && p[2] > 200;
+        const label = whiteCentroid(png, dpr, lx - 40, ly - 16, 80, 32, white);
+        assert.ok(label.count >= 20 * dpr * dpr, `label: ${label.count} white pixels near world (40, 90), want >= ${20 * dpr * dpr}`);
+        assert.ok(
+          Math.abs(label.x - lx) <= 3 && Math.abs(label.y - ly) <= 3,
+          `label centred at css (${label.x.toFixed(1)}, ${label.y.toFixed(1)}), want (${lx}, ${ly}) +-3`,
+        );
 
         // destroy() removes the label overlay and leaves only the page's canvas.
         const canvases = await page.evaluate(() => {
@@ -165,12 +175,20 @@ function near(got, want) {
   return got.every((c, i) => Math.abs(c - want[i]) <= TOLERANCE);
 }
 
-function countPixels(png, dpr, cssX, cssY, cssW, cssH, match) {
-  let n = 0;
+/** Count and centre (CSS pixels) of the matching pixels in a CSS rectangle. */
+function whiteCentroid(png, dpr, cssX, cssY, cssW, cssH, match) {
+  let count = 0;
+  let sx = 0;
+  let sy = 0;
   for (let y = Math.floor(cssY * dpr); y < (cssY + cssH) * dpr; y++) {
     for (let x = Math.floor(cssX * dpr); x < (cssX + cssW) * dpr; x++) {
-      if (match(pixelAt(png, x, y, 1))) n++; // x, y are device pixels already
+      // x, y are device pixels already.
+      if (match(pixelAt(png, x, y, 1))) {
+        count++;
+        sx += x + 0.5;
+        sy += y + 0.5;
+      }
     }
   }
-  return n;
+  return { count, x: sx / count / dpr, y: sy / count / dpr };
 }

@@ -3,8 +3,7 @@
 
 import { CssColorCache } from './color';
 import { LabelPainter } from './labels';
-import type { Report } from './report';
-import { OnceReporter } from './report';
+import { OnceReporter, type Report } from './report';
 import { RING_WIDTH, drawableCount } from './shapes';
 import { devicePixels, fitView, layoutSize, newViewTransform } from './transform';
 import { FLOATS_PER_INSTANCE, Shape, type Label, type Renderer, type View } from './types';
@@ -17,6 +16,7 @@ export class Canvas2DRenderer implements Renderer {
   private readonly labels = new LabelPainter(this.colors);
   private readonly warnings: OnceReporter;
   private readonly transform = newViewTransform();
+  private devicePixelRatio = NaN;
   private destroyed = false;
 
   /** Throws when the canvas cannot give a 2D context (e.g. it already has a GPU one). */
@@ -71,8 +71,11 @@ export class Canvas2DRenderer implements Renderer {
   resize(cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
     const width = devicePixels(cssWidth, devicePixelRatio);
     const height = devicePixels(cssHeight, devicePixelRatio);
-    if (this.canvas.width !== width) this.canvas.width = width;
-    if (this.canvas.height !== height) this.canvas.height = height;
+    if (this.canvas.width === width && this.canvas.height === height && devicePixelRatio === this.devicePixelRatio) return;
+    // Assigning a canvas' size clears it and resets the context, even when equal.
+    this.canvas.width = width;
+    this.canvas.height = height;
+    this.devicePixelRatio = devicePixelRatio;
     this.labels.resize(this.ctx, devicePixelRatio);
   }
 

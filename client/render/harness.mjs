@@ -50,7 +50,12 @@ export async function buildBundle(entry, outdir, outName) {
  */
 export async function serve(routes) {
   const server = createServer(async (req, res) => {
-    const route = routes[new URL(req.url ?? '/', 'http://x').pathname];
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    const route = routes[pathname];
+    if (!route && pathname === '/favicon.ico') {
+      res.writeHead(204).end(); // so the page's console shows only real problems
+      return;
+    }
     if (!route) {
       res.writeHead(404).end('not found');
       return;

@@ -15,6 +15,9 @@ export class LabelOverlay {
   private dirty = false;
   private left = NaN;
   private top = NaN;
+  private cssWidth = NaN;
+  private cssHeight = NaN;
+  private devicePixelRatio = NaN;
 
   constructor(private readonly under: HTMLCanvasElement) {
     const canvas = under.ownerDocument.createElement('canvas');
@@ -30,14 +33,22 @@ export class LabelOverlay {
     this.ctx = ctx;
   }
 
-  /** Matches the scene canvas' drawing-buffer size and CSS box. */
+  /**
+   * Matches the scene canvas' drawing-buffer size and CSS box. A no-op when
+   * nothing changed, as assigning a canvas' size clears it even when equal.
+   */
   resize(pixelWidth: number, pixelHeight: number, cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
     const c = this.canvas;
+    if (c.width === pixelWidth && c.height === pixelHeight && cssWidth === this.cssWidth && cssHeight === this.cssHeight && devicePixelRatio === this.devicePixelRatio) return;
+    this.cssWidth = cssWidth;
+    this.cssHeight = cssHeight;
+    this.devicePixelRatio = devicePixelRatio;
     c.width = pixelWidth;
     c.height = pixelHeight;
     c.style.width = `${cssWidth}px`;
     c.style.height = `${cssHeight}px`;
     this.place();
+    // Resizing reset the context's text state.
     this.painter.resize(this.ctx, devicePixelRatio);
     this.dirty = false;
   }
