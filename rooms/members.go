@@ -57,8 +57,8 @@ func (r *Room) seat(c *Client) {
 	r.byToken[s.token] = s
 	r.players.Store(int32(len(r.seats)))
 	r.log.Info("member joined", "member", m.Number, "name", m.Name)
-	r.broadcastEvent(&state.Event{Type: "join", Member: m.Number, Name: m.Name, Entity: entityID(m)})
 	r.welcome(s, false)
+	r.broadcastEvent(&state.Event{Type: "join", Member: m.Number, Name: m.Name, Entity: entityID(m)})
 }
 
 // resume gives a held seat to a new connection. A connection still holding
@@ -71,8 +71,8 @@ func (r *Room) resume(s *seat, c *Client) {
 	s.client, s.offlineSince, s.stuckTicks = c, time.Time{}, 0
 	c.seat = s
 	r.log.Info("member resumed", "member", s.member.Number)
-	r.broadcastEvent(&state.Event{Type: "online", Member: s.member.Number, Name: s.member.Name})
 	r.welcome(s, true)
+	r.broadcastEvent(&state.Event{Type: "online", Member: s.member.Number, Name: s.member.Name})
 }
 
 // welcome sends the welcome and the last published snapshot. The member's

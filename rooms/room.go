@@ -80,6 +80,7 @@ type Stats struct {
 	TickNanos    atomic.Int64  // duration of the last tick's work
 	BytesOut     atomic.Uint64 // delta bytes encoded (once per tick, not per member)
 	Snapshots    atomic.Uint64 // snapshots sent to members (joins, resyncs, slow consumers)
+	Overflows    atomic.Uint64 // deltas a member's full queue could not take
 	SlowClosed   atomic.Uint64
 	InputsIn     atomic.Uint64
 	InputsBusy   atomic.Uint64
@@ -188,6 +189,24 @@ func (r *Room) Resync(c *Client) error {
 			c.seat.needSnapshot = true
 		}
 	})
+}
+
+// Inspect runs fn on the room goroutine between ticks, with the world at
+// its last published tick, and waits for it (up to timeout for a place in
+// the queue). While fn runs the room does not tick. Tests use it to compare
+// a client's mirror with the server's state at the same tick; fn must not
+// change the world.
+func (r *Room) Inspect(fn func(w *state.World), timeout time.Duration) error {
+	done := make(chan struct{})
+	if err := r.do(func() { defer close(done); fn(r.world) }, timeout); err != nil {
+		return err
+	}
+	select {
+	case <-done:
+		return nil
+	case <-r.done:
+		return ErrRoomClosed
+	}
 }
 
 // Close stops the room: members get a closing event and a close frame with
@@ -336,6 +355,7 @@ func (r *Room) broadcastTick(delta []byte) {
 			if c.conn.Send(delta) {
 				continue
 			}
+			r.stats.Overflows.Add(1)
 			s.needSnapshot = true
 		}
 		if snap := r.currentSnapshot(); c.conn.Send(snap) {

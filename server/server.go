@@ -27,6 +27,7 @@ type Server struct {
 	echo     *echo.Echo
 	melody   *melody.Melody
 	sessions sync.WaitGroup
+	conns    sync.Map // *wsConn -> struct{}: every open session, for shutdown
 }
 
 // New builds the server over a room manager.
@@ -72,10 +73,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.Serv
 // CloseSessions closes every WebSocket session still open with the code and
 // reason and waits, until ctx ends, for their handlers to return. Rooms close
 // their members themselves; this catches connections that never got seated.
+// (melody's own close-all is not used: it races with sessions that end at
+// the same moment and can leave one blocked for ever.)
 func (s *Server) CloseSessions(ctx context.Context, code int, reason string) error {
-	if err := s.melody.CloseWithMsg(melody.FormatCloseMessage(code, closeReason(reason))); err != nil && !errors.Is(err, melody.ErrClosed) {
-		return fmt.Errorf("server: close sessions: %w", err)
-	}
+	s.conns.Range(func(k, _ any) bool {
+		k.(*wsConn).Close(code, reason)
+		return true
+	})
 	done := make(chan struct{})
 	go func() {
 		s.sessions.Wait()

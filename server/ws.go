@@ -100,6 +100,7 @@ func (s *Server) handleWS(c echo.Context) error {
 func (s *Server) onConnect(ms *melody.Session) {
 	conn := connOf(ms)
 	conn.s = ms
+	s.conns.Store(conn, struct{}{})
 	if conn.room == nil {
 		conn.Close(rooms.CloseNotFound, "room not found")
 		return
@@ -120,6 +121,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 func (s *Server) onDisconnect(ms *melody.Session) {
 	conn := connOf(ms)
 	conn.closed.Store(true)
+	s.conns.Delete(conn)
 	if conn.client == nil {
 		return
 	}
