@@ -140,11 +140,11 @@ func (e *testEnv) room(id string) *rooms.Room {
 // wsClient is a test member: a real WebSocket, a reader goroutine, and a
 // mirror applied from the messages as they are taken.
 type wsClient struct {
-	t       *testing.T
-	conn    *websocket.Conn
-	gate    sync.Mutex // held by pause(): the reader stops taking frames off the socket
-	msgs    chan []byte
-	closed  chan struct{}
+	t        *testing.T
+	conn     *websocket.Conn
+	gate     sync.Mutex // held by pause(): the reader stops taking frames off the socket
+	msgs     chan []byte
+	closed   chan struct{}
 	closeErr error
 
 	welcome *state.Welcome

@@ -39,6 +39,13 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   /** Milliseconds between pings (RTT measurement and keep-alive). Default 5000; 0 disables. */
   pingIntervalMs?: number;
+  /**
+   * A connected socket that delivers nothing for this long is treated as dead
+   * and replaced (default 4000 ms). The server sends a delta every tick and
+   * answers pings, so silence means the network is gone even when the socket
+   * has not noticed (it may take minutes to time out on its own).
+   */
+  stallTimeoutMs?: number;
   /** Opens a socket. Default: the browser WebSocket. */
   openSocket?: (url: string) => SocketLike;
   onStatus?: (status: ConnectionStatus) => void;
@@ -60,6 +67,8 @@ const STOP_CODES: ReadonlyMap<number, string> = new Map([
   [4012, 'removed from the room'],
 ]);
 const CLOSE_TOKEN_UNKNOWN = 4001;
+/** Sent when the client gives up on a silent socket (4000-4999 are application codes). */
+const CLOSE_CLIENT_DROP = 4000;
 const OPEN = 1;
 
 export class Connection {
@@ -80,6 +89,8 @@ export class Connection {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private countdown: ReturnType<typeof setInterval> | null = null;
   private pingTimer: ReturnType<typeof setInterval> | null = null;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private lastMessageAt = 0;
   private stopped = false;
   private needSeqSync = false;
 
@@ -171,7 +182,26 @@ export class Connection {
     this.socket = s;
   }
 
+  /**
+   * Gives up on the current socket without waiting for its closing handshake
+   * (which never completes on a dead network) and reconnects with backoff.
+   */
+  drop(reason: string): void {
+    const s = this.socket;
+    if (s === null || this.stopped) return;
+    this.socket = null;
+    s.onclose = s.onmessage = s.onerror = s.onopen = null;
+    try {
+      s.close(CLOSE_CLIENT_DROP, reason);
+    } catch {
+      // Already closing: nothing more to do with it.
+    }
+    this.clearTimers();
+    this.scheduleReconnect(CLOSE_CLIENT_DROP);
+  }
+
   private onMessage(data: unknown): void {
+    this.lastMessageAt = now();
     if (!(data instanceof ArrayBuffer)) {
       this.opts.onError?.('bad_message', 'text frame from server ignored');
       return;
@@ -222,6 +252,7 @@ export class Connection {
     this.backoff.reset();
     this.setStatus({ state: 'connected', text: w.resumed ? 'reconnected' : 'connected' });
     this.startPings();
+    this.startWatchdog();
     this.opts.onWelcome?.(w);
   }
 
@@ -270,11 +301,20 @@ export class Connection {
     this.sendPing();
   }
 
+  private startWatchdog(): void {
+    const limit = this.opts.stallTimeoutMs ?? 4000;
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    this.watchdog = setInterval(() => {
+      if (now() - this.lastMessageAt > limit) this.drop(`no message for ${Math.round(limit / 1000)} s`);
+    }, Math.min(1000, limit / 2));
+  }
+
   private clearTimers(): void {
     if (this.retryTimer !== null) clearTimeout(this.retryTimer);
     if (this.countdown !== null) clearInterval(this.countdown);
     if (this.pingTimer !== null) clearInterval(this.pingTimer);
-    this.retryTimer = this.countdown = this.pingTimer = null;
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    this.retryTimer = this.countdown = this.pingTimer = this.watchdog = null;
   }
 
   private send(bytes: Uint8Array): void {
