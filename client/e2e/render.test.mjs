@@ -69,6 +69,8 @@ const CASES = [
   // Past the initial instance capacity (1024): the buffer grows by doubling.
   { name: 'webgpu-grown', query: '?pad=3000', want: 'WebGPU' },
   { name: 'webgl2-grown', query: '?renderer=WebGL2&pad=3000', want: 'WebGL2' },
+  // The label overlay attaches itself once the canvas is in the document.
+  { name: 'webgpu-late-attach', query: '?late=1', want: 'WebGPU' },
   { name: 'webgpu-device-lost', query: '?lose=1', want: 'WebGPU', statuses: [/device lost/, /device recreated/] },
   { name: 'webgpu-error-reported', query: '?error=1', want: 'WebGPU', statuses: [/WebGPU error: .*usage/i] },
   { name: 'webgl2-context-lost', query: '?renderer=WebGL2&lose=1', want: 'WebGL2', statuses: [/context lost/, /context restored/] },

@@ -69,6 +69,7 @@ export class Canvas2DRenderer implements Renderer {
   }
 
   resize(cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
+    if (this.destroyed) return;
     const width = devicePixels(cssWidth, devicePixelRatio);
     const height = devicePixels(cssHeight, devicePixelRatio);
     if (this.canvas.width === width && this.canvas.height === height && devicePixelRatio === this.devicePixelRatio) return;

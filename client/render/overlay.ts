@@ -18,6 +18,7 @@ export class LabelOverlay {
   private cssWidth = NaN;
   private cssHeight = NaN;
   private devicePixelRatio = NaN;
+  private destroyed = false;
 
   constructor(private readonly under: HTMLCanvasElement) {
     const canvas = under.ownerDocument.createElement('canvas');
@@ -28,9 +29,9 @@ export class LabelOverlay {
     // Clicks and hovers must reach the scene canvas underneath.
     canvas.style.position = 'absolute';
     canvas.style.pointerEvents = 'none';
-    under.insertAdjacentElement('afterend', canvas);
     this.canvas = canvas;
     this.ctx = ctx;
+    this.attach();
   }
 
   /**
@@ -60,7 +61,17 @@ export class LabelOverlay {
     this.painter.draw(this.ctx, t, labels, count);
   }
 
+  /**
+   * Keeps the overlay right after the scene canvas, also when the canvas was
+   * not in the document yet when the renderer was made, or has moved since.
+   */
+  private attach(): void {
+    if (this.destroyed || this.canvas.previousSibling === this.under || !this.under.parentNode) return;
+    this.under.insertAdjacentElement('afterend', this.canvas);
+  }
+
   destroy(): void {
+    this.destroyed = true;
     this.canvas.remove();
   }
 
@@ -73,6 +84,7 @@ export class LabelOverlay {
    * offsets is cheap, and the style is written only when they changed.
    */
   private place(): void {
+    this.attach();
     const u = this.under;
     const left = u.offsetLeft + u.clientLeft;
     const top = u.offsetTop + u.clientTop;

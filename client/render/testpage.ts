@@ -2,8 +2,9 @@
 // scene whose pixels the test checks. Query: ?renderer=NAME picks the only
 // back-end to try (otherwise the default order), ?lose=1 loses the device or
 // context after the first frames and draws again once it is back, ?error=1
-// causes a WebGPU validation error, which must come back as a status, and
-// ?pad=N adds N invisible shapes first.
+// causes a WebGPU validation error, which must come back as a status,
+// ?pad=N adds N invisible shapes first, and ?late=1 creates the renderer
+// before the canvas is in the document.
 
 import { createRenderer, FLOATS_PER_INSTANCE, Shape, type Label, type Renderer, type View } from './index';
 import { WebGL2Renderer } from './webgl2';
@@ -89,13 +90,18 @@ async function main(): Promise<void> {
   canvas.style.width = `${CSS_WIDTH}px`;
   canvas.style.height = `${CSS_HEIGHT}px`;
   canvas.style.display = 'block';
-  document.getElementById('stage')?.append(canvas);
+  const stage = document.getElementById('stage');
+  if (!stage) throw new Error('testpage: no #stage');
+  // ?late=1: the canvas joins the document only after the renderer exists.
+  const late = params.get('late') === '1';
+  if (!late) stage.append(canvas);
 
   const renderer = await createRenderer(canvas, {
     prefer: only ? [only as Renderer['name']] : undefined,
     onStatus: (message) => result.status.push(message),
   });
   window.testRenderer = renderer;
+  if (late) stage.append(canvas);
   renderer.resize(CSS_WIDTH, CSS_HEIGHT, devicePixelRatio);
   await drawFrames(renderer, 3);
   if (params.get('lose') === '1') {

@@ -58,6 +58,7 @@ export class WebGL2Renderer implements Renderer {
   }
 
   resize(cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
+    if (this.destroyed) return;
     const width = devicePixels(cssWidth, devicePixelRatio);
     const height = devicePixels(cssHeight, devicePixelRatio);
     // Assigning even an unchanged size would reallocate the drawing buffer.

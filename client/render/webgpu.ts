@@ -80,6 +80,7 @@ export class WebGPURenderer implements Renderer {
   }
 
   resize(cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
+    if (this.destroyed) return;
     const width = devicePixels(cssWidth, devicePixelRatio);
     const height = devicePixels(cssHeight, devicePixelRatio);
     // Assigning even an unchanged size would reallocate the canvas texture.
