@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/vmihailenco/msgpack/v5"
 	"github.com/vmihailenco/msgpack/v5/msgpcode"
@@ -72,8 +73,8 @@ func DecodeClient(b []byte) (ClientMessage, error) {
 		if err != nil {
 			return msg, err
 		}
-		if seq < 1 {
-			return msg, fmt.Errorf("%w: input seq %d, want a positive integer", ErrBadMessage, seq)
+		if seq < 1 || seq > math.MaxUint32 {
+			return msg, fmt.Errorf("%w: input seq %d, want an integer in 1..2^32-1", ErrBadMessage, seq)
 		}
 		msg.Seq = uint64(seq)
 		if msg.Payload, err = dec.DecodeRaw(); err != nil {

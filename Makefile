@@ -1,0 +1,52 @@
+# tickroom's one test command: `make test`. It installs what it needs on a
+# fresh machine with Go and Node.js (npm ci; Chromium through apt-get when it
+# is missing and we are root), then runs every check CI runs.
+
+GO ?= go
+NPM ?= npm
+
+.PHONY: test deps go-checks go-test client-checks bundle-check client-unit e2e build run bench fuzz
+
+test: deps go-checks go-test client-checks client-unit e2e
+	@echo "make test: all checks passed"
+
+deps:
+	@$(NPM) ci --no-audit --no-fund --loglevel=error
+	@scripts/ensure-chromium.sh
+
+go-checks:
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '^node_modules/')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+go-test:
+	$(GO) test -race -count=1 -timeout 10m ./...
+
+client-checks: bundle-check
+	$(NPM) run --silent typecheck
+
+# The built bundle is committed (go:embed serves it); a fresh build must
+# produce the same bytes.
+bundle-check:
+	@rm -rf .build/dist-committed && mkdir -p .build && cp -r assets/dist .build/dist-committed
+	@$(NPM) run --silent build
+	@if ! diff -r .build/dist-committed assets/dist >/dev/null; then \
+	  echo "assets/dist differs from a fresh build: run 'npm run build' and commit assets/dist"; \
+	  diff -rq .build/dist-committed assets/dist; exit 1; fi
+	@echo "bundle-check: committed bundle matches a fresh build"
+
+client-unit:
+	$(NPM) run --silent test:unit
+
+e2e:
+	$(NPM) run --silent test:e2e
+
+build:
+	$(NPM) run --silent build
+	$(GO) build -o tickroom ./cmd/tickroom
+
+run:
+	$(GO) run ./cmd/tickroom
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./state/ ./rooms/...
