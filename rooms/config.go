@@ -30,6 +30,12 @@ type Config struct {
 	ChatHistory int
 	// NameMaxLen is the longest display name in characters (default 32).
 	NameMaxLen int
+	// Recorder opens a recording for each new room that asks for one; nil
+	// records nothing.
+	Recorder RecorderFactory
+	// KeyframeInterval is how often a recording stores a full snapshot, the
+	// points a replay seeks from (default 5 s).
+	KeyframeInterval time.Duration
 	// Logger receives room lifecycle logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -50,6 +56,7 @@ func (c Config) withDefaults() Config {
 	defDur(&c.SeatGrace, 30*time.Second)
 	defDur(&c.SlowConsumerGrace, 2*time.Second)
 	def(&c.ControlQueue, 256)
+	defDur(&c.KeyframeInterval, 5*time.Second)
 	def(&c.ChatMaxLen, 500)
 	def(&c.ChatHistory, 50)
 	def(&c.NameMaxLen, 32)

@@ -148,17 +148,24 @@ type Context struct {
 	Emitted []*state.Event
 
 	room *Room
+	sim  *Sim
 }
 
 // NewContext returns a Context for driving a handler outside a room, as
 // tests and tools do: Emit records events in Emitted and Members returns nil.
 func NewContext(w *state.World, seed uint64) *Context {
-	return &Context{World: w, Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	return &Context{World: w, Rand: newRand(seed)}
 }
+
+// newRand is the room's random source for a seed: rooms and sims alike.
+func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 
 // Emit sends a custom event with the given data to every member.
 func (c *Context) Emit(data map[string]any) {
 	ev := &state.Event{Type: "custom", Tick: c.Tick, Data: data}
+	if c.sim != nil {
+		return // a re-run recomputes state; its events were recorded live
+	}
 	if c.room == nil {
 		c.Emitted = append(c.Emitted, ev)
 		return
@@ -168,8 +175,11 @@ func (c *Context) Emit(data map[string]any) {
 
 // Members returns the seated members in member-number order.
 func (c *Context) Members() []*Member {
-	if c.room == nil {
-		return nil
+	switch {
+	case c.sim != nil:
+		return c.sim.order
+	case c.room != nil:
+		return c.room.memberList()
 	}
-	return c.room.memberList()
+	return nil
 }

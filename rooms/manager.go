@@ -45,6 +45,9 @@ type CreateRequest struct {
 	Options    map[string]any
 	Public     bool
 	MaxPlayers int // 0: the type's default
+	// Record asks for the room to be recorded; nil means yes when the
+	// manager has a Recorder.
+	Record *bool
 }
 
 // Create starts a new room.
@@ -78,7 +81,8 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 	}
 	var seed [8]byte
 	_, _ = rand.Read(seed[:]) // crypto/rand.Read never fails on supported platforms
-	r, err := newRoom(newID(), t, h, opts, req.Public, maxPlayers, binary.LittleEndian.Uint64(seed[:]), m.cfg)
+	record := req.Record == nil || *req.Record
+	r, err := newRoom(newID(), t, h, req.Options, opts, req.Public, maxPlayers, binary.LittleEndian.Uint64(seed[:]), m.cfg, record)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadOptions, err)
 	}

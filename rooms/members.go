@@ -40,11 +40,8 @@ func (r *Room) seat(c *Client) {
 	m := &Member{Number: r.nextMember, Name: cleanName(c.name, r.cfg.NameMaxLen, r.nextMember)}
 	var refused error
 	r.mutate(func() {
-		refused = r.safely("join", func() error {
-			e, err := r.handler.Join(&r.ctx, m)
-			m.Entity = e
-			return err
-		})
+		r.logOp(Op{Kind: OpJoin, Member: m.Number, Name: m.Name})
+		refused = r.safely("join", func() error { return driveJoin(&r.ctx, r.handler, m) })
 	})
 	if refused != nil {
 		c.conn.Close(CloseRefused, truncate("join refused: "+refused.Error(), 120))
@@ -158,6 +155,7 @@ func (r *Room) removeSeat(s *seat, reason string) {
 	r.players.Store(int32(len(r.seats)))
 	m := s.member
 	r.mutate(func() {
+		r.logOp(Op{Kind: OpLeave, Member: m.Number})
 		_ = r.safely("leave", func() error { r.handler.Leave(&r.ctx, m); return nil })
 	})
 	if c := s.client; c != nil {
@@ -199,6 +197,7 @@ func (r *Room) broadcastEvent(ev *state.Event) {
 	for _, s := range r.seats {
 		r.sendTo(s, b)
 	}
+	r.record("event", func() error { return r.recorder.Event(r.world.Tick(), b) })
 }
 
 func (r *Room) memberList() []*Member {

@@ -27,7 +27,9 @@ type RecordingHeader struct {
 	Type     string
 	TickRate int
 	Seed     uint64
-	Options  map[string]any
+	// Options are the options the creator asked for (Type.New makes the
+	// same handler from them again), not the effective ones.
+	Options map[string]any
 	// Schema is the room's schema in its welcome form (state.WireKind list,
 	// encoded by the recorder as it likes).
 	Schema any

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,10 +54,11 @@ type Room struct {
 	onClosed func(*Room)
 
 	// Read by other goroutines (listing, pongs, tests).
-	players  atomic.Int32
-	tick     atomic.Uint64
-	stats    Stats
-	isClosed atomic.Bool
+	players   atomic.Int32
+	tick      atomic.Uint64
+	recording atomic.Bool
+	stats     Stats
+	isClosed  atomic.Bool
 
 	// Room goroutine only.
 	seats       []*seat // by member number
@@ -70,6 +70,13 @@ type Room struct {
 	emptySince  time.Time
 	slowTicks   int
 	lastDelta   int
+
+	// Recording (room goroutine only): the ops applied since the last
+	// tick, in order, and where the last keyframe was.
+	recorder      Recorder
+	ops           []Op
+	keyframeEvery uint64
+	lastKeyframe  uint64
 }
 
 // Stats are a room's counters, readable from any goroutine.
@@ -95,7 +102,9 @@ type inputMsg struct {
 // lateThreshold is how late a tick may start before it counts as late.
 const lateThreshold = 5 * time.Millisecond
 
-func newRoom(id string, t *Type, h Handler, opts map[string]any, public bool, maxPlayers int, seed uint64, cfg Config) (*Room, error) {
+// newRoom builds a room; requested are the options the creator gave (what
+// a recording stores, to make the same handler again), opts the effective ones.
+func newRoom(id string, t *Type, h Handler, requested, opts map[string]any, public bool, maxPlayers int, seed uint64, cfg Config, record bool) (*Room, error) {
 	r := &Room{
 		ID: id, Type: t, Public: public, MaxPlayers: maxPlayers, CreatedAt: time.Now(),
 		Options: opts, Seed: seed, cfg: cfg, handler: h,
@@ -113,14 +122,49 @@ func newRoom(id string, t *Type, h Handler, opts map[string]any, public bool, ma
 	}
 	r.inputs = make(chan inputMsg, q)
 	r.slowTicks = max(1, int(cfg.SlowConsumerGrace/r.period))
-	r.ctx = Context{World: r.world, Rand: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), room: r}
+	r.ctx = Context{World: r.world, Rand: newRand(seed), room: r}
 	if err := r.safely("init", func() error { return h.Init(&r.ctx) }); err != nil {
 		return nil, err
 	}
 	// Publish the starting state as tick 0 so that the first joiner's
 	// snapshot holds it and tick 1's delta has a base.
 	_ = r.world.AppendDelta(nil, 0)
+	r.keyframeEvery = max(1, uint64(cfg.KeyframeInterval/r.period))
+	if record && cfg.Recorder != nil {
+		rec, err := cfg.Recorder(RecordingHeader{RoomID: id, Type: t.Name, TickRate: t.TickRate, Seed: seed,
+			Options: requested, Schema: t.Schema.Wire(), StartTick: 0})
+		if err != nil {
+			r.log.Error("recording not started", "err", err)
+		} else if rec != nil {
+			r.recorder = rec
+			r.record("keyframe", func() error { return rec.Keyframe(0, r.currentSnapshot()) })
+		}
+	}
 	return r, nil
+}
+
+// Recording reports whether the room is being recorded.
+func (r *Room) Recording() bool { return r.recording.Load() }
+
+// record runs one recorder call; a failure stops recording this room (the
+// room itself carries on) and is logged once.
+func (r *Room) record(step string, fn func() error) {
+	if r.recorder == nil {
+		return
+	}
+	if err := fn(); err != nil {
+		r.log.Error("recording stopped", "step", step, "err", err)
+		_ = r.recorder.Close() // already failing; the first error is the one logged
+		r.recorder = nil
+	}
+	r.recording.Store(r.recorder != nil)
+}
+
+// logOp notes an op for the recording of the current tick.
+func (r *Room) logOp(op Op) {
+	if r.recorder != nil {
+		r.ops = append(r.ops, op)
+	}
 }
 
 // Players returns the number of seated members, online or holding a seat.
@@ -316,7 +360,23 @@ func (r *Room) step(now time.Time) {
 	r.stats.Ticks.Add(1)
 	r.stats.BytesOut.Add(uint64(len(delta)))
 	r.broadcastTick(delta)
+	r.recordTick(tick, delta)
 	r.reapIfIdle(now)
+}
+
+// recordTick hands the tick's ops and delta bytes (the very bytes sent) to
+// the recorder, and a keyframe every KeyframeInterval.
+func (r *Room) recordTick(tick uint64, delta []byte) {
+	if r.recorder == nil {
+		return
+	}
+	r.record("tick", func() error { return r.recorder.Tick(tick, r.ops, delta) })
+	clear(r.ops)
+	r.ops = r.ops[:0]
+	if r.recorder != nil && tick-r.lastKeyframe >= r.keyframeEvery {
+		r.lastKeyframe = tick
+		r.record("keyframe", func() error { return r.recorder.Keyframe(tick, r.currentSnapshot()) })
+	}
 }
 
 func (r *Room) applyInput(in inputMsg) {
@@ -325,15 +385,16 @@ func (r *Room) applyInput(in inputMsg) {
 		return // the client left or was replaced before its input's tick
 	}
 	m := s.member
-	if in.seq <= m.LastSeq {
-		r.sendTo(s, state.EncodeError(state.ErrCodeBadInput, fmt.Sprintf("input seq %d is not above the last applied seq %d", in.seq, m.LastSeq)))
-		return
+	var called bool
+	err := r.safely("input", func() error {
+		var err error
+		called, err = driveInput(&r.ctx, r.handler, m, in.seq, in.payload)
+		return err
+	})
+	if called {
+		r.logOp(Op{Kind: OpInput, Member: m.Number, Seq: in.seq, Payload: in.payload})
 	}
-	prev := m.LastSeq
-	m.LastSeq = in.seq
-	err := r.safely("input", func() error { return r.handler.Input(&r.ctx, m, in.payload) })
 	if err != nil {
-		m.LastSeq = prev
 		r.sendTo(s, state.EncodeError(state.ErrCodeBadInput, err.Error()))
 	}
 }
@@ -431,6 +492,11 @@ func (r *Room) finish() {
 		}
 	}
 	r.players.Store(0)
+	if r.recorder != nil {
+		r.record("close", r.recorder.Close)
+		r.recorder = nil
+		r.recording.Store(false)
+	}
 	close(r.done)
 	if r.onClosed != nil {
 		r.onClosed(r)

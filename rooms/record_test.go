@@ -1,0 +1,175 @@
+package rooms_test
+
+import (
+	"bytes"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/rooms/board"
+)
+
+// memRecorder keeps a recording in memory.
+type memRecorder struct {
+	mu        sync.Mutex
+	header    rooms.RecordingHeader
+	ticks     []recordedTick
+	keyframes map[uint64][]byte
+	events    int
+	closed    bool
+}
+
+type recordedTick struct {
+	tick  uint64
+	ops   []rooms.Op
+	delta []byte
+}
+
+func (m *memRecorder) Keyframe(tick uint64, snap []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.keyframes[tick] = bytes.Clone(snap)
+	return nil
+}
+
+func (m *memRecorder) Tick(tick uint64, ops []rooms.Op, delta []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.ticks = append(m.ticks, recordedTick{tick, append([]rooms.Op(nil), ops...), bytes.Clone(delta)})
+	return nil
+}
+
+func (m *memRecorder) Event(uint64, []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.events++
+	return nil
+}
+
+func (m *memRecorder) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	return nil
+}
+
+// TestReplayEqualsLive guards the invariant "replay equals live": a room
+// records its ops and deltas while members join, send inputs and leave; a
+// Sim re-running the recorded ops from the recorded seed must publish the
+// very same delta bytes at every tick.
+func TestReplayEqualsLive(t *testing.T) {
+	for _, tc := range []struct {
+		typ   *rooms.Type
+		input func(i int) any
+	}{
+		{arenabench.Type, func(i int) any {
+			in := arenabench.ClientInput(i, uint64(i))
+			return map[string]any{"dx": in.DX, "dy": in.DY}
+		}},
+		{board.Type, func(i int) any {
+			if i%3 == 0 {
+				return map[string]any{"op": "create", "shape": i % 2, "x": 100 + i, "y": 50 + i, "w": 40, "h": 30, "color": 0x112233 + i}
+			}
+			return map[string]any{"op": "cursor", "x": float64(i) * 7.5, "y": float64(i) * 3.25}
+		}},
+	} {
+		t.Run(tc.typ.Name, func(t *testing.T) {
+			rec := &memRecorder{keyframes: map[uint64][]byte{}}
+			reg := rooms.NewRegistry()
+			if err := reg.Register(tc.typ); err != nil {
+				t.Fatal(err)
+			}
+			mgr := rooms.NewManager(reg, rooms.Config{
+				KeyframeInterval: 200 * time.Millisecond,
+				Recorder: func(h rooms.RecordingHeader) (rooms.Recorder, error) {
+					rec.header = h
+					return rec, nil
+				},
+			})
+			r, err := mgr.Create(rooms.CreateRequest{Type: tc.typ.Name})
+			if err != nil {
+				t.Fatalf("create: %v", err)
+			}
+			var clients []*rooms.Client
+			for _, name := range []string{"ann", "bo", "cy"} {
+				c, err := r.Join(&fakeConn{msgs: make(chan []byte, 4096)}, name, "")
+				if err != nil {
+					t.Fatalf("join: %v", err)
+				}
+				clients = append(clients, c)
+			}
+			for i := 1; i <= 40; i++ {
+				if i == 20 {
+					r.Leave(clients[2], true) // an explicit leave mid-run
+					clients = clients[:2]
+				}
+				c := clients[i%len(clients)]
+				payload, _ := msgpack.Marshal(tc.input(i))
+				if err := r.Input(c, uint64(i), payload); err != nil {
+					t.Fatalf("input: %v", err)
+				}
+				waitTicks(t, r, 1)
+			}
+			waitTicks(t, r, 3)
+			if err := mgr.Shutdown(t.Context(), rooms.CloseGoingAway, "test over"); err != nil {
+				t.Fatal(err)
+			}
+
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if !rec.closed || len(rec.ticks) < 40 || len(rec.keyframes) < 2 {
+				t.Fatalf("recording: closed=%v ticks=%d keyframes=%d; want closed, >= 40 ticks, >= 2 keyframes",
+					rec.closed, len(rec.ticks), len(rec.keyframes))
+			}
+			var inputs, joins, leaves int
+			sim, err := rooms.NewSim(tc.typ, rec.header.Options, rec.header.Seed)
+			if err != nil {
+				t.Fatalf("sim: %v", err)
+			}
+			for _, rt := range rec.ticks {
+				for _, op := range rt.ops {
+					switch op.Kind {
+					case rooms.OpInput:
+						inputs++
+					case rooms.OpJoin:
+						joins++
+					case rooms.OpLeave:
+						leaves++
+					}
+					if err := sim.Apply(rt.tick, op); err != nil {
+						t.Fatalf("tick %d: %v", rt.tick, err)
+					}
+				}
+				if got := sim.Step(rt.tick); !bytes.Equal(got, rt.delta) {
+					t.Fatalf("tick %d: re-run delta differs from live\n got % x\nwant % x", rt.tick, got, rt.delta)
+				}
+				if kf, ok := rec.keyframes[rt.tick]; ok {
+					snap, err := sim.World.AppendSnapshot(nil)
+					if err != nil || !bytes.Equal(snap, kf) {
+						t.Fatalf("tick %d: re-run snapshot differs from the keyframe (err %v)", rt.tick, err)
+					}
+				}
+			}
+			if inputs != 40 || joins != 3 || leaves != 1 {
+				t.Fatalf("recorded ops: %d inputs, %d joins, %d leaves; want 40, 3, 1", inputs, joins, leaves)
+			}
+		})
+	}
+}
+
+// waitTicks waits until the room has published n more ticks.
+func waitTicks(t *testing.T, r *rooms.Room, n uint64) {
+	t.Helper()
+	target := r.CurrentTick() + n
+	deadline := time.Now().Add(5 * time.Second)
+	for r.CurrentTick() < target {
+		if time.Now().After(deadline) {
+			t.Fatalf("room stuck at tick %d, want %d", r.CurrentTick(), target)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
