@@ -27,13 +27,14 @@ type Manager struct {
 
 	mu      sync.RWMutex
 	rooms   map[string]*Room
+	retired map[string]*Totals // by type: counters of rooms that closed
 	stopped bool
 	wg      sync.WaitGroup
 }
 
 // NewManager returns a manager offering the registry's room types.
 func NewManager(types *Registry, cfg Config) *Manager {
-	return &Manager{cfg: cfg.withDefaults(), types: types, rooms: make(map[string]*Room)}
+	return &Manager{cfg: cfg.withDefaults(), types: types, rooms: make(map[string]*Room), retired: make(map[string]*Totals)}
 }
 
 // Types returns the registry of room types.
@@ -102,7 +103,86 @@ func (m *Manager) forget(r *Room) {
 	defer m.mu.Unlock()
 	if m.rooms[r.ID] == r {
 		delete(m.rooms, r.ID)
+		t := m.retired[r.Type.Name]
+		if t == nil {
+			t = &Totals{TickBuckets: make([]uint64, len(TickBuckets)+1)}
+			m.retired[r.Type.Name] = t
+		}
+		t.add(&r.stats)
 	}
+}
+
+// Totals are a room type's counters summed over rooms: what metrics export.
+type Totals struct {
+	Rooms, Members                                        int
+	Ticks, LateTicks, SkippedSlots, BytesOut, Snapshots   uint64
+	Overflows, SlowClosed, InputsIn, InputsBusy, Rejected uint64
+	TickBuckets                                           []uint64 // per bucket, not cumulative
+	TickCount                                             uint64
+	TickSum                                               time.Duration
+}
+
+func (t *Totals) add(s *Stats) {
+	t.Ticks += s.Ticks.Load()
+	t.LateTicks += s.LateTicks.Load()
+	t.SkippedSlots += s.SkippedSlots.Load()
+	t.BytesOut += s.BytesOut.Load()
+	t.Snapshots += s.Snapshots.Load()
+	t.Overflows += s.Overflows.Load()
+	t.SlowClosed += s.SlowClosed.Load()
+	t.InputsIn += s.InputsIn.Load()
+	t.InputsBusy += s.InputsBusy.Load()
+	t.Rejected += s.InputsRejected.Load()
+	counts, n, sum := s.TickTime.Snapshot()
+	for i, c := range counts {
+		t.TickBuckets[i] += c
+	}
+	t.TickCount += n
+	t.TickSum += sum
+}
+
+// TotalsByType returns every type's counters: open rooms plus the ones
+// that closed, so that counters never go backwards.
+func (m *Manager) TotalsByType() map[string]*Totals {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make(map[string]*Totals)
+	get := func(name string) *Totals {
+		t := out[name]
+		if t == nil {
+			t = &Totals{TickBuckets: make([]uint64, len(TickBuckets)+1)}
+			out[name] = t
+		}
+		return t
+	}
+	for _, ty := range m.types.All() {
+		get(ty.Name)
+	}
+	for name, r := range m.retired {
+		t := get(name)
+		rooms, members := t.Rooms, t.Members
+		*t = *r
+		t.TickBuckets = append([]uint64(nil), r.TickBuckets...)
+		t.Rooms, t.Members = rooms, members
+	}
+	for _, r := range m.rooms {
+		t := get(r.Type.Name)
+		t.Rooms++
+		t.Members += r.Players()
+		t.add(&r.stats)
+	}
+	return out
+}
+
+// All returns every open room, listed or not.
+func (m *Manager) All() []*Room {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]*Room, 0, len(m.rooms))
+	for _, r := range m.rooms {
+		out = append(out, r)
+	}
+	return out
 }
 
 // Get returns the open room with the id, or nil.

@@ -85,12 +85,16 @@ type Stats struct {
 	LateTicks    atomic.Uint64 // started more than 5 ms after their slot
 	SkippedSlots atomic.Uint64 // slots dropped after an overrun (no catch-up bursts)
 	TickNanos    atomic.Int64  // duration of the last tick's work
+	TickTime     Histogram     // every tick's duration
 	BytesOut     atomic.Uint64 // delta bytes encoded (once per tick, not per member)
 	Snapshots    atomic.Uint64 // snapshots sent to members (joins, resyncs, slow consumers)
 	Overflows    atomic.Uint64 // deltas a member's full queue could not take
 	SlowClosed   atomic.Uint64
 	InputsIn     atomic.Uint64
 	InputsBusy   atomic.Uint64
+	// InputsRejected counts inputs the room type refused (bad_input) or
+	// whose seq did not advance.
+	InputsRejected atomic.Uint64
 }
 
 type inputMsg struct {
@@ -320,6 +324,7 @@ func (r *Room) run() {
 		}
 		end := time.Now()
 		r.stats.TickNanos.Store(int64(end.Sub(start)))
+		r.stats.TickTime.Observe(end.Sub(start))
 		next = next.Add(r.period)
 		if !next.After(end) {
 			missed := end.Sub(next)/r.period + 1
@@ -395,6 +400,7 @@ func (r *Room) applyInput(in inputMsg) {
 		r.logOp(Op{Kind: OpInput, Member: m.Number, Seq: in.seq, Payload: in.payload})
 	}
 	if err != nil {
+		r.stats.InputsRejected.Add(1)
 		r.sendTo(s, state.EncodeError(state.ErrCodeBadInput, err.Error()))
 	}
 }

@@ -36,6 +36,9 @@ func (s *Server) createRoom(c echo.Context) error {
 	if err := dec.Decode(&req); err != nil {
 		return apiError(http.StatusBadRequest, "bad_request", "body must be a JSON object {type, options, visibility, maxPlayers}: "+err.Error())
 	}
+	if s.draining.Load() {
+		return apiError(http.StatusServiceUnavailable, "shutting_down", "this server is shutting down; create the room on another one")
+	}
 	if req.Visibility == "" {
 		req.Visibility = "public"
 	}

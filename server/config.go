@@ -3,6 +3,8 @@ package server
 import (
 	"log/slog"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config holds the edge's settings. The zero value of every field means the
@@ -37,6 +39,11 @@ type Config struct {
 	// closed with 1008 (default 5/s, burst 50).
 	ViolationRate  float64
 	ViolationBurst int
+	// Pprof mounts net/http/pprof under /debug/pprof/ (default off).
+	Pprof bool
+	// Collectors are extra Prometheus collectors to export on /metrics
+	// (the recordings store adds its own).
+	Collectors []prometheus.Collector
 	// Logger receives request and session logs (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"strconv"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -25,7 +26,8 @@ type wsConn struct {
 	pending atomic.Int32
 	closed  atomic.Bool
 
-	room   *rooms.Room   // nil when the id named no room
+	metrics *metrics
+	room    *rooms.Room // nil when the id named no room
 	client *rooms.Client // set once the join is queued
 
 	// Read-side limits, used only by the session's read goroutine.
@@ -37,8 +39,9 @@ type wsConn struct {
 	closeCode atomic.Int32 // close code the client sent, if any
 }
 
-func newWSConn(room *rooms.Room, cfg Config) *wsConn {
+func newWSConn(room *rooms.Room, cfg Config, m *metrics) *wsConn {
 	return &wsConn{
+		metrics:    m,
 		room:       room,
 		limit:      int32(cfg.SendQueue),
 		inputs:     rate.NewLimiter(rate.Limit(cfg.InputRate), cfg.InputBurst),
@@ -66,13 +69,18 @@ func (c *wsConn) Send(msg []byte) bool {
 }
 
 // sent is called by melody after a binary message was written.
-func (c *wsConn) sent() { c.pending.Add(-1) }
+func (c *wsConn) sent(n int) {
+	c.pending.Add(-1)
+	c.metrics.msgsOut.Inc()
+	c.metrics.bytesOut.Add(float64(n))
+}
 
 // Close implements rooms.Conn: a close frame with the code and reason, once.
 func (c *wsConn) Close(code int, reason string) {
 	if !c.closed.CompareAndSwap(false, true) {
 		return
 	}
+	c.metrics.closes.WithLabelValues(strconv.Itoa(code)).Inc()
 	// The session may already be closed; then there is nobody to tell.
 	_ = c.s.CloseWithMsg(melody.FormatCloseMessage(code, closeReason(reason)))
 }

@@ -9,12 +9,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/olahol/melody"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/tickroom/tickroom/rooms"
 )
@@ -28,12 +32,15 @@ type Server struct {
 	melody   *melody.Melody
 	sessions sync.WaitGroup
 	conns    sync.Map // *wsConn -> struct{}: every open session, for shutdown
+	metrics  *metrics
+	draining atomic.Bool
 }
 
 // New builds the server over a room manager.
 func New(mgr *rooms.Manager, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, rooms: mgr}
+	s.metrics = newMetrics(mgr, cfg.Collectors...)
 	s.melody = s.newMelody()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -64,8 +71,38 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/types", s.listTypes)
 	e.GET("/ws/:id", s.handleWS)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	e.GET("/readyz", func(c echo.Context) error {
+		if s.draining.Load() {
+			return c.String(http.StatusServiceUnavailable, "draining")
+		}
+		return c.String(http.StatusOK, "ready")
+	})
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))
+	if s.cfg.Pprof {
+		e.GET("/debug/pprof/*", echo.WrapHandler(http.HandlerFunc(pprofHandler)))
+	}
 	s.pageRoutes(e)
 }
+
+// pprofHandler serves net/http/pprof's pages under /debug/pprof/.
+func pprofHandler(w http.ResponseWriter, r *http.Request) {
+	switch strings.TrimPrefix(r.URL.Path, "/debug/pprof/") {
+	case "cmdline":
+		pprof.Cmdline(w, r)
+	case "profile":
+		pprof.Profile(w, r)
+	case "symbol":
+		pprof.Symbol(w, r)
+	case "trace":
+		pprof.Trace(w, r)
+	default:
+		pprof.Index(w, r)
+	}
+}
+
+// Drain marks the server as going away: /readyz answers 503 and no new
+// rooms are created, while open rooms carry on until they are closed.
+func (s *Server) Drain() { s.draining.Store(true) }
 
 // ServeHTTP makes the server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
@@ -121,6 +158,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		s.log.Error("request failed", "uri", c.Request().RequestURI, "err", err)
 		he = &httpError{status: http.StatusInternalServerError, Code: "internal", Message: "internal error"}
 	}
+	s.metrics.httpErrors.WithLabelValues(he.Code).Inc()
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(he.status) // the client is gone if this fails; nothing left to do
 		return
@@ -156,6 +194,7 @@ func Serve(ctx context.Context, srv *http.Server, s *Server, mgr *rooms.Manager,
 		return fmt.Errorf("server: serve: %w", err)
 	case <-ctx.Done():
 	}
+	s.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	var errs []error

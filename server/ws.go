@@ -40,7 +40,7 @@ func (s *Server) newMelody() *melody.Melody {
 	m.HandleMessage(func(ms *melody.Session, _ []byte) {
 		s.refuse(connOf(ms), state.ErrCodeBadMessage, "text frames are not accepted: send binary MessagePack frames")
 	})
-	m.HandleSentMessageBinary(func(ms *melody.Session, _ []byte) { connOf(ms).sent() })
+	m.HandleSentMessageBinary(func(ms *melody.Session, msg []byte) { connOf(ms).sent(len(msg)) })
 	m.HandleClose(func(ms *melody.Session, code int, text string) error {
 		connOf(ms).closeCode.Store(int32(code))
 		// Answer the close handshake as melody's default handler would.
@@ -89,7 +89,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	}
 	s.sessions.Add(1)
 	defer s.sessions.Done()
-	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg)
+	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg, s.metrics)
 	err := s.melody.HandleRequestWithKeys(c.Response(), c.Request(), map[string]any{connKey: conn})
 	if err != nil && !c.Response().Committed {
 		return apiError(http.StatusServiceUnavailable, "unavailable", "could not open the WebSocket: "+err.Error())
@@ -101,6 +101,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 	conn := connOf(ms)
 	conn.s = ms
 	s.conns.Store(conn, struct{}{})
+	s.metrics.sessions.Inc()
 	if conn.room == nil {
 		conn.Close(rooms.CloseNotFound, "room not found")
 		return
@@ -122,6 +123,7 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	conn := connOf(ms)
 	conn.closed.Store(true)
 	s.conns.Delete(conn)
+	s.metrics.sessions.Dec()
 	if conn.client == nil {
 		return
 	}
@@ -135,6 +137,8 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 // nothing; the room only ever sees well-formed messages.
 func (s *Server) onMessage(ms *melody.Session, data []byte) {
 	conn := connOf(ms)
+	s.metrics.msgsIn.Inc()
+	s.metrics.bytesIn.Add(float64(len(data)))
 	if conn.client == nil {
 		return
 	}
@@ -155,6 +159,7 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 			return
 		}
 		if err := room.Input(client, msg.Seq, msg.Payload); errors.Is(err, rooms.ErrRoomBusy) {
+			s.metrics.refused.WithLabelValues(state.ErrCodeRoomBusy).Inc()
 			conn.Send(state.EncodeError(state.ErrCodeRoomBusy, "room busy: input dropped"))
 		}
 	case state.ClientChat:
@@ -177,6 +182,7 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 // Rate-limit notices are sent at most once a second so that a flood cannot
 // make the server flood back.
 func (s *Server) refuse(conn *wsConn, code, text string) {
+	s.metrics.refused.WithLabelValues(code).Inc()
 	if !conn.violations.Allow() {
 		s.log.Warn("closing session for repeated violations", "code", code)
 		conn.Close(rooms.ClosePolicy, "policy violation: too many refused messages")

@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -84,6 +85,17 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 		}
 		fs.Float64Var(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
 	}
+	boolean := func(p *bool, name string, def bool, usage string) {
+		v := def
+		if e := env(name, ""); e != "" {
+			b, err := strconv.ParseBool(e)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("TICKROOM_%s: %w", strings.ToUpper(strings.ReplaceAll(name, "-", "_")), err))
+			}
+			v = b
+		}
+		fs.BoolVar(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+	}
 	var readLimit int
 	str(&c.addr, "addr", ":8080", "listen address")
 	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
@@ -105,6 +117,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	num(&c.server.InputBurst, "input-burst", 60, "input burst per connection")
 	flt(&c.server.ChatRate, "chat-rate", 2, "chat messages per second per connection")
 	num(&c.server.ChatBurst, "chat-burst", 5, "chat burst per connection")
+	boolean(&c.server.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
