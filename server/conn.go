@@ -27,8 +27,8 @@ type wsConn struct {
 	closed  atomic.Bool
 
 	metrics *metrics
-	room    *rooms.Room // nil when the id named no room
-	client *rooms.Client // set once the join is queued
+	room    *rooms.Room   // nil when the id named no room
+	client  *rooms.Client // set once the join is queued
 
 	// Read-side limits, used only by the session's read goroutine.
 	inputs     *rate.Limiter

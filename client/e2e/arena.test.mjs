@@ -68,10 +68,14 @@ for (const mode of MODES) {
         }, { interval: 300, message: 'avatar stops after key release' });
         assert.ok((stopped.x - start.x) * dir > 120, `moved from ${start.x} to ${stopped.x}`);
         // A's own view agrees with the server once the prediction settles.
+        let seen;
         await waitFor(async () => {
           const e = await entityIn(a.page, selfA.id);
+          seen = { a: e, b: await entityIn(b.page, selfA.id), status: await a.page.evaluate(() => window.tickroom.status()) };
           return Math.abs(e.x - stopped.x) < 1e-6 && Math.abs(e.y - stopped.y) < 1e-6;
-        }, { message: "A's mirror equals B's" });
+        }, { message: "A's mirror equals B's", timeout: 10_000 }).catch((err) => {
+          throw new Error(`${err.message}: ${JSON.stringify({ stopped, ...seen })}`);
+        });
 
         // On B's screen A's avatar (its colour) is drawn at the new spot, not the old.
         const at = await b.page.evaluate(({ x, y }) => window.tickroom.project(x, y), stopped);
