@@ -183,8 +183,18 @@ func codeForStatus(status int) string {
 	return "bad_request"
 }
 
-// Serve runs the HTTP server on ln until ctx ends, then shuts down in order:
-// stop accepting, close rooms (members get the close code), close any other
+// Stopping is the cancel cause that tells Serve how to close members: 1012
+// (restart: come back soon) or 1001 (going away). Any other cause means 1001.
+type Stopping struct {
+	Code   int
+	Reason string
+}
+
+func (s *Stopping) Error() string { return fmt.Sprintf("stopping (%d %s)", s.Code, s.Reason) }
+
+// Serve runs the HTTP server until ctx ends, then shuts down in order: mark
+// draining (/readyz 503), stop accepting, close rooms (members get a closing
+// event and the close code of ctx's *Stopping cause), close any other
 // session, all within grace.
 func Serve(ctx context.Context, srv *http.Server, s *Server, mgr *rooms.Manager, grace time.Duration, serve func() error) error {
 	errc := make(chan error, 1)
@@ -194,17 +204,22 @@ func Serve(ctx context.Context, srv *http.Server, s *Server, mgr *rooms.Manager,
 		return fmt.Errorf("server: serve: %w", err)
 	case <-ctx.Done():
 	}
+	stop := &Stopping{Code: rooms.CloseGoingAway, Reason: "server going away"}
+	if cause := (*Stopping)(nil); errors.As(context.Cause(ctx), &cause) {
+		stop = cause
+	}
 	s.Drain()
+	s.log.Info("shutting down", "code", stop.Code, "reason", stop.Reason, "grace", grace)
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	var errs []error
 	if err := srv.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
 	}
-	if err := mgr.Shutdown(sctx, rooms.CloseGoingAway, "server going away"); err != nil {
+	if err := mgr.Shutdown(sctx, stop.Code, stop.Reason); err != nil {
 		errs = append(errs, err)
 	}
-	if err := s.CloseSessions(sctx, rooms.CloseGoingAway, "server going away"); err != nil {
+	if err := s.CloseSessions(sctx, stop.Code, stop.Reason); err != nil {
 		errs = append(errs, err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -187,8 +187,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	log.Info("tickroom listening", "addr", ln.Addr().String(), "open", openURL(ln.Addr()))
 
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case sig := <-sigs:
+			// SIGTERM is how supervisors restart a service: tell clients to
+			// come back (1012). Ctrl-C means the server is going away (1001).
+			stop := &server.Stopping{Code: rooms.CloseGoingAway, Reason: "server going away"}
+			if sig == syscall.SIGTERM {
+				stop = &server.Stopping{Code: rooms.CloseRestart, Reason: "server restarting"}
+			}
+			log.Info("signal received", "signal", sig.String())
+			cancel(stop)
+		case <-ctx.Done():
+		}
+	}()
 	err = server.Serve(ctx, httpSrv, srv, mgr, c.grace, func() error { return httpSrv.Serve(ln) })
 	log.Info("tickroom stopped")
 	return err
