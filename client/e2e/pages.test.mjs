@@ -2,7 +2,7 @@
 // ones) and refreshes; an unknown room id gets a clear "no such room" page.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, newPage, saveArtifact, startServer, waitFor } from './helpers.mjs';
+import { join, launchBrowser, newPage, saveArtifact, startServer, waitFor } from './helpers.mjs';
 
 let server;
 let browser;
@@ -55,5 +55,33 @@ test('an unknown room id shows "No such room"', async () => {
     saveArtifact('no-such-room.png', await page.screenshot());
   } finally {
     await context.close();
+  }
+});
+
+test('chat: to everyone, and a direct message by clicking a member', async () => {
+  const room = await createRoom('arena', 'unlisted');
+  const a = await newPage(browser, { hideGpu: true });
+  const b = await newPage(browser, { hideGpu: true });
+  try {
+    await a.page.goto(server.url + room.shareUrl);
+    await join(a.page, 'alice');
+    await b.page.goto(server.url + room.shareUrl);
+    await join(b.page, 'bob');
+
+    await a.page.locator('#chat-input').fill('hello all');
+    await a.page.locator('#chat-input').press('Enter');
+    await waitFor(async () => /alice\s*hello all/.test(await b.page.locator('#chat-log').textContent()), { message: 'chat reaches B' });
+
+    const aliceMember = await a.page.evaluate(() => window.tickroom.connection.welcome.member);
+    await b.page.locator(`#members li[data-member="${aliceMember}"]`).click();
+    assert.match(await b.page.locator('#chat-target').textContent(), /to alice only/);
+    await b.page.locator('#chat-input').fill('psst');
+    await b.page.locator('#chat-input').press('Enter');
+    await waitFor(async () => (await a.page.locator('#chat-log li.dm').count()) === 1, { message: 'direct message reaches A' });
+    assert.match(await a.page.locator('#chat-log li.dm').textContent(), /bob → alice\s*psst/);
+    saveArtifact('chat-A.png', await a.page.screenshot());
+  } finally {
+    await a.context.close();
+    await b.context.close();
   }
 });

@@ -14,6 +14,8 @@ export interface RoomInfo {
 export interface RoomType {
   name: string;
   tickRate: number;
+  /** Most players a room of this type takes (the create form's upper bound). */
+  maxPlayers?: number;
   options?: Record<string, unknown>;
 }
 

@@ -80,12 +80,22 @@ function createForm(): HTMLElement {
         ...list.map((t) => h('option', { value: t.name }, `${t.name} (${t.tickRate} Hz)`)),
       );
       button.disabled = list.length === 0;
+      fitMaxPlayers();
       if (list.length === 0) message.textContent = 'This server offers no room types.';
     })
     .catch((err: Error) => {
       replace(typeSelect, h('option', { value: '' }, 'unavailable'));
       message.textContent = `Could not load room types: ${err.message}`;
     });
+
+  // The server refuses more players than the type allows: bound the input by it.
+  const fitMaxPlayers = (): void => {
+    const limit = types.find((t) => t.name === typeSelect.value)?.maxPlayers;
+    if (limit === undefined) return;
+    maxPlayers.max = String(limit);
+    if (Number(maxPlayers.value) > limit) maxPlayers.value = String(limit);
+  };
+  typeSelect.addEventListener('change', fitMaxPlayers);
 
   const form = h(
     'form',
