@@ -14,7 +14,7 @@ import (
 // of later joiners; direct ones only for their two members.
 func (r *Room) chatFrom(c *Client, text string, to uint32, hasTo bool) {
 	s := c.seat
-	if s == nil || s.client != c {
+	if s == nil || s.client != c || s.member == nil {
 		return
 	}
 	text = strings.TrimSpace(strings.Map(func(r rune) rune {

@@ -42,11 +42,15 @@ type Client struct {
 
 	// gone is set by the server goroutine when the connection ended; the
 	// room goroutine notices it at the latest on its next tick.
-	gone     atomic.Bool
-	explicit atomic.Bool // closed by the client with 1000: leave at once
+	gone      atomic.Bool
+	explicit  atomic.Bool // closed by the client with 1000: leave at once
+	spectator bool
 
 	seat *seat // room goroutine only
 }
 
 // Room returns the room the client joined.
 func (c *Client) Room() *Room { return c.room }
+
+// Spectator reports whether the client only watches (Room.Spectate).
+func (c *Client) Spectator() bool { return c.spectator }

@@ -58,6 +58,19 @@ func (r *Room) seat(c *Client) {
 	r.broadcastEvent(&state.Event{Type: "join", Member: m.Number, Name: m.Name, Entity: entityID(m)})
 }
 
+// watch adds a spectator: a seat with no member, kept in watchers.
+func (r *Room) watch(c *Client) {
+	if c.gone.Load() {
+		return
+	}
+	s := &seat{client: c}
+	c.seat = s
+	r.mutate(func() {}) // cache the snapshot of the last tick before sending it
+	r.watchers = append(r.watchers, s)
+	r.watching.Store(int32(len(r.watchers)))
+	r.welcome(s, false)
+}
+
 // resume gives a held seat to a new connection. A connection still holding
 // it is closed as replaced.
 func (r *Room) resume(s *seat, c *Client) {
@@ -75,13 +88,15 @@ func (r *Room) resume(s *seat, c *Client) {
 // welcome sends the welcome and the last published snapshot. The member's
 // own entity, if spawned since, arrives in the next delta.
 func (r *Room) welcome(s *seat, resumed bool) {
-	m := s.member
 	w := &state.Welcome{
-		V: state.ProtocolVersion, Room: r.ID, Type: r.Type.Name,
-		Session: uuid.NewString(), Member: m.Number, Entity: entityID(m),
+		V: state.ProtocolVersion, Room: r.ID, Type: r.Type.Name, Session: uuid.NewString(),
 		Token: s.token, Resumed: resumed, TickRate: r.Type.TickRate,
-		Kinds: r.Type.Schema.Wire(), Members: r.memberInfos(), Chat: r.chatFor(m.Number),
-		Options: r.Options,
+		Kinds: r.Type.Schema.Wire(), Members: r.memberInfos(), Options: r.Options,
+	}
+	if m := s.member; m != nil {
+		w.Member, w.Entity, w.Chat = m.Number, entityID(m), r.chatFor(m.Number)
+	} else {
+		w.Spectator, w.Chat = true, r.chatFor(0)
 	}
 	b, err := state.EncodeWelcome(w)
 	if err != nil {
@@ -104,6 +119,17 @@ func (r *Room) drop(c *Client) {
 	if s == nil || s.client != c {
 		return // already replaced, or never seated
 	}
+	if s.member == nil { // a spectator leaves no trace
+		c.seat, s.client = nil, nil
+		for i, x := range r.watchers {
+			if x == s {
+				r.watchers = append(r.watchers[:i], r.watchers[i+1:]...)
+				break
+			}
+		}
+		r.watching.Store(int32(len(r.watchers)))
+		return
+	}
 	c.seat = nil
 	s.client = nil
 	if c.explicit.Load() {
@@ -123,7 +149,7 @@ func (r *Room) closeSlow(s *seat, reason string) {
 		return
 	}
 	r.stats.SlowClosed.Add(1)
-	r.log.Warn("closing slow consumer", "member", s.member.Number)
+	r.log.Warn("closing slow consumer", "spectator", s.member == nil)
 	c.conn.Close(CloseSlowConsumer, reason)
 	r.drop(c)
 }
@@ -131,6 +157,12 @@ func (r *Room) closeSlow(s *seat, reason string) {
 // expireSeats frees seats whose holder stayed away past SeatGrace, and
 // notices connections that ended without a queued leave.
 func (r *Room) expireSeats(now time.Time) {
+	for i := 0; i < len(r.watchers); i++ {
+		if c := r.watchers[i].client; c != nil && c.gone.Load() {
+			r.drop(c)
+			i--
+		}
+	}
 	for i := 0; i < len(r.seats); i++ {
 		s := r.seats[i]
 		if s.client != nil && s.client.gone.Load() {
@@ -195,6 +227,9 @@ func (r *Room) broadcastEvent(ev *state.Event) {
 		return
 	}
 	for _, s := range r.seats {
+		r.sendTo(s, b)
+	}
+	for _, s := range r.watchers {
 		r.sendTo(s, b)
 	}
 	r.record("event", func() error { return r.recorder.Event(r.world.Tick(), b) })

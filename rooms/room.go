@@ -17,6 +17,7 @@ import (
 var (
 	ErrRoomClosed = errors.New("room closed")
 	ErrRoomBusy   = errors.New("room busy")
+	ErrSpectator  = errors.New("spectators cannot send inputs or chat")
 )
 
 // Room is one running room. Its state (world, members, handler) belongs to
@@ -55,6 +56,7 @@ type Room struct {
 
 	// Read by other goroutines (listing, pongs, tests).
 	players   atomic.Int32
+	watching  atomic.Int32
 	tick      atomic.Uint64
 	recording atomic.Bool
 	stats     Stats
@@ -62,6 +64,7 @@ type Room struct {
 
 	// Room goroutine only.
 	seats       []*seat // by member number
+	watchers    []*seat // spectators: no member, no entity, same stream
 	byToken     map[string]*seat
 	nextMember  uint32
 	chat        []state.Event
@@ -198,6 +201,21 @@ func (r *Room) Join(conn Conn, name, token string) (*Client, error) {
 	return c, nil
 }
 
+// Spectate queues a view-only connection: it receives the welcome (no
+// member, no entity), the snapshot and every delta and event like a
+// member, but is not a member: it holds no seat, counts as no player, and
+// cannot send inputs or chat (the server refuses them).
+func (r *Room) Spectate(conn Conn) (*Client, error) {
+	c := &Client{room: r, conn: conn, spectator: true}
+	if err := r.do(func() { r.watch(c) }, 2*time.Second); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Spectators returns the number of spectators watching.
+func (r *Room) Spectators() int { return int(r.watching.Load()) }
+
 // Leave tells the room the client's connection ended. explicit means the
 // client closed normally (1000) and gives up its seat; otherwise the seat
 // is held for the grace period. It never blocks.
@@ -215,6 +233,9 @@ func (r *Room) Input(c *Client, seq uint64, payload msgpack.RawMessage) error {
 	if r.Closed() {
 		return ErrRoomClosed
 	}
+	if c.spectator {
+		return ErrSpectator
+	}
 	select {
 	case r.inputs <- inputMsg{c, seq, payload}:
 		r.stats.InputsIn.Add(1)
@@ -227,6 +248,9 @@ func (r *Room) Input(c *Client, seq uint64, payload msgpack.RawMessage) error {
 
 // Chat queues a chat message from c, to everyone or (hasTo) to one member.
 func (r *Room) Chat(c *Client, text string, to uint32, hasTo bool) error {
+	if c.spectator {
+		return ErrSpectator
+	}
 	return r.try(func() { r.chatFrom(c, text, to, hasTo) })
 }
 
@@ -386,8 +410,8 @@ func (r *Room) recordTick(tick uint64, delta []byte) {
 
 func (r *Room) applyInput(in inputMsg) {
 	s := in.c.seat
-	if s == nil || s.client != in.c {
-		return // the client left or was replaced before its input's tick
+	if s == nil || s.client != in.c || s.member == nil {
+		return // left or replaced before its input's tick, or a spectator
 	}
 	m := s.member
 	var called bool
@@ -410,17 +434,23 @@ func (r *Room) applyInput(in inputMsg) {
 // delta, so its next message must be a snapshot; one that cannot take a
 // snapshot for SlowConsumerGrace is closed with 4008.
 func (r *Room) broadcastTick(delta []byte) {
+	for _, s := range r.watchers {
+		r.sendTick(s, delta)
+	}
 	for _, s := range r.seats {
+		r.sendTick(s, delta)
+	}
+}
+
+func (r *Room) sendTick(s *seat, delta []byte) {
+	{
 		c := s.client
-		if c == nil {
-			continue
-		}
-		if c.gone.Load() {
-			continue // dropped by expireSeats at the start of the next tick
+		if c == nil || c.gone.Load() {
+			return // dropped by expireSeats at the start of the next tick
 		}
 		if !s.needSnapshot {
 			if c.conn.Send(delta) {
-				continue
+				return
 			}
 			r.stats.Overflows.Add(1)
 			s.needSnapshot = true
@@ -428,7 +458,7 @@ func (r *Room) broadcastTick(delta []byte) {
 		if snap := r.currentSnapshot(); c.conn.Send(snap) {
 			s.needSnapshot, s.stuckTicks = false, 0
 			r.stats.Snapshots.Add(1)
-			continue
+			return
 		}
 		s.stuckTicks++
 		if s.stuckTicks > r.slowTicks {
@@ -485,14 +515,15 @@ func (r *Room) finish() {
 	if code == 0 {
 		code, reason = CloseRoomClosed, "room closed"
 	}
+	all := append(r.seats[:len(r.seats):len(r.seats)], r.watchers...)
 	if ev, err := state.EncodeEvent(&state.Event{Type: "closing", Reason: reason}); err == nil {
-		for _, s := range r.seats {
+		for _, s := range all {
 			if s.client != nil {
 				s.client.conn.Send(ev)
 			}
 		}
 	}
-	for _, s := range r.seats {
+	for _, s := range all {
 		if s.client != nil {
 			s.client.conn.Close(code, reason)
 		}

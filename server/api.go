@@ -21,12 +21,14 @@ type createRoomRequest struct {
 }
 
 type createRoomResponse struct {
-	ID         string `json:"id"`
-	Type       string `json:"type"`
-	ShareURL   string `json:"shareUrl"`
-	WSURL      string `json:"wsUrl"`
-	Visibility string `json:"visibility"`
-	MaxPlayers int    `json:"maxPlayers"`
+	ID       string `json:"id"`
+	Type     string `json:"type"`
+	ShareURL string `json:"shareUrl"`
+	// SpectateURL is a signed view-only link to the same room.
+	SpectateURL string `json:"spectateUrl"`
+	WSURL       string `json:"wsUrl"`
+	Visibility  string `json:"visibility"`
+	MaxPlayers  int    `json:"maxPlayers"`
 }
 
 func (s *Server) createRoom(c echo.Context) error {
@@ -63,7 +65,8 @@ func (s *Server) createRoom(c echo.Context) error {
 	info := r.Info()
 	return c.JSON(http.StatusCreated, createRoomResponse{
 		ID: r.ID, Type: info.Type, ShareURL: "/r/" + r.ID, WSURL: "/ws/" + r.ID,
-		Visibility: info.Visibility, MaxPlayers: info.MaxPlayers,
+		SpectateURL: "/r/" + r.ID + "?" + s.links.query(r.ID, RoleSpectator, s.cfg.SpectateLinkTTL, time.Now()),
+		Visibility:  info.Visibility, MaxPlayers: info.MaxPlayers,
 	})
 }
 

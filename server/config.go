@@ -39,6 +39,12 @@ type Config struct {
 	// closed with 1008 (default 5/s, burst 50).
 	ViolationRate  float64
 	ViolationBurst int
+	// LinkSecret signs role-carrying share links (spectator links). Empty
+	// means a random secret per process: links stop working on a restart.
+	LinkSecret string
+	// SpectateLinkTTL is how long the spectator links in create answers stay
+	// valid (default 0: no expiry).
+	SpectateLinkTTL time.Duration
 	// Pprof mounts net/http/pprof under /debug/pprof/ (default off).
 	Pprof bool
 	// Collectors are extra Prometheus collectors to export on /metrics

@@ -33,6 +33,7 @@ type Server struct {
 	sessions sync.WaitGroup
 	conns    sync.Map // *wsConn -> struct{}: every open session, for shutdown
 	metrics  *metrics
+	links    *linkSigner
 	draining atomic.Bool
 }
 
@@ -41,6 +42,7 @@ func New(mgr *rooms.Manager, cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{cfg: cfg, log: cfg.Logger, rooms: mgr}
 	s.metrics = newMetrics(mgr, cfg.Collectors...)
+	s.links = newLinkSigner(cfg.LinkSecret)
 	s.melody = s.newMelody()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true

@@ -107,7 +107,17 @@ func (s *Server) onConnect(ms *melody.Session) {
 		return
 	}
 	q := ms.Request.URL.Query()
-	client, err := conn.room.Join(conn, q.Get("name"), q.Get("token"))
+	role, err := s.links.role(conn.room.ID, q, time.Now())
+	if err != nil {
+		conn.Close(rooms.CloseRefused, "join refused: "+err.Error())
+		return
+	}
+	var client *rooms.Client
+	if role == RoleSpectator {
+		client, err = conn.room.Spectate(conn)
+	} else {
+		client, err = conn.room.Join(conn, q.Get("name"), q.Get("token"))
+	}
 	switch {
 	case errors.Is(err, rooms.ErrRoomClosed):
 		conn.Close(rooms.CloseRoomClosed, "room closed")
@@ -158,7 +168,11 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 			s.refuse(conn, state.ErrCodeRateLimited, "too many inputs: slow down")
 			return
 		}
-		if err := room.Input(client, msg.Seq, msg.Payload); errors.Is(err, rooms.ErrRoomBusy) {
+		err := room.Input(client, msg.Seq, msg.Payload)
+		if errors.Is(err, rooms.ErrSpectator) {
+			s.refuse(conn, state.ErrCodeSpectator, "spectators cannot send inputs")
+		}
+		if errors.Is(err, rooms.ErrRoomBusy) {
 			s.metrics.refused.WithLabelValues(state.ErrCodeRoomBusy).Inc()
 			conn.Send(state.EncodeError(state.ErrCodeRoomBusy, "room busy: input dropped"))
 		}
@@ -167,7 +181,11 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 			s.refuse(conn, state.ErrCodeRateLimited, "too many chat messages: slow down")
 			return
 		}
-		if err := room.Chat(client, msg.Text, msg.To, msg.HasTo); errors.Is(err, rooms.ErrRoomBusy) {
+		err := room.Chat(client, msg.Text, msg.To, msg.HasTo)
+		if errors.Is(err, rooms.ErrSpectator) {
+			s.refuse(conn, state.ErrCodeSpectator, "spectators cannot chat")
+		}
+		if errors.Is(err, rooms.ErrRoomBusy) {
 			conn.Send(state.EncodeError(state.ErrCodeRoomBusy, "room busy: chat message dropped"))
 		}
 	case state.ClientPing:

@@ -27,6 +27,7 @@ const (
 	ErrCodeTooLong      = "too_long"
 	ErrCodeNoSuchMember = "no_such_member"
 	ErrCodeRoomBusy     = "room_busy"
+	ErrCodeSpectator    = "spectator"
 )
 
 // ErrBadMessage is wrapped by every client-message decoding error.
@@ -177,19 +178,21 @@ func strictString(dec *msgpack.Decoder, what string) (string, error) {
 
 // Welcome is the first message of every connection.
 type Welcome struct {
-	V        int            `msgpack:"v"`
-	Room     string         `msgpack:"room"`
-	Type     string         `msgpack:"type"`
-	Session  string         `msgpack:"session"`
-	Member   uint32         `msgpack:"member"`
-	Entity   *EntityID      `msgpack:"entity"` // nil when the room gives members no entity
-	Token    string         `msgpack:"token"`
-	Resumed  bool           `msgpack:"resumed"`
-	TickRate int            `msgpack:"tickRate"`
-	Kinds    []WireKind     `msgpack:"kinds"`
-	Members  []MemberInfo   `msgpack:"members"`
-	Chat     []Event        `msgpack:"chat"`
-	Options  map[string]any `msgpack:"options"`
+	V       int       `msgpack:"v"`
+	Room    string    `msgpack:"room"`
+	Type    string    `msgpack:"type"`
+	Session string    `msgpack:"session"`
+	Member  uint32    `msgpack:"member"`
+	Entity  *EntityID `msgpack:"entity"` // nil when the room gives members no entity
+	Token   string    `msgpack:"token"`
+	Resumed bool      `msgpack:"resumed"`
+	// Spectator is true for a view-only connection: no member, no entity.
+	Spectator bool           `msgpack:"spectator,omitempty"`
+	TickRate  int            `msgpack:"tickRate"`
+	Kinds     []WireKind     `msgpack:"kinds"`
+	Members   []MemberInfo   `msgpack:"members"`
+	Chat      []Event        `msgpack:"chat"`
+	Options   map[string]any `msgpack:"options"`
 }
 
 // ProtocolVersion is the version the welcome announces.
