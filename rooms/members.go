@@ -283,3 +283,19 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// Members returns the room's members as the welcome lists them, read on the
+// room goroutine (admin and monitoring).
+func (r *Room) Members(timeout time.Duration) ([]state.MemberInfo, error) {
+	var out []state.MemberInfo
+	done := make(chan struct{})
+	if err := r.do(func() { defer close(done); out = r.memberInfos() }, timeout); err != nil {
+		return nil, err
+	}
+	select {
+	case <-done:
+		return out, nil
+	case <-r.done:
+		return nil, ErrRoomClosed
+	}
+}

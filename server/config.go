@@ -39,6 +39,9 @@ type Config struct {
 	// closed with 1008 (default 5/s, burst 50).
 	ViolationRate  float64
 	ViolationBurst int
+	// AdminToken turns the admin API (/api/admin/...) on; requests carry it
+	// as "Authorization: Bearer TOKEN". Empty: the admin API is off.
+	AdminToken string
 	// LinkSecret signs role-carrying share links (spectator links). Empty
 	// means a random secret per process: links stop working on a restart.
 	LinkSecret string

@@ -22,6 +22,8 @@ func (s *Server) pageRoutes(e *echo.Echo) {
 	e.GET("/", index)
 	e.GET("/r/:id", index)
 	e.GET("/replay/:id", index)
+	e.GET("/replays", index)
+	e.GET("/admin", index)
 	e.GET("/bench/render", func(c echo.Context) error {
 		if _, err := fs.Stat(assets.FS, "bench.html"); err != nil {
 			return apiError(http.StatusNotFound, "not_found", "the renderer benchmark page is not built into this binary")

@@ -72,6 +72,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/rooms/:id", s.getRoom)
 	api.GET("/types", s.listTypes)
 	e.GET("/ws/:id", s.handleWS)
+	s.adminRoutes(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", func(c echo.Context) error {
 		if s.draining.Load() {

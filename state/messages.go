@@ -200,10 +200,10 @@ const ProtocolVersion = 1
 
 // MemberInfo is one member in the welcome's member list.
 type MemberInfo struct {
-	Member uint32    `msgpack:"member"`
-	Name   string    `msgpack:"name"`
-	Entity *EntityID `msgpack:"entity"`
-	Online bool      `msgpack:"online"`
+	Member uint32    `msgpack:"member" json:"member"`
+	Name   string    `msgpack:"name" json:"name"`
+	Entity *EntityID `msgpack:"entity" json:"entity"`
+	Online bool      `msgpack:"online" json:"online"`
 }
 
 // Event is the body of an event message; which keys are set depends on Type.

@@ -118,6 +118,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	flt(&c.server.ChatRate, "chat-rate", 2, "chat messages per second per connection")
 	num(&c.server.ChatBurst, "chat-burst", 5, "chat burst per connection")
 	boolean(&c.server.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
+	str(&c.server.AdminToken, "admin-token", "", "token that turns on the admin API and monitor page (empty: off)")
 	str(&c.server.LinkSecret, "link-secret", "", "secret that signs spectator share links (empty: random per process)")
 	dur(&c.server.SpectateLinkTTL, "spectate-link-ttl", 0, "how long spectator links stay valid (0: no expiry)")
 	if err := fs.Parse(args); err != nil {
