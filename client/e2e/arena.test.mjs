@@ -17,11 +17,11 @@ after(async () => {
   await server?.stop();
 });
 
-/** Where an entity is in the page's own mirror: {id, x, y, color} or null. */
+/** An entity in the page's own mirror: {id, x, y, color, tick (the mirror's)} or null. */
 function entityIn(page, id) {
   return page.evaluate((id) => {
     const e = window.tickroom.mirror.entities.get(id);
-    return e ? { id, x: e.get('x'), y: e.get('y'), color: e.get('color') } : null;
+    return e ? { id, x: e.get('x'), y: e.get('y'), color: e.get('color'), tick: window.tickroom.mirror.tick } : null;
   }, id);
 }
 
@@ -58,23 +58,23 @@ for (const mode of MODES) {
         } finally {
           await a.page.keyboard.up(key);
         }
-        // Released: the zero input stops it; wait until B's copy is still.
+        // Released: the zero input stops it. "Still" means the same position
+        // across 10 ticks B has applied (a busy page may apply ticks late, so
+        // wall-clock stillness would prove nothing).
         let last = await entityIn(b.page, selfA.id);
         const stopped = await waitFor(async () => {
           const e = await entityIn(b.page, selfA.id);
-          const still = e.x === last.x && e.y === last.y;
-          last = e;
-          return still && e;
-        }, { interval: 300, message: 'avatar stops after key release' });
+          if (e.x !== last.x || e.y !== last.y) last = e;
+          return e.tick - last.tick >= 10 && e;
+        }, { interval: 200, timeout: 15_000, message: 'avatar stops after key release' });
         assert.ok((stopped.x - start.x) * dir > 120, `moved from ${start.x} to ${stopped.x}`);
-        // A's own view agrees with the server once the prediction settles.
+        // A's own mirror agrees with B's: both hold the server's state.
         let seen;
         await waitFor(async () => {
-          const e = await entityIn(a.page, selfA.id);
-          seen = { a: e, b: await entityIn(b.page, selfA.id), status: await a.page.evaluate(() => window.tickroom.status()) };
-          return Math.abs(e.x - stopped.x) < 1e-6 && Math.abs(e.y - stopped.y) < 1e-6;
-        }, { message: "A's mirror equals B's", timeout: 10_000 }).catch((err) => {
-          throw new Error(`${err.message}: ${JSON.stringify({ stopped, ...seen })}`);
+          seen = await entityIn(a.page, selfA.id);
+          return seen.x === stopped.x && seen.y === stopped.y;
+        }, { message: "A's mirror equals B's" }).catch((err) => {
+          throw new Error(`${err.message}: B ${JSON.stringify(stopped)}, A ${JSON.stringify(seen)}`);
         });
 
         // On B's screen A's avatar (its colour) is drawn at the new spot, not the old.
