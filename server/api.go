@@ -41,6 +41,10 @@ func (s *Server) createRoom(c echo.Context) error {
 	if s.draining.Load() {
 		return apiError(http.StatusServiceUnavailable, "shutting_down", "this server is shutting down; create the room on another one")
 	}
+	if !s.perIP.allowCreate(c.RealIP(), time.Now()) {
+		c.Response().Header().Set("Retry-After", "10")
+		return apiError(http.StatusTooManyRequests, "too_many_requests", "too many rooms created from your address; wait a little")
+	}
 	if req.Visibility == "" {
 		req.Visibility = "public"
 	}

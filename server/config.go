@@ -39,6 +39,16 @@ type Config struct {
 	// closed with 1008 (default 5/s, burst 50).
 	ViolationRate  float64
 	ViolationBurst int
+	// RoomCreateRate and RoomCreateBurst limit room creation per client
+	// address, per minute (default 30 a minute, burst 10; negative: no limit).
+	RoomCreateRate  float64
+	RoomCreateBurst int
+	// SessionsPerIP is the most WebSocket sessions one address may hold
+	// (default 100; negative: no limit).
+	SessionsPerIP int
+	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
+	// (set it only behind a proxy that sets them); otherwise the socket's.
+	TrustProxy bool
 	// AdminToken turns the admin API (/api/admin/...) on; requests carry it
 	// as "Authorization: Bearer TOKEN". Empty: the admin API is off.
 	AdminToken string
@@ -90,6 +100,15 @@ func (c Config) withDefaults() Config {
 		if *x.v <= 0 {
 			*x.v = x.d
 		}
+	}
+	if c.RoomCreateRate == 0 {
+		c.RoomCreateRate = 30
+	}
+	if c.RoomCreateBurst <= 0 {
+		c.RoomCreateBurst = 10
+	}
+	if c.SessionsPerIP == 0 {
+		c.SessionsPerIP = 100
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

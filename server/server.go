@@ -34,6 +34,7 @@ type Server struct {
 	conns    sync.Map // *wsConn -> struct{}: every open session, for shutdown
 	metrics  *metrics
 	links    *linkSigner
+	perIP    *perIP
 	draining atomic.Bool
 }
 
@@ -43,10 +44,15 @@ func New(mgr *rooms.Manager, cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, rooms: mgr}
 	s.metrics = newMetrics(mgr, cfg.Collectors...)
 	s.links = newLinkSigner(cfg.LinkSecret)
+	s.perIP = newPerIP(cfg.RoomCreateRate, cfg.RoomCreateBurst)
 	s.melody = s.newMelody()
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	if cfg.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.Use(middleware.Recover())
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogMethod: true, LogURI: true, LogStatus: true, LogLatency: true, LogError: true,

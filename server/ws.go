@@ -87,6 +87,12 @@ func (s *Server) handleWS(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(c.Request()) {
 		return apiError(http.StatusBadRequest, "bad_request", "this endpoint takes WebSocket upgrades")
 	}
+	ip := c.RealIP()
+	if !s.perIP.openSession(ip, s.cfg.SessionsPerIP) {
+		s.metrics.refused.WithLabelValues("sessions_per_ip").Inc()
+		return apiError(http.StatusTooManyRequests, "too_many_requests", "too many connections from your address")
+	}
+	defer s.perIP.closeSession(ip)
 	s.sessions.Add(1)
 	defer s.sessions.Done()
 	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg, s.metrics)
