@@ -36,6 +36,9 @@ func (s *Server) createRoom(c echo.Context) error {
 	dec := json.NewDecoder(c.Request().Body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
+		if errors.Is(err, echo.ErrStatusRequestEntityTooLarge) {
+			return err // a body over the limit that came without a Content-Length
+		}
 		return apiError(http.StatusBadRequest, "bad_request", "body must be a JSON object {type, options, visibility, maxPlayers}: "+err.Error())
 	}
 	if s.draining.Load() {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/server"
@@ -64,7 +65,15 @@ func TestMetricsMoveUnderLoad(t *testing.T) {
 		{`tickroom_tick_duration_seconds_count{type="arena-bench"}`, ticks0 + 5},
 	}
 	for _, c := range checks {
-		if got := scrape(t, env, c.sample); got < c.min {
+		// Counters like "sent" move just after the client sees the message:
+		// poll briefly rather than race the write pump.
+		deadline := time.Now().Add(5 * time.Second)
+		got := scrape(t, env, c.sample)
+		for got < c.min && time.Now().Before(deadline) {
+			<-time.After(10 * time.Millisecond)
+			got = scrape(t, env, c.sample)
+		}
+		if got < c.min {
 			t.Errorf("%s: got %v, want >= %v", c.sample, got, c.min)
 		}
 	}

@@ -47,6 +47,8 @@ type config struct {
 	rooms     rooms.Config
 	server    server.Config
 	origins   string
+	tlsCert   string
+	tlsKey    string
 }
 
 // parseFlags reads flags, each defaulting to its TICKROOM_* variable when set.
@@ -98,6 +100,8 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	}
 	var readLimit int
 	str(&c.addr, "addr", ":8080", "listen address")
+	str(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key serves HTTPS and WSS")
+	str(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	str(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	str(&c.logFormat, "log-format", "text", "log format: text or json")
 	dur(&c.grace, "shutdown-grace", 5*time.Second, "how long a shutdown may take")
@@ -130,6 +134,9 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return nil, errors.New("-tls-cert and -tls-key go together")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
@@ -192,7 +199,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	log.Info("tickroom listening", "addr", ln.Addr().String(), "open", openURL(ln.Addr()))
+	serve := func() error { return httpSrv.Serve(ln) }
+	scheme := "http"
+	if c.tlsCert != "" {
+		serve = func() error { return httpSrv.ServeTLS(ln, c.tlsCert, c.tlsKey) }
+		scheme = "https"
+	}
+	log.Info("tickroom listening", "addr", ln.Addr().String(), "open", openURL(scheme, ln.Addr()))
 
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -213,13 +226,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		case <-ctx.Done():
 		}
 	}()
-	err = server.Serve(ctx, httpSrv, srv, mgr, c.grace, func() error { return httpSrv.Serve(ln) })
+	err = server.Serve(ctx, httpSrv, srv, mgr, c.grace, serve)
 	log.Info("tickroom stopped")
 	return err
 }
 
 // openURL is the address a person on this machine should open.
-func openURL(a net.Addr) string {
+func openURL(scheme string, a net.Addr) string {
 	tcp, ok := a.(*net.TCPAddr)
 	if !ok {
 		return a.String()
@@ -228,5 +241,5 @@ func openURL(a net.Addr) string {
 	if tcp.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)) + "/"
+	return scheme + "://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)) + "/"
 }
