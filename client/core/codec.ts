@@ -173,6 +173,12 @@ function int(m: Record<string, unknown>, key: string): number {
   return typeof v === 'number' || typeof v === 'bigint' ? Number(v) : 0;
 }
 
+/** An entity id that may be nil ("none"): -1 then, since 0 is a valid id. */
+function entityId(m: Record<string, unknown>, key: string): number {
+  const v = m[key];
+  return typeof v === 'number' || typeof v === 'bigint' ? Number(v) : -1;
+}
+
 function parseWelcome(raw: unknown): Welcome {
   if (!isRecord(raw)) throw new ProtocolError('welcome is not a map');
   const tickRate = int(raw, 'tickRate');
@@ -181,7 +187,7 @@ function parseWelcome(raw: unknown): Welcome {
     ? raw.members.filter(isRecord).map((m) => ({
         member: int(m, 'member'),
         name: str(m, 'name'),
-        entity: int(m, 'entity'),
+        entity: entityId(m, 'entity'),
         online: m.online === true,
       }))
     : [];
@@ -194,9 +200,10 @@ function parseWelcome(raw: unknown): Welcome {
     type: str(raw, 'type'),
     session: str(raw, 'session'),
     member: int(raw, 'member'),
-    entity: int(raw, 'entity'),
+    entity: entityId(raw, 'entity'),
     token: str(raw, 'token'),
     resumed: raw.resumed === true,
+    spectator: raw.spectator === true,
     tickRate,
     schema: Schema.parse(raw.kinds),
     members,
@@ -210,7 +217,7 @@ function parseEvent(raw: unknown): RoomEvent {
   const type = str(raw, 'type');
   switch (type) {
     case 'join':
-      return { type, member: int(raw, 'member'), name: str(raw, 'name'), entity: int(raw, 'entity') };
+      return { type, member: int(raw, 'member'), name: str(raw, 'name'), entity: entityId(raw, 'entity') };
     case 'leave':
       return { type, member: int(raw, 'member'), name: str(raw, 'name'), reason: str(raw, 'reason') };
     case 'offline':

@@ -35,6 +35,8 @@ export interface ConnectionOptions {
   name: string;
   /** Resume token from an earlier connection (e.g. before a page reload). */
   token?: string | null;
+  /** More query parameters for the join, e.g. a signed spectator link's role, sig, exp. */
+  query?: Readonly<Record<string, string>>;
   mirror?: Mirror;
   backoff?: BackoffOptions;
   /** Milliseconds between pings (RTT measurement and keep-alive). Default 5000; 0 disables. */
@@ -65,6 +67,7 @@ const STOP_CODES: ReadonlyMap<number, string> = new Map([
   [4010, 'this seat was taken over by another tab'],
   [4011, 'room closed'],
   [4012, 'removed from the room'],
+  [4013, 'the room refused to seat you'],
 ]);
 const CLOSE_TOKEN_UNKNOWN = 4001;
 /** Sent when the client gives up on a silent socket (4000-4999 are application codes). */
@@ -125,7 +128,8 @@ export class Connection {
 
   /** Sends an input with the next sequence number and returns it; -1 when not connected (dropped). */
   sendInput(payload: unknown): number {
-    if (!this.connected) return -1;
+    // Spectators' inputs are refused, and refusals count toward a 1008 close.
+    if (!this.connected || this.welcome!.spectator) return -1;
     const seq = this.nextSeq++;
     this.send(encodeInput(seq, payload));
     return seq;
@@ -133,7 +137,7 @@ export class Connection {
 
   /** Chat to everyone, or a direct message to member `to`. False when not connected. */
   sendChat(text: string, to?: number): boolean {
-    if (!this.connected) return false;
+    if (!this.connected || this.welcome!.spectator) return false;
     this.send(encodeChat(text, to));
     return true;
   }
@@ -161,7 +165,7 @@ export class Connection {
 
   private connect(): void {
     if (this.stopped) return;
-    const q = new URLSearchParams({ name: this.opts.name });
+    const q = new URLSearchParams({ ...this.opts.query, name: this.opts.name });
     if (this.token !== null) q.set('token', this.token);
     const url = `${this.opts.url}?${q.toString()}`;
     this.setStatus(
@@ -248,7 +252,7 @@ export class Connection {
     this.token = w.token || null;
     this.mirror.setSchema(w.schema);
     // A resumed seat remembers the last input it applied: continue above it.
-    this.needSeqSync = w.entity !== 0;
+    this.needSeqSync = w.entity >= 0;
     this.backoff.reset();
     this.setStatus({ state: 'connected', text: w.resumed ? 'reconnected' : 'connected' });
     this.startPings();
@@ -271,7 +275,10 @@ export class Connection {
     const stopText = STOP_CODES.get(code);
     if (stopText !== undefined) {
       this.stopped = true;
-      this.setStatus({ state: 'stopped', text: reason && code === 1000 ? `${stopText}: ${reason}` : stopText, code });
+      // The reason says why for a refused join (4013) or a normal close; the
+      // other codes have fixed meanings, and their text is what people see.
+      const why = reason && (code === 1000 || code === 4013) ? `${stopText}: ${reason}` : stopText;
+      this.setStatus({ state: 'stopped', text: why, code });
       return;
     }
     if (code === CLOSE_TOKEN_UNKNOWN) this.token = null; // the seat is gone; join afresh

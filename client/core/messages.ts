@@ -44,6 +44,7 @@ export interface ChangedGroup {
 export interface Member {
   member: number;
   name: string;
+  /** -1 when the room type gives members no entity. */
   entity: number;
   online: boolean;
 }
@@ -74,9 +75,12 @@ export interface Welcome {
   type: string;
   session: string;
   member: number;
+  /** Your entity id; -1 when the room gives members none (and for spectators). */
   entity: number;
   token: string;
   resumed: boolean;
+  /** A view-only connection: no member, no entity; inputs and chat are refused. */
+  spectator: boolean;
   tickRate: number;
   schema: Schema;
   members: Member[];

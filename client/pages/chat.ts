@@ -43,6 +43,12 @@ export class ChatPanel {
     this.input.focus();
   }
 
+  /** Spectators read the chat but cannot write to it. */
+  setReadOnly(readOnly: boolean): void {
+    this.input.disabled = readOnly;
+    this.input.placeholder = readOnly ? 'spectators cannot chat' : 'say something…';
+  }
+
   reset(history: readonly ChatEvent[]): void {
     replace(this.log);
     for (const ev of history) this.add(ev);

@@ -101,16 +101,24 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     noticeTimer = setTimeout(() => (notice.hidden = true), 4000);
   };
 
+  // A signed link (e.g. a spectator link) carries role, sig and exp: the join needs them.
+  const params = new URLSearchParams(location.search);
+  const query: Record<string, string> = {};
+  for (const k of ['role', 'sig', 'exp']) {
+    const v = params.get(k);
+    if (v !== null) query[k] = v;
+  }
   const conn: Connection = new Connection({
     url: `${scheme}://${location.host}/ws/${encodeURIComponent(id)}`,
     name,
     token,
+    query,
     onStatus: (s) => {
       statusText.textContent = s.text;
       statusText.dataset.state = s.state;
       if (s.state === 'stopped') {
         sessionSet(tokenKey(id), null);
-        const page = s.code !== undefined ? FINAL_PAGES[s.code] : undefined;
+        const page = s.code === 4013 ? (['Cannot join this room', `${s.text}.`] as const) : s.code !== undefined ? FINAL_PAGES[s.code] : undefined;
         if (page) {
           scene.destroy();
           controls?.destroy();
@@ -163,7 +171,12 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     const width = typeof w.options.width === 'number' ? w.options.width : DEFAULT_WORLD.width;
     const height = typeof w.options.height === 'number' ? w.options.height : DEFAULT_WORLD.height;
     scene.setWorld(width, height);
-    scene.hiddenMember = w.member;
+    scene.hiddenMember = w.spectator ? -1 : w.member;
+    chat.setReadOnly(w.spectator);
+    if (w.spectator) {
+      statusText.textContent = 'watching';
+      return;
+    }
     if (w.type === 'arena') {
       if (controls instanceof ArenaControls) controls.rejoined(w.entity, w.tickRate);
       else {
@@ -176,7 +189,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
         replace(tools, controls.toolbar);
       }
       // The own cursor entity (if any) is drawn by the real pointer already.
-      scene.hiddenId = w.entity || -1;
+      scene.hiddenId = w.entity;
       controls.startTicking(w.tickRate);
     }
   }
@@ -186,7 +199,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     connection: conn,
     status: () => conn.status.text,
     rendererName: () => scene.renderer?.name ?? null,
-    selfEntity: () => (conn.welcome && conn.welcome.entity !== 0 ? conn.mirror.entities.get(conn.welcome.entity) ?? null : null),
+    selfEntity: () => (conn.welcome && conn.welcome.entity >= 0 ? conn.mirror.entities.get(conn.welcome.entity) ?? null : null),
     project: (x, y) => {
       const r = scene.canvas.getBoundingClientRect();
       const p = scene.project(x, y);

@@ -134,3 +134,23 @@ test('a silent socket is dropped and replaced', async () => {
   assert.match(sockets[1]!.url, /token=tok/);
   conn.stop();
 });
+
+test('a nil entity is -1; a spectator sends no inputs or chat', () => {
+  const { conn, sockets } = setup({ query: { role: 'spectator', sig: 'abc' } });
+  conn.start();
+  assert.equal(sockets[0]!.url, 'ws://h/ws/r?role=spectator&sig=abc&name=al+ice');
+  sockets[0]!.deliver(welcome({ entity: null, spectator: true }));
+  assert.equal(conn.welcome?.entity, -1);
+  assert.equal(conn.welcome?.spectator, true);
+  assert.equal(conn.sendInput({ dx: 1, dy: 0 }), -1);
+  assert.equal(conn.sendChat('hi'), false);
+  assert.deepEqual(sockets[0]!.sent.filter((m) => Array.isArray(m) && (m[0] === 1 || m[0] === 2)), []);
+  conn.stop();
+});
+
+test('a refused join (4013) stops with the reason', () => {
+  const { conn, sockets } = setup();
+  conn.start();
+  sockets[0]!.onclose?.({ code: 4013, reason: 'names must be unique' } as CloseEvent);
+  assert.deepEqual([conn.status.state, conn.status.text], ['stopped', 'the room refused to seat you: names must be unique']);
+});
