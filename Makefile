@@ -7,7 +7,12 @@ NPM ?= npm
 
 .PHONY: test deps go-checks go-test client-checks bundle-check client-unit e2e build run bench fuzz
 
-test: deps go-checks go-test client-checks client-unit e2e
+# Every fuzz target, as package:Target. Each runs for FUZZTIME in `make test`
+# (a smoke run from its committed seeds); run longer with FUZZTIME=5m.
+FUZZ_TARGETS = ./state:FuzzDecodeClient ./state:FuzzMirrorApply
+FUZZTIME ?= 5s
+
+test: deps go-checks go-test fuzz client-checks client-unit e2e
 	@echo "make test: all checks passed"
 
 deps:
@@ -50,3 +55,11 @@ run:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./state/ ./rooms/...
+
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; name=$${t##*:}; \
+	  echo "fuzz $$name ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/fuzz-$$name.log 2>&1 || { cat /tmp/fuzz-$$name.log; exit 1; }; \
+	  tail -n 3 /tmp/fuzz-$$name.log | grep -E 'execs|ok' | tail -n 2; \
+	done
