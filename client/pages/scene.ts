@@ -48,6 +48,7 @@ export class Scene {
   private raf = 0;
   private lastFrame = 0;
   private unsubscribe: () => void = () => {};
+  private resizeObserver: ResizeObserver | null = null;
 
   constructor(
     private readonly mirror: Mirror,
@@ -62,7 +63,8 @@ export class Scene {
   async start(onStatus: (message: string) => void): Promise<void> {
     this.renderer = await createRenderer(this.canvas, { onStatus });
     const resize = (): void => this.renderer?.resize(this.canvas.clientWidth, this.canvas.clientHeight, devicePixelRatio || 1);
-    new ResizeObserver(resize).observe(this.canvas);
+    this.resizeObserver = new ResizeObserver(resize);
+    this.resizeObserver.observe(this.canvas);
     resize();
     this.unsubscribe = this.mirror.subscribe((m, change) => this.record(m, change.tick));
     if (this.mirror.tick >= 0) this.record(this.mirror, this.mirror.tick);
@@ -70,6 +72,7 @@ export class Scene {
   }
 
   destroy(): void {
+    this.resizeObserver?.disconnect();
     cancelAnimationFrame(this.raf);
     this.unsubscribe();
     this.renderer?.destroy();
