@@ -220,9 +220,21 @@ type Event struct {
 	Data   map[string]any `msgpack:"data,omitempty"`
 }
 
+// marshalCompact encodes v with every integer in its shortest form, as the
+// protocol promises (msgpack.Marshal writes sized Go ints at full width).
+func marshalCompact(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := msgpack.NewEncoder(&buf)
+	enc.UseCompactInts(true)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
 // EncodeWelcome encodes [1, welcome].
 func EncodeWelcome(w *Welcome) ([]byte, error) {
-	b, err := msgpack.Marshal([]any{MsgWelcome, w})
+	b, err := marshalCompact([]any{MsgWelcome, w})
 	if err != nil {
 		return nil, fmt.Errorf("state: encode welcome: %w", err)
 	}
@@ -231,7 +243,7 @@ func EncodeWelcome(w *Welcome) ([]byte, error) {
 
 // EncodeEvent encodes [4, event].
 func EncodeEvent(ev *Event) ([]byte, error) {
-	b, err := msgpack.Marshal([]any{MsgEvent, ev})
+	b, err := marshalCompact([]any{MsgEvent, ev})
 	if err != nil {
 		return nil, fmt.Errorf("state: encode event: %w", err)
 	}

@@ -333,3 +333,19 @@ func BenchmarkSnapshotArenaBench(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(buf)), "bytes")
 }
+
+// TestWelcomeIntegersAreCompact: the protocol promises the shortest integer
+// forms; a u8/i64-sized Go field must not travel at full width.
+func TestWelcomeIntegersAreCompact(t *testing.T) {
+	b, err := state.EncodeWelcome(&state.Welcome{V: 1, Kinds: testSchema.Wire(), TickRate: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wide := range []byte{0xd3, 0xcf} { // int64, uint64
+		for i, c := range b {
+			if c == wide {
+				t.Fatalf("welcome has a 64-bit integer (0x%x) at byte %d", wide, i)
+			}
+		}
+	}
+}
