@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"math"
-	"os"
 	"reflect"
 	"slices"
 	"strings"
@@ -434,18 +433,12 @@ func closedWithin(c *wsClient, ticks uint64) bool {
 }
 
 // TestFloodCloseCodeReachesTheClient: a client that floods without waiting
-// for answers must still learn why it was dropped (1008). Known bug, skipped
-// unless TICKROOM_KNOWN_BUGS is set: melody closes the TCP connection right
-// after writing the close frame, with the rest of the flood still unread in
-// the server's socket, so the kernel sends a reset and the client's kernel
-// drops the close frame (and the errors before it) unread: the client sees
-// "connection reset by peer" instead of 1008. The fix is a lingering close:
-// after the close frame, keep reading (and discarding) until the client's
-// close reply or a short deadline, and only then close the socket.
+// for answers must still learn why it was dropped (1008). melody closes the
+// TCP connection right after writing the close frame; with the rest of the
+// flood still unread in the server's socket the kernel would send a reset
+// and the client's kernel would drop the close frame unread ("connection
+// reset by peer" instead of 1008). server/linger.go closes gracefully instead.
 func TestFloodCloseCodeReachesTheClient(t *testing.T) {
-	if os.Getenv("TICKROOM_KNOWN_BUGS") == "" {
-		t.Skip("known bug: the close frame is lost to a TCP reset when the flood is still unread; set TICKROOM_KNOWN_BUGS=1 to run")
-	}
 	env := newEnv(t, rooms.Config{}, server.Config{})
 	id := env.createRoom("arena", nil)
 	by := env.join(id, "bystander")

@@ -65,6 +65,7 @@ func New(mgr *rooms.Manager, cfg Config) *Server {
 	}))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogMethod: true, LogURI: true, LogStatus: true, LogLatency: true, LogError: true,
+		HandleError: true, // log the status the error handler answers, not 200
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			lvl := slog.LevelDebug
 			if v.Status >= 500 {

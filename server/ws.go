@@ -96,7 +96,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	s.sessions.Add(1)
 	defer s.sessions.Done()
 	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg, s.metrics)
-	err := s.melody.HandleRequestWithKeys(c.Response(), c.Request(), map[string]any{connKey: conn})
+	err := s.melody.HandleRequestWithKeys(lingerWriter{c.Response()}, c.Request(), map[string]any{connKey: conn})
 	if err != nil && !c.Response().Committed {
 		return apiError(http.StatusServiceUnavailable, "unavailable", "could not open the WebSocket: "+err.Error())
 	}
@@ -155,8 +155,8 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 	conn := connOf(ms)
 	s.metrics.msgsIn.Inc()
 	s.metrics.bytesIn.Add(float64(len(data)))
-	if conn.client == nil {
-		return
+	if conn.client == nil || conn.closed.Load() {
+		return // not seated, or closing: what arrives while lingering is drained unread
 	}
 	msg, err := state.DecodeClient(data)
 	if errors.Is(err, state.ErrUnknownType) {
