@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tickroom/tickroom/rooms/arenabench"
+)
+
+// sceneRoom is one arena-bench room and its clients.
+type sceneRoom struct {
+	id        string
+	index     int
+	postSent  int64                         // clock time the POST /api/rooms went out: the room's ticks start after it
+	slots     []atomic.Pointer[sceneClient] // filled as clients join; the sender reads them concurrently
+	clients   []*sceneClient                // filled once every client joined
+	checkTick atomic.Uint64                 // set at the end: clients capture their mirror at this tick
+}
+
+// fleetConfig is what a fleet of arena-bench rooms does.
+type fleetConfig struct {
+	rooms, clients int
+	dialPar        int
+	ping           time.Duration // 0: no pings
+	expectTicks    int           // per client, for sizing the receipt log
+}
+
+// fleet is R arena-bench rooms of C clients, each client reading into its
+// own mirror and sending the scene's input every 50 ms.
+type fleet struct {
+	cfg     fleetConfig
+	clock   clock
+	win     window
+	period  int64 // tick period in ns
+	api     *api
+	dial    *dialer
+	rooms   []*sceneRoom
+	liveS2C atomic.Int64
+	liveC2S atomic.Int64
+	joined  atomic.Int64
+
+	stopSend chan struct{}
+	senders  sync.WaitGroup
+}
+
+func newFleet(cfg fleetConfig, clk clock, a *api, d *dialer) *fleet {
+	return &fleet{cfg: cfg, clock: clk, api: a, dial: d, period: int64(time.Second / arenabench.TickRate), stopSend: make(chan struct{})}
+}
+
+// start creates the rooms, starts their senders and joins every client,
+// waiting for each one's first snapshot.
+func (f *fleet) start(ctx context.Context) error {
+	f.rooms = make([]*sceneRoom, f.cfg.rooms)
+	err := forEach(ctx, f.cfg.rooms, 16, func(ctx context.Context, i int) error {
+		r := &sceneRoom{index: i, postSent: f.clock.now(), slots: make([]atomic.Pointer[sceneClient], f.cfg.clients)}
+		id, err := f.api.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8))
+		if err != nil {
+			return fmt.Errorf("room %d: %w", i, err)
+		}
+		r.id = id
+		f.rooms[i] = r
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range f.rooms {
+		f.senders.Add(1)
+		go f.send(r)
+	}
+	n := f.cfg.rooms * f.cfg.clients
+	err = forEach(ctx, n, f.cfg.dialPar, func(ctx context.Context, i int) error {
+		r, c := f.rooms[i/f.cfg.clients], i%f.cfg.clients
+		conn, err := f.dial.dial(ctx, r.id, "")
+		if err != nil {
+			return fmt.Errorf("join room %d client %d: %w", r.index, c, err)
+		}
+		cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
+		r.slots[c].Store(cl)
+		go cl.read(f)
+		select {
+		case <-cl.synced:
+			f.joined.Add(1)
+			return nil
+		case <-cl.done:
+			return fmt.Errorf("join room %d client %d: connection ended before the first snapshot: %v (%s)", r.index, c, cl.readErr, cl.firstProblem)
+		case <-time.After(15 * time.Second):
+			return fmt.Errorf("join room %d client %d: no snapshot within 15 s", r.index, c)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	})
+	for _, r := range f.rooms {
+		r.clients = make([]*sceneClient, len(r.slots))
+		for i := range r.slots {
+			r.clients[i] = r.slots[i].Load()
+		}
+	}
+	return err
+}
+
+// send is a room's sender goroutine: every 50 ms, one input per synced
+// client (and a ping every f.cfg.ping), at a random phase per room so that
+// rooms do not all write at once.
+func (f *fleet) send(r *sceneRoom) {
+	defer f.senders.Done()
+	phase := time.Duration(rand.Int64N(f.period))
+	select {
+	case <-time.After(phase):
+	case <-f.stopSend:
+		return
+	}
+	t := time.NewTicker(time.Duration(f.period))
+	defer t.Stop()
+	pingEvery := 0
+	if f.cfg.ping > 0 {
+		pingEvery = max(1, int(f.cfg.ping/time.Duration(f.period)))
+	}
+	buf := make([]byte, 0, 64)
+	for round := 0; ; round++ {
+		select {
+		case <-t.C:
+		case <-f.stopSend:
+			return
+		}
+		for i := range r.slots {
+			c := r.slots[i].Load()
+			if c == nil || c.writeErr != nil || c.closed.Load() || !isClosed(c.synced) {
+				continue
+			}
+			if c.needResync.Swap(false) {
+				c.write(f, resyncMsg, false)
+			}
+			c.seq++
+			buf = appendInput(buf[:0], c.seq, arenabench.ClientInput(c.idx, c.seq))
+			c.write(f, buf, false)
+			if pingEvery > 0 && (round+i)%pingEvery == 0 {
+				buf = appendPing(buf[:0], float64(f.clock.now()))
+				c.write(f, buf, true)
+			}
+		}
+	}
+}
+
+func (c *sceneClient) write(f *fleet, msg []byte, ping bool) {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second)); err != nil {
+		c.writeErr = err
+		return
+	}
+	if err := c.conn.WriteMessage(2, msg); err != nil { // 2: binary
+		c.writeErr = fmt.Errorf("write: %w", err)
+		return
+	}
+	n := int64(len(msg))
+	f.liveC2S.Add(n)
+	if !f.win.has(f.clock.now()) {
+		return
+	}
+	if ping {
+		c.winPing += n
+		return
+	}
+	c.winC2S += n
+	c.winC2SWire += n + wsHeader(n, true)
+	c.winC2SMsgs++
+}
+
+func isClosed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// maxTick is the highest tick any client has seen.
+func (f *fleet) maxTick() uint64 {
+	var m uint64
+	for _, r := range f.rooms {
+		if r == nil {
+			continue
+		}
+		for i := range r.slots {
+			if c := r.slots[i].Load(); c != nil {
+				m = max(m, c.lastTick.Load())
+			}
+		}
+	}
+	return m
+}
+
+// capture asks every room's clients to copy their mirror at a tick a few
+// ticks ahead of the room's newest, and waits for them (up to limit).
+// It returns the number of clients that did not capture in time.
+func (f *fleet) capture(ahead uint64, limit time.Duration) int {
+	for _, r := range f.rooms {
+		var m uint64
+		for _, c := range r.clients {
+			if c != nil {
+				m = max(m, c.lastTick.Load())
+			}
+		}
+		r.checkTick.Store(m + ahead)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	missing := 0
+	for _, r := range f.rooms {
+		for _, c := range r.clients {
+			if c == nil {
+				missing++
+				continue
+			}
+			select {
+			case <-c.captured:
+			case <-ctx.Done():
+				missing++
+			}
+		}
+	}
+	return missing
+}
+
+// stop ends the senders, closes every connection and waits for the readers.
+func (f *fleet) stop() {
+	select {
+	case <-f.stopSend:
+	default:
+		close(f.stopSend)
+	}
+	f.senders.Wait()
+	var wg sync.WaitGroup
+	for _, r := range f.rooms {
+		if r == nil {
+			continue
+		}
+		for _, c := range r.clients {
+			if c == nil {
+				continue
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				closeConn(c.conn)
+				<-c.done
+			}()
+		}
+	}
+	wg.Wait()
+}
+
+// clients returns every joined client.
+func (f *fleet) all() []*sceneClient {
+	var out []*sceneClient
+	for _, r := range f.rooms {
+		if r == nil {
+			continue
+		}
+		for _, c := range r.clients {
+			if c != nil {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}

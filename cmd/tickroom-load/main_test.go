@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/server"
+)
+
+// TestSceneSmoke runs the scene subcommand against an in-process server
+// for one room of two clients and checks the report: the mirrors agree
+// with the scene formula and bytes flowed. No timing is asserted.
+func TestSceneSmoke(t *testing.T) {
+	reg := rooms.NewRegistry()
+	if err := reg.Register(arenabench.Type); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
+	srv := server.New(mgr, server.Config{Logger: log})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = mgr.Shutdown(ctx, rooms.CloseGoingAway, "test over") // a slow shutdown is not what this test checks
+		_ = srv.CloseSessions(ctx, rooms.CloseGoingAway, "test over")
+		ts.Close()
+	})
+
+	var stdout, stderr bytes.Buffer
+	args := []string{"scene", "-url", ts.URL, "-rooms", "1", "-clients", "2",
+		"-warmup", "500ms", "-duration", "2s", "-ping", "200ms", "-json", "-quiet"}
+	if err := run(t.Context(), args, &stdout, &stderr); err != nil {
+		t.Fatalf("scene: %v\nstderr:\n%s\nstdout:\n%s", err, stderr.String(), stdout.String())
+	}
+	var got struct {
+		Divergences    *int     `json:"divergences"`
+		MirrorsChecked int      `json:"mirrors_checked"`
+		S2C            *float64 `json:"s2c_bytes_per_client_s"`
+		C2S            *float64 `json:"c2s_bytes_per_client_s"`
+		Clients        int      `json:"clients"`
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("decode report: %v\n%s", err, stdout.String())
+	}
+	if got.Divergences == nil || *got.Divergences != 0 {
+		t.Errorf("divergences = %v, want 0\n%s", got.Divergences, stdout.String())
+	}
+	if got.MirrorsChecked != 2 || got.Clients != 2 {
+		t.Errorf("mirrors checked %d of %d clients, want 2 of 2", got.MirrorsChecked, got.Clients)
+	}
+	if got.S2C == nil || *got.S2C <= 0 {
+		t.Errorf("s2c_bytes_per_client_s = %v, want > 0", got.S2C)
+	}
+	if got.C2S == nil || *got.C2S <= 0 {
+		t.Errorf("c2s_bytes_per_client_s = %v, want > 0", got.C2S)
+	}
+}
+
+// TestPropFormulaMatchesScene checks the load generator's independent
+// recomputation of the props against the scene code it is meant to verify,
+// over enough ticks to cover every hp change of several props.
+func TestPropFormulaMatchesScene(t *testing.T) {
+	s := arenabench.NewScene()
+	props := s.World.Entities()
+	for tick := uint64(1); tick <= 4100; tick++ {
+		s.Step(tick)
+		if tick%97 != 0 && tick%2000 != 0 {
+			continue
+		}
+		for i := range arenabench.Props {
+			e := props[i]
+			got := entitySnap{kind: "prop",
+				x: e.Float(arenabench.FieldX), y: e.Float(arenabench.FieldY), angle: e.Float(arenabench.FieldAngle),
+				hp: e.Int(arenabench.FieldHP), color: e.Int(arenabench.FieldColor), label: e.String(arenabench.FieldLabel)}
+			if d := diffProp(propAt(i, tick), got); d != "" {
+				t.Fatalf("tick %d prop %d: scene and formula differ: %s", tick, i, d)
+			}
+		}
+	}
+}
+
+// TestDiffPropCatchesAnError makes sure the check can fail.
+func TestDiffPropCatchesAnError(t *testing.T) {
+	want := propAt(7, 123)
+	got := want
+	got.x += 0.02 // beyond the 1/128 tolerance of a position
+	if diffProp(want, got) == "" {
+		t.Fatal("a 0.02 error in x passed the check")
+	}
+	got = want
+	got.angle += 2 * 3.141592653589793 // a full turn is the same angle
+	if d := diffProp(want, got); d != "" {
+		t.Fatalf("a full turn failed the check: %s", d)
+	}
+}
+
+func TestParseSample(t *testing.T) {
+	name, labels, v, ok := parseSample(`tickroom_tick_duration_seconds_bucket{type="arena-bench",le="0.0005"} 42`)
+	if !ok || name != "tickroom_tick_duration_seconds_bucket" || labels["type"] != "arena-bench" || labels["le"] != "0.0005" || v != 42 {
+		t.Fatalf("got %q %v %v %v", name, labels, v, ok)
+	}
+}

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// errDiverged is returned after the report when a mirror diverged or a
+// client was lost: the run fails (exit 1) but its figures are printed.
+var errDiverged = errors.New("scene: run failed its checks")
+
+type sceneFlags struct {
+	rooms, clients int
+	warmup         time.Duration
+	duration       time.Duration
+	json           bool
+	quiet          bool
+	dialPar        int
+	ping           time.Duration
+	srcAddrs       int
+	cpuProfile     string
+	server         serverFlags
+}
+
+func parseSceneFlags(args []string, stderr io.Writer) (*sceneFlags, error) {
+	f := &sceneFlags{}
+	fs := flag.NewFlagSet("scene", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: tickroom-load scene [flags]\n\n"+
+			"R rooms x C clients of arena-bench (../shared/bench/arena-scene.md). Every client\n"+
+			"mirrors the room and sends the scene's input every 50 ms; after a warm-up the\n"+
+			"measured window reports bandwidth, CPU, memory, latency and divergences.\n\n")
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&f.rooms, "rooms", 1, "arena-bench rooms")
+	fs.IntVar(&f.clients, "clients", 8, "clients per room (the scene's 8 unless a run says otherwise; at most 64)")
+	fs.DurationVar(&f.warmup, "warmup", 5*time.Second, "wait this long after the last client joined before measuring")
+	fs.DurationVar(&f.duration, "duration", 30*time.Second, "measured window")
+	fs.BoolVar(&f.json, "json", false, "print the result as JSON instead of a table")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress line on stderr")
+	fs.IntVar(&f.dialPar, "dial-par", 32, "clients joining at once during the ramp")
+	fs.DurationVar(&f.ping, "ping", time.Second, "each client pings this often to measure round trips (0: never); ping and pong bytes are left out of the bandwidth figures")
+	fs.IntVar(&f.srcAddrs, "src-addrs", 1, "spread connections over this many loopback source addresses (127.0.0.2, ...); 1: the default 127.0.0.1")
+	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the server over the measured window here (needs its /debug/pprof: on for child servers, -pprof for a running one)")
+	f.server.register(fs, "tickroom")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("scene: unexpected arguments %q", fs.Args())
+	case f.rooms < 1 || f.rooms > 5000:
+		return nil, fmt.Errorf("scene: -rooms %d: want 1..5000", f.rooms)
+	case f.clients < 1 || f.clients > 64:
+		return nil, fmt.Errorf("scene: -clients %d: want 1..64 (arena-bench seats 64)", f.clients)
+	case f.duration < time.Second || f.duration > 10*time.Minute:
+		return nil, fmt.Errorf("scene: -duration %v: want 1s..10m", f.duration)
+	case f.warmup < 0 || f.warmup > 5*time.Minute:
+		return nil, fmt.Errorf("scene: -warmup %v: want 0..5m", f.warmup)
+	case f.dialPar < 1:
+		return nil, fmt.Errorf("scene: -dial-par %d: want at least 1", f.dialPar)
+	}
+	return f, nil
+}
+
+// runScene is the scene subcommand.
+func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseSceneFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	n := f.rooms * f.clients
+	if _, err := raiseFileLimit(uint64(2*n + 4096)); err != nil {
+		return fmt.Errorf("scene: %w", err)
+	}
+	res := &sceneResult{Mode: "scene", Rooms: f.rooms, ClientsPerRoom: f.clients, Clients: n,
+		WarmupS: f.warmup.Seconds(), LoadAvgStart: loadAvg()}
+	tgt, err := startTarget(ctx, &f.server, stderr)
+	if err != nil {
+		return fmt.Errorf("scene: %w", err)
+	}
+	defer tgt.Stop()
+	res.Server, res.ServerPID = serverName(tgt, &f.server), tgt.PID
+
+	d, err := newDialer(tgt.URL, f.srcAddrs, 4096, 1024)
+	if err != nil {
+		return fmt.Errorf("scene: %w", err)
+	}
+	clk := clock{base: time.Now()}
+	fl := newFleet(fleetConfig{rooms: f.rooms, clients: f.clients, dialPar: f.dialPar, ping: f.ping,
+		expectTicks: int(f.duration.Seconds()*20) + 100}, clk, newAPI(tgt.URL), d)
+	prog := newProgress(stderr, f.quiet)
+	defer fl.stop()
+	if err := fl.rampUp(ctx, prog); err != nil {
+		return fmt.Errorf("scene: %w", err)
+	}
+	res.JoinS = float64(clk.now()) / 1e9
+
+	if err := measureScene(ctx, fl, tgt, f, prog, res); err != nil {
+		return fmt.Errorf("scene: %w", err)
+	}
+	missing := fl.capture(6, 10*time.Second)
+	lost := 0
+	for _, c := range fl.all() {
+		if c.closed.Load() || c.writeErr != nil {
+			lost++
+		}
+	}
+	fl.stop()
+	res.finish(fl, tgt, f.duration.Seconds(), missing, lost)
+	if f.json {
+		err = printJSON(stdout, res)
+	} else {
+		err = printTable(stdout, fmt.Sprintf("arena-bench scene: %d rooms x %d clients, %v window after %v warm-up (load avg at start %s)",
+			f.rooms, f.clients, f.duration, f.warmup, res.LoadAvgStart), res.rows())
+	}
+	if err != nil {
+		return err
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintln(stderr, "problem:", p)
+	}
+	if res.Divergences > 0 || res.ClientsLost > 0 || res.MirrorsUnchecked > 0 || res.DecodeErrors > 0 {
+		return errDiverged
+	}
+	return nil
+}
+
+// rampUp starts the fleet with a progress line while clients join.
+func (fl *fleet) rampUp(ctx context.Context, prog *progress) error {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				prog.line("joining: %d/%d clients", fl.joined.Load(), fl.cfg.rooms*fl.cfg.clients)
+			}
+		}
+	}()
+	err := fl.start(ctx)
+	close(stop)
+	<-done
+	return err
+}
+
+// measureScene runs the warm-up and the measured window, reading the
+// server's and our own CPU and memory at its edges.
+func measureScene(ctx context.Context, fl *fleet, tgt *target, f *sceneFlags, prog *progress, res *sceneResult) error {
+	defer prog.done()
+	start := fl.clock.now() + int64(f.warmup)
+	fl.win.end.Store(start + int64(f.duration))
+	fl.win.start.Store(start)
+	startTimer := time.NewTimer(f.warmup)
+	defer startTimer.Stop()
+	endTimer := time.NewTimer(f.warmup + f.duration)
+	defer endTimer.Stop()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+
+	srvCPU, selfCPUm := newCPUMeter(tgt.PID), newSelfCPUMeter()
+	liveSrv, liveSelf := newCPUMeter(tgt.PID), newSelfCPUMeter()
+	var lastS2C, lastC2S int64
+	lastAt := time.Now()
+	phase := "warm-up"
+	stats := &serverTicks{a: fl.api}
+	var profileDone chan error
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-startTimer.C:
+			srvCPU.reset()
+			selfCPUm.reset()
+			stats.begin(ctx)
+			phase = "measuring"
+			if f.cpuProfile != "" {
+				profileDone = profileServer(ctx, fl.api, tgt, f.duration, f.cpuProfile)
+			}
+		case <-endTimer.C:
+			res.measureEnd(tgt, srvCPU, selfCPUm)
+			res.DurationS = f.duration.Seconds()
+			stats.end(ctx, res)
+			if profileDone != nil {
+				if err := <-profileDone; err != nil {
+					res.Problems = append(res.Problems, err.Error())
+				}
+			}
+			return nil
+		case now := <-tick.C:
+			if tgt.PID != 0 && !tgt.Alive() {
+				return fmt.Errorf("the server exited during the run:\n%s", tgt.logTail(20))
+			}
+			s2c, c2s := fl.liveS2C.Load(), fl.liveC2S.Load()
+			dt := now.Sub(lastAt).Seconds()
+			n := float64(fl.cfg.rooms * fl.cfg.clients)
+			prog.line("%s: %d clients  tick %d  s2c %.0f B/client/s  c2s %.0f B/client/s  server cpu %.2f  loadgen cpu %.2f  load %s",
+				phase, fl.joined.Load(), fl.maxTick(), float64(s2c-lastS2C)/n/dt, float64(c2s-lastC2S)/n/dt,
+				liveSrv.tick(), liveSelf.tick(), loadAvg())
+			lastS2C, lastC2S, lastAt = s2c, c2s, now
+		}
+	}
+}
+
+// profileServer fetches a CPU profile of the server covering most of the
+// window (a second short, so that it is in before the window ends) and
+// writes it to path; the channel reports how that went.
+func profileServer(ctx context.Context, a *api, t *target, window time.Duration, path string) chan error {
+	done := make(chan error, 1)
+	base := t.PprofURL
+	if base == "" {
+		base = t.URL + "/debug/pprof"
+	}
+	secs := max(1, int(window.Seconds())-1)
+	go func() {
+		body, err := pprofGet(ctx, a, fmt.Sprintf("%s/profile?seconds=%d", base, secs))
+		if err == nil {
+			err = os.WriteFile(path, []byte(body), 0o644)
+		}
+		if err != nil {
+			err = fmt.Errorf("cpu profile: %w", err)
+		}
+		done <- err
+	}()
+	return done
+}

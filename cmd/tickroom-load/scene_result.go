@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+)
+
+// sceneResult is everything a scene run reports; the JSON names say what
+// each figure is and its unit.
+type sceneResult struct {
+	Mode           string  `json:"mode"`
+	Rooms          int     `json:"rooms"`
+	ClientsPerRoom int     `json:"clients_per_room"`
+	Clients        int     `json:"clients"`
+	DurationS      float64 `json:"duration_s"`
+	WarmupS        float64 `json:"warmup_s"`
+	JoinS          float64 `json:"join_s"`
+	Server         string  `json:"server"`
+	ServerPID      int     `json:"server_pid"`
+	LoadAvgStart   string  `json:"load_avg_start"`
+	LoadAvgEnd     string  `json:"load_avg_end"`
+
+	S2CBytesPerClientS        *float64 `json:"s2c_bytes_per_client_s"`
+	S2CWireBytesPerClientS    *float64 `json:"s2c_wire_bytes_per_client_s"`
+	S2CMsgsPerClientS         *float64 `json:"s2c_msgs_per_client_s"`
+	ServerSentBytesPerClientS *float64 `json:"server_sent_bytes_per_client_s"`
+	C2SBytesPerClientS        *float64 `json:"c2s_bytes_per_client_s"`
+	C2SWireBytesPerClientS    *float64 `json:"c2s_wire_bytes_per_client_s"`
+	C2SMsgsPerClientS         *float64 `json:"c2s_msgs_per_client_s"`
+	PingBytesPerClientS       *float64 `json:"ping_pong_bytes_per_client_s"`
+
+	ServerCPUSPerS        *float64 `json:"server_cpu_s_per_s"`
+	ServerCPUMsPerClientS *float64 `json:"server_cpu_ms_per_client_s"`
+	ServerPeakRSSBytes    *int64   `json:"server_peak_rss_bytes"`
+	ServerRSSBytes        *int64   `json:"server_rss_bytes"`
+	LoadgenCPUSPerS       *float64 `json:"loadgen_cpu_s_per_s"`
+	LoadgenPeakRSSBytes   *int64   `json:"loadgen_peak_rss_bytes"`
+
+	LatencyMethod         string   `json:"latency_method"`
+	LatencyP50Ms          *float64 `json:"latency_p50_ms"`
+	LatencyP99Ms          *float64 `json:"latency_p99_ms"`
+	LatencyMaxMs          *float64 `json:"latency_max_ms"`
+	LatencyAnchorGapP50Ms *float64 `json:"latency_anchor_gap_p50_ms"`
+	LatencyAnchorGapMaxMs *float64 `json:"latency_anchor_gap_max_ms"`
+	SpreadP50Ms           *float64 `json:"fanout_spread_p50_ms"`
+	SpreadP99Ms           *float64 `json:"fanout_spread_p99_ms"`
+	SpreadMaxMs           *float64 `json:"fanout_spread_max_ms"`
+	JitterP50Ms           *float64 `json:"interval_jitter_p50_ms"`
+	JitterP99Ms           *float64 `json:"interval_jitter_p99_ms"`
+	JitterMaxMs           *float64 `json:"interval_jitter_max_ms"`
+	RTTP50Ms              *float64 `json:"ping_rtt_p50_ms"`
+	RTTP99Ms              *float64 `json:"ping_rtt_p99_ms"`
+	TicksPerRoomS         float64  `json:"ticks_per_room_s"`
+	LateShareClientEst    *float64 `json:"late_ticks_share_client_est"`
+	LateShare             *float64 `json:"late_ticks_share"`
+	SkippedSlots          *float64 `json:"skipped_slots"`
+	TickP99Ms             *float64 `json:"tick_p99_ms_bucket_bound"`
+	TickMeanMs            *float64 `json:"tick_mean_ms"`
+
+	Divergences         int      `json:"divergences"`
+	DivergenceExamples  []string `json:"divergence_examples,omitempty"`
+	MirrorsChecked      int      `json:"mirrors_checked"`
+	MirrorsUnchecked    int      `json:"mirrors_unchecked"`
+	Resyncs             int      `json:"resyncs"`
+	DecodeErrors        int      `json:"decode_errors"`
+	ServerErrorMessages int      `json:"server_error_messages"`
+	ClientsLost         int      `json:"clients_lost"`
+	ServerLogWarnings   int      `json:"server_log_warnings"`
+	Problems            []string `json:"problems,omitempty"`
+}
+
+const latencyMethod = "receipt minus the tick's slot on the room's 20 Hz grid, anchored at the earliest receipt seen (includes late tick starts and tick work; understates by at most the fastest delivery)"
+
+// serverName says which server a run measured.
+func serverName(t *target, f *serverFlags) string {
+	switch {
+	case f.url != "":
+		return "running server at " + t.URL
+	case f.bin != "":
+		return "child " + f.bin
+	}
+	return "child " + f.kind
+}
+
+// measureEnd reads CPU and memory at the end of the window.
+func (res *sceneResult) measureEnd(t *target, srv, self *cpuMeter) {
+	res.ServerCPUSPerS = srv.share()
+	res.LoadgenCPUSPerS = self.share()
+	if res.ServerCPUSPerS != nil && res.Clients > 0 {
+		res.ServerCPUMsPerClientS = ptr(*res.ServerCPUSPerS * 1000 / float64(res.Clients))
+	}
+	if t.PID != 0 {
+		if m, err := procMem(t.PID); err == nil {
+			res.ServerPeakRSSBytes, res.ServerRSSBytes = &m.Peak, &m.RSS
+		}
+	}
+	if m, err := procMem(os.Getpid()); err == nil {
+		res.LoadgenPeakRSSBytes = &m.Peak
+	}
+	res.LoadAvgEnd = loadAvg()
+	// Counted now: members leaving all at once at the end make the server
+	// log each other as slow consumers (a send to a closing connection).
+	res.ServerLogWarnings, _ = t.logWarnings(0)
+}
+
+// finish adds up the clients' counters and checks their mirrors.
+func (res *sceneResult) finish(fl *fleet, t *target, window float64, missing, lost int) {
+	res.DurationS = window
+	var s2c, s2cWire, s2cMsgs, c2s, c2sWire, c2sMsgs, ping int64
+	for _, c := range fl.all() {
+		s2c += c.winS2CBytes
+		s2cWire += c.winS2CWire
+		s2cMsgs += c.winS2CMsgs
+		c2s += c.winC2S
+		c2sWire += c.winC2SWire
+		c2sMsgs += c.winC2SMsgs
+		ping += c.winPing + c.winPongBytes
+		res.Resyncs += c.resyncs
+		res.DecodeErrors += c.decodeErrs
+		res.ServerErrorMessages += c.serverErrs
+		if c.firstProblem != "" && len(res.Problems) < 10 {
+			res.Problems = append(res.Problems, fmt.Sprintf("room %d client %d: %s", c.room.index, c.idx, c.firstProblem))
+		}
+	}
+	n := res.Clients
+	res.S2CBytesPerClientS = perSecond(s2c, n, window)
+	res.S2CWireBytesPerClientS = perSecond(s2cWire, n, window)
+	res.S2CMsgsPerClientS = perSecond(s2cMsgs, n, window)
+	res.C2SBytesPerClientS = perSecond(c2s, n, window)
+	res.C2SWireBytesPerClientS = perSecond(c2sWire, n, window)
+	res.C2SMsgsPerClientS = perSecond(c2sMsgs, n, window)
+	res.PingBytesPerClientS = perSecond(ping, n, window)
+
+	l := computeLatency(fl, window)
+	res.LatencyMethod = latencyMethod
+	res.LatencyP50Ms, res.LatencyP99Ms, res.LatencyMaxMs = l.slot.q(0.5), l.slot.q(0.99), l.slot.max()
+	res.LatencyAnchorGapP50Ms, res.LatencyAnchorGapMaxMs = l.anchorGap.q(0.5), l.anchorGap.max()
+	res.SpreadP50Ms, res.SpreadP99Ms, res.SpreadMaxMs = l.spread.q(0.5), l.spread.q(0.99), l.spread.max()
+	res.JitterP50Ms, res.JitterP99Ms, res.JitterMaxMs = l.jitter.q(0.5), l.jitter.q(0.99), l.jitter.max()
+	res.RTTP50Ms, res.RTTP99Ms = l.rtt.q(0.5), l.rtt.q(0.99)
+	res.TicksPerRoomS = l.ticksPerRoomS
+	if l.roomTicks > 0 {
+		res.LateShareClientEst = ptr(float64(l.lateFirst) / float64(l.roomTicks))
+	}
+
+	v := verifyRooms(fl.rooms)
+	res.Divergences, res.DivergenceExamples = v.divergences, v.examples
+	res.MirrorsChecked, res.MirrorsUnchecked = v.checked, missing
+	res.ClientsLost = lost
+}
+
+func (res *sceneResult) rows() []row {
+	f1, f2, f3 := "%.1f", "%.2f", "%.3f"
+	i64 := func(p *int64) string {
+		if p == nil {
+			return "n/a"
+		}
+		return mib(*p)
+	}
+	share := func(p *float64) string {
+		if p == nil {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.2f%%", *p*100)
+	}
+	return []row{
+		{"s2c payload bytes / client / s", num(res.S2CBytesPerClientS, f1), "<= 5600"},
+		{"s2c wire bytes (with ws headers) / client / s", num(res.S2CWireBytesPerClientS, f1), ""},
+		{"s2c messages / client / s", num(res.S2CMsgsPerClientS, f2), "20"},
+		{"server-counted sent bytes / client / s", num(res.ServerSentBytesPerClientS, f1), "(cross-check)"},
+		{"c2s payload bytes / client / s", num(res.C2SBytesPerClientS, f1), ""},
+		{"c2s messages / client / s", num(res.C2SMsgsPerClientS, f2), "20"},
+		{"server CPU s / s", num(res.ServerCPUSPerS, f3), ""},
+		{"server CPU ms / client / s", num(res.ServerCPUMsPerClientS, f3), "<= 0.25 at R=50"},
+		{"server peak RSS (VmHWM)", i64(res.ServerPeakRSSBytes), ""},
+		{"server RSS at window end", i64(res.ServerRSSBytes), ""},
+		{"load generator CPU s / s", num(res.LoadgenCPUSPerS, f3), ""},
+		{"load generator peak RSS", i64(res.LoadgenPeakRSSBytes), ""},
+		{"latency from tick slot p50 ms", num(res.LatencyP50Ms, f2), ""},
+		{"latency from tick slot p99 ms", num(res.LatencyP99Ms, f2), "<= 50 at R=500"},
+		{"latency from tick slot max ms", num(res.LatencyMaxMs, f2), ""},
+		{"  grid anchor after POST, max ms", num(res.LatencyAnchorGapMaxMs, f2), "(error bound)"},
+		{"fan-out spread in room p50/p99 ms", num(res.SpreadP50Ms, f2) + " / " + num(res.SpreadP99Ms, f2), ""},
+		{"interval jitter p50/p99 ms", num(res.JitterP50Ms, f2) + " / " + num(res.JitterP99Ms, f2), ""},
+		{"ping RTT p50/p99 ms", num(res.RTTP50Ms, f2) + " / " + num(res.RTTP99Ms, f2), ""},
+		{"ticks / room / s seen", fmt.Sprintf("%.2f", res.TicksPerRoomS), "20"},
+		{"ticks first received > 5 ms after slot", share(res.LateShareClientEst), "< 1% (upper bound on late starts)"},
+		{"late ticks (server: started > 5 ms after slot)", share(res.LateShare), "< 1% at R=500"},
+		{"skipped tick slots (server)", num(res.SkippedSlots, "%.0f"), "0"},
+		{"tick time p99 ms (server, bucket upper bound)", num(res.TickP99Ms, f3), ""},
+		{"tick time mean ms (server)", num(res.TickMeanMs, f3), ""},
+		{"divergences", fmt.Sprint(res.Divergences), "0"},
+		{"mirrors checked / unchecked", fmt.Sprintf("%d / %d", res.MirrorsChecked, res.MirrorsUnchecked), ""},
+		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
+		{"clients lost", fmt.Sprint(res.ClientsLost), "0"},
+		{"server log warnings", fmt.Sprint(res.ServerLogWarnings), ""},
+		{"load average start / end", res.LoadAvgStart + " / " + res.LoadAvgEnd, ""},
+	}
+}
+
+// serverTicks reads the server's tick counters at both edges of the window.
+type serverTicks struct {
+	a     *api
+	start tickMetrics
+	ok    bool
+}
+
+func (s *serverTicks) begin(ctx context.Context) {
+	m, ok, err := readTickMetrics(ctx, s.a, "arena-bench")
+	s.start, s.ok = m, ok && err == nil
+}
+
+// end fills the server-side tick figures when the server publishes them.
+func (s *serverTicks) end(ctx context.Context, res *sceneResult) {
+	if !s.ok {
+		return
+	}
+	m, ok, err := readTickMetrics(ctx, s.a, "arena-bench")
+	if !ok || err != nil {
+		return
+	}
+	w := m.diff(s.start)
+	res.LateShare, res.SkippedSlots = w.lateShare, w.skipped
+	res.TickP99Ms, res.TickMeanMs = w.p99UpperMs, w.meanMs
+	if res.Clients > 0 && res.DurationS > 0 {
+		res.ServerSentBytesPerClientS = ptr(w.sentBytes / float64(res.Clients) / res.DurationS)
+	}
+}

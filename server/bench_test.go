@@ -1,0 +1,148 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/state"
+)
+
+// quietType ticks once a second and spawns nothing, so that the only
+// traffic in BenchmarkBroadcastSessions is the benchmark's own.
+var quietType = &rooms.Type{
+	Name: "bench-quiet", TickRate: 1, MaxPlayers: 1024,
+	Schema: state.MustSchema(state.MustKind(0, "none", nil, state.Int("n", state.U8))),
+	New: func(map[string]any) (rooms.Handler, map[string]any, error) {
+		return quietHandler{}, map[string]any{}, nil
+	},
+}
+
+type quietHandler struct{}
+
+func (quietHandler) Init(*rooms.Context) error                                 { return nil }
+func (quietHandler) Join(*rooms.Context, *rooms.Member) (*state.Entity, error) { return nil, nil }
+func (quietHandler) Leave(*rooms.Context, *rooms.Member)                       {}
+func (quietHandler) Tick(*rooms.Context)                                       {}
+func (quietHandler) Input(*rooms.Context, *rooms.Member, msgpack.RawMessage) error {
+	return nil
+}
+
+// BenchmarkBroadcastSessions sends one 237-byte message (arena-bench's mean
+// delta) to N real WebSocket sessions through wsConn.Send, the path every
+// tick's broadcast takes: the send-queue count, melody's buffered channel,
+// its write pump, the frame write and the socket. The N clients are
+// gorilla connections in this process reading and discarding, so the CPU
+// is both ends of a loopback connection. Sends are pipelined up to the
+// send queue (a full queue is waited out, as backpressure); one op is one
+// message delivered to all N sessions.
+func BenchmarkBroadcastSessions(b *testing.B) {
+	for _, n := range []int{8, 64, 512} {
+		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) { benchBroadcast(b, n) })
+	}
+}
+
+func benchBroadcast(b *testing.B, n int) {
+	reg := rooms.NewRegistry()
+	if err := reg.Register(quietType); err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
+	s := New(mgr, Config{Logger: log, SessionsPerIP: -1})
+	ts := httptest.NewServer(s)
+	b.Cleanup(func() {
+		_ = mgr.Shutdown(b.Context(), rooms.CloseGoingAway, "bench over")
+		_ = s.CloseSessions(b.Context(), rooms.CloseGoingAway, "bench over")
+		ts.Close()
+	})
+	room, err := mgr.Create(rooms.CreateRequest{Type: quietType.Name, MaxPlayers: n})
+	if err != nil {
+		b.Fatal(err)
+	}
+	marker := make([]byte, 237)
+	marker[0], marker[1] = 0x92, 0x7f // a tag no server message uses
+	var got atomic.Int64
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + room.ID
+	for range n {
+		conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+		if err != nil {
+			b.Fatalf("dial: %v", err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		// Take the welcome before the next member joins: a burst of joins
+		// sends every member a join event each, past its send queue.
+		if _, _, err := conn.ReadMessage(); err != nil {
+			b.Fatalf("welcome: %v", err)
+		}
+		go func() {
+			var hdr [2]byte
+			for {
+				_, rd, err := conn.NextReader()
+				if err != nil {
+					return
+				}
+				k, _ := io.ReadFull(rd, hdr[:])
+				_, _ = io.Copy(io.Discard, rd) // the rest of a message we only count
+				if k == 2 && hdr[1] == 0x7f {
+					got.Add(1)
+				}
+			}
+		}()
+	}
+	conns := waitConns(b, s, room, n)
+	b.SetBytes(int64(len(marker) * n))
+	b.ReportAllocs()
+	b.ResetTimer()
+	sent := int64(0)
+	for b.Loop() {
+		for _, c := range conns {
+			for !c.Send(marker) {
+				if c.closed.Load() {
+					b.Fatal("a session closed during the benchmark")
+				}
+				runtime.Gosched() // queue full: wait for the write pump
+			}
+		}
+		sent += int64(n)
+	}
+	for deadline := time.Now().Add(30 * time.Second); got.Load() < sent; {
+		if time.Now().After(deadline) {
+			b.Fatalf("delivered %d of %d messages", got.Load(), sent)
+		}
+		runtime.Gosched()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(sent), "ns/session-msg")
+}
+
+// waitConns returns the server's n connections once the room seated them
+// all. A connection is in s.conns only after its session is set, which is
+// all Send needs.
+func waitConns(b *testing.B, s *Server, room *rooms.Room, n int) []*wsConn {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var out []*wsConn
+		s.conns.Range(func(k, _ any) bool {
+			out = append(out, k.(*wsConn))
+			return true
+		})
+		if len(out) == n && room.Players() == n {
+			return out
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d sessions seated", len(out), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
