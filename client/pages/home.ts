@@ -17,6 +17,7 @@ export function homePage(root: HTMLElement): void {
       { class: 'home' },
       h('h1', {}, 'tickroom'),
       h('p', { class: 'lede' }, 'Shared rooms in the browser: start one, send the link, play or draw together.'),
+      h('p', { class: 'lede' }, 'Every room is recorded: ', h('a', { href: '/replays', id: 'recordings-link' }, 'watch the recordings'), '.'),
       form,
       h(
         'section',

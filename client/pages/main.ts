@@ -1,12 +1,15 @@
 // Entry point of the browser client: routes on location.pathname.
 //   /             lobby and create-room form
 //   /r/{id}       a live room
-//   /replay/{id}  a recording (placeholder for now)
-//   /replays, /admin  placeholders until their pages exist
+//   /replay/{id}  a recording's replay
+//   /replays      the recordings list
+//   /admin        the monitor (admin token)
 import './style.css';
 import { homePage } from './home';
 import { messagePage } from './message-page';
+import { adminPage } from './admin';
 import { replayPage } from './replay';
+import { replaysPage } from './replays';
 import { roomPage } from './room';
 
 function route(root: HTMLElement): void {
@@ -15,9 +18,9 @@ function route(root: HTMLElement): void {
   const replay = /^\/replay\/([^/]+)\/?$/.exec(path);
   if (path === '/' || path === '/index.html') homePage(root);
   else if (room) void roomPage(root, decodeURIComponent(room[1]!));
-  else if (replay) replayPage(root, decodeURIComponent(replay[1]!));
-  else if (path === '/replays') messagePage(root, 'Replays are coming soon', 'The list of recordings is not built into this client yet.');
-  else if (path === '/admin') messagePage(root, 'Admin is coming soon', 'The admin page is not built into this client yet; the admin API works.');
+  else if (replay) void replayPage(root, decodeURIComponent(replay[1]!));
+  else if (path === '/replays' || path === '/replays/') replaysPage(root);
+  else if (path === '/admin' || path === '/admin/') adminPage(root);
   else messagePage(root, 'Page not found', `Nothing lives at ${path}.`);
 }
 

@@ -86,7 +86,22 @@ export async function roomPage(root: HTMLElement, id: string): Promise<void> {
   joinRoom(root, id, info, name, token);
 }
 
+/** A room's recording id: GET /api/rooms/{id} has it while the room is open and recorded. */
+function recordingOf(info: RoomInfo | null): string | null {
+  const rec = (info as (RoomInfo & { recordingId?: unknown }) | null)?.recordingId;
+  return typeof rec === 'string' && rec !== '' ? rec : null;
+}
+
+function recordingLink(recording: string): HTMLElement {
+  return h('a', { href: `/replay/${encodeURIComponent(recording)}`, id: 'recording-link', class: 'button' }, 'Watch the recording');
+}
+
 function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, token: string | null): void {
+  // Remembered now: once the room has closed the server no longer knows it by its id.
+  let recording = recordingOf(info);
+  const showRecordingLink = (where: HTMLElement | null): void => {
+    if (recording !== null && where !== null && where.querySelector('#recording-link') === null) where.appendChild(recordingLink(recording));
+  };
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const statusText = h('span', { id: 'status', role: 'status' }, 'connecting…');
   const rendererText = h('div', { id: 'renderer', title: 'renderer' }, '');
@@ -123,6 +138,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
           scene.destroy();
           controls?.destroy();
           messagePage(root, page[0], page[1]);
+          if (s.code === 4011) showRecordingLink(root.querySelector('#message'));
         }
       }
     },
@@ -130,7 +146,18 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     onEvent: (ev) => {
       members.onEvent(ev);
       if (ev.type === 'chat') chat.add(ev);
-      else if (ev.type === 'closing') showNotice(`The room is closing (${ev.reason}).`);
+      else if (ev.type === 'closing') {
+        showNotice(`The room is closing (${ev.reason}).`);
+        if (recording === null) {
+          void getRoom(id)
+            .then((r) => {
+              recording = recordingOf(r);
+              showRecordingLink(bar);
+            })
+            .catch(() => {});
+        }
+        showRecordingLink(bar);
+      }
     },
     onError: (code, message) => {
       const text = code === 'rate_limited' ? 'Slow down: too many messages.' : `${code}: ${message}`;
