@@ -58,6 +58,7 @@ type sceneClient struct {
 	needResync atomic.Bool
 	lastTick   atomic.Uint64
 	closed     atomic.Bool
+	lost       bool // set by the coordinator: the connection ended before the run did
 
 	// reader
 	buf           []byte

@@ -51,48 +51,29 @@ func newFleet(cfg fleetConfig, clk clock, a *api, d *dialer) *fleet {
 	return &fleet{cfg: cfg, clock: clk, api: a, dial: d, period: int64(time.Second / arenabench.TickRate), stopSend: make(chan struct{})}
 }
 
-// start creates the rooms, starts their senders and joins every client,
-// waiting for each one's first snapshot.
+// start creates the rooms and joins their clients, a few rooms at a time
+// (each room is created just before its clients join, so that no room
+// sits empty long enough to be reaped), waiting for every client's first
+// snapshot. Each room's sender starts with the room.
 func (f *fleet) start(ctx context.Context) error {
 	f.rooms = make([]*sceneRoom, f.cfg.rooms)
-	err := forEach(ctx, f.cfg.rooms, 16, func(ctx context.Context, i int) error {
-		r := &sceneRoom{index: i, postSent: f.clock.now(), slots: make([]atomic.Pointer[sceneClient], f.cfg.clients)}
+	for i := range f.rooms {
+		f.rooms[i] = &sceneRoom{index: i, slots: make([]atomic.Pointer[sceneClient], f.cfg.clients)}
+	}
+	par := max(1, f.cfg.dialPar/f.cfg.clients)
+	err := forEach(ctx, f.cfg.rooms, par, func(ctx context.Context, i int) error {
+		r := f.rooms[i]
+		r.postSent = f.clock.now()
 		id, err := f.api.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8))
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)
 		}
 		r.id = id
-		f.rooms[i] = r
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, r := range f.rooms {
 		f.senders.Add(1)
 		go f.send(r)
-	}
-	n := f.cfg.rooms * f.cfg.clients
-	err = forEach(ctx, n, f.cfg.dialPar, func(ctx context.Context, i int) error {
-		r, c := f.rooms[i/f.cfg.clients], i%f.cfg.clients
-		conn, err := f.dial.dial(ctx, r.id, "")
-		if err != nil {
-			return fmt.Errorf("join room %d client %d: %w", r.index, c, err)
-		}
-		cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
-		r.slots[c].Store(cl)
-		go cl.read(f)
-		select {
-		case <-cl.synced:
-			f.joined.Add(1)
-			return nil
-		case <-cl.done:
-			return fmt.Errorf("join room %d client %d: connection ended before the first snapshot: %v (%s)", r.index, c, cl.readErr, cl.firstProblem)
-		case <-time.After(15 * time.Second):
-			return fmt.Errorf("join room %d client %d: no snapshot within 15 s", r.index, c)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return forEach(ctx, f.cfg.clients, f.cfg.clients, func(ctx context.Context, c int) error {
+			return f.join(ctx, r, c)
+		})
 	})
 	for _, r := range f.rooms {
 		r.clients = make([]*sceneClient, len(r.slots))
@@ -101,6 +82,28 @@ func (f *fleet) start(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// join connects client c of room r and waits for its first snapshot.
+func (f *fleet) join(ctx context.Context, r *sceneRoom, c int) error {
+	conn, err := f.dial.dial(ctx, r.id, "")
+	if err != nil {
+		return fmt.Errorf("join room %d client %d: %w", r.index, c, err)
+	}
+	cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
+	r.slots[c].Store(cl)
+	go cl.read(f)
+	select {
+	case <-cl.synced:
+		f.joined.Add(1)
+		return nil
+	case <-cl.done:
+		return fmt.Errorf("join room %d client %d: connection ended before the first snapshot: %v (%s)", r.index, c, cl.readErr, cl.firstProblem)
+	case <-time.After(15 * time.Second):
+		return fmt.Errorf("join room %d client %d: no snapshot within 15 s", r.index, c)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // send is a room's sender goroutine: every 50 ms, one input per synced
@@ -197,7 +200,7 @@ func (f *fleet) maxTick() uint64 {
 // capture asks every room's clients to copy their mirror at a tick a few
 // ticks ahead of the room's newest, and waits for them (up to limit).
 // It returns the number of clients that did not capture in time.
-func (f *fleet) capture(ahead uint64, limit time.Duration) int {
+func (f *fleet) capture(ahead uint64, limit time.Duration) int { //nolint:unparam // the count is for callers that want it
 	for _, r := range f.rooms {
 		var m uint64
 		for _, c := range r.clients {

@@ -43,6 +43,7 @@ type latencyStats struct {
 	rtt       dist // ping round trips
 	anchorGap dist // per room: grid anchor - POST sent (bound on how much slot latency may understate)
 
+	skipsEst      int     // slots the rooms skipped in the window, as the grid estimate saw them
 	roomTicks     int     // (room, tick) pairs seen in the window
 	lateFirst     int     // of those, first receipt more than 5 ms after the slot
 	ticksPerRoomS float64 // distinct ticks per room per second of window
@@ -50,28 +51,37 @@ type latencyStats struct {
 
 // computeLatency turns the clients' receipt logs into distributions.
 //
-// The server does not put its clock on the wire, so the tick's start is
-// estimated: a room's tick n is due at anchor + n*period, where the anchor
-// is the earliest (receipt - n*period) any of the room's clients saw over
-// the whole run (warm-up included). Receipts cannot precede their slot, so
-// this anchor is at or after the true one and "slot" latency understates
-// by at most the fastest delivery seen; anchorGap bounds the error from the
-// other side (the room's loop cannot start before its POST was sent).
-// Slot latency includes the tick starting late and its processing time;
-// spread (receipt minus the room's first receipt of that tick) excludes
-// both and is a lower bound on fan-out delay.
+// The server does not put its clock on the wire, so each tick's start is
+// estimated from the room's 20 Hz grid: tick n is due at
+// anchor + (n + k(n))*period, where k(n) is the number of slots the room
+// skipped before tick n (after an overrun the server moves to the next
+// free slot instead of bursting). With o(n) the room's first receipt of
+// tick n minus n*period:
+//   - anchor is the smallest o(n) of the run (warm-up included): receipts
+//     cannot precede their slot, so latency understates by at most the
+//     fastest delivery seen; anchorGap bounds the other side (the room's
+//     loop cannot start before its POST was sent);
+//   - k(n) = floor((min over j >= n of o(j) - anchor) / period): skips only
+//     ever add up, so the fastest delivery at or after n sits at most a
+//     period above the slot grid of tick n, unless a whole stretch up to
+//     the next skip never arrived within one period (then a late stretch
+//     is read as a skip and latency understated).
+//
+// Slot latency so measured includes a late tick start (up to a period) and
+// the tick's work. Spread (receipt minus the room's first receipt of that
+// tick) excludes both: a lower bound on the fan-out delay.
 func computeLatency(f *fleet, window float64) latencyStats {
 	var s latencyStats
 	var slot, spread, jitter, rtt, gaps []int64
 	distinct := 0
 	for _, r := range f.rooms {
-		anchor := int64(math.MaxInt64)
+		var clients []*sceneClient
 		lo, hi := uint64(math.MaxUint64), uint64(0)
 		for _, c := range r.clients {
 			if c == nil {
 				continue
 			}
-			anchor = min(anchor, c.envMin)
+			clients = append(clients, c)
 			for _, x := range c.recvs {
 				lo, hi = min(lo, x.tick), max(hi, x.tick)
 			}
@@ -80,30 +90,26 @@ func computeLatency(f *fleet, window float64) latencyStats {
 		if hi < lo {
 			continue
 		}
-		gaps = append(gaps, anchor-r.postSent)
 		first := make([]int64, hi-lo+1)
 		for i := range first {
 			first[i] = math.MaxInt64
 		}
-		for _, c := range r.clients {
-			if c == nil {
-				continue
-			}
-			for i, x := range c.recvs {
+		for _, c := range clients {
+			for _, x := range c.recvs {
 				first[x.tick-lo] = min(first[x.tick-lo], x.at)
-				slot = append(slot, x.at-(anchor+int64(x.tick)*f.period))
+			}
+		}
+		grid := roomGrid(f.period, lo, first, clients)
+		gaps = append(gaps, grid.anchor-r.postSent)
+		s.skipsEst += grid.skips
+		for _, c := range clients {
+			for i, x := range c.recvs {
+				slot = append(slot, x.at-grid.slot(x.tick))
+				spread = append(spread, x.at-first[x.tick-lo])
 				if i > 0 && c.recvs[i-1].tick+1 == x.tick {
 					d := x.at - c.recvs[i-1].at - f.period
 					jitter = append(jitter, max(d, -d))
 				}
-			}
-		}
-		for _, c := range r.clients {
-			if c == nil {
-				continue
-			}
-			for _, x := range c.recvs {
-				spread = append(spread, x.at-first[x.tick-lo])
 			}
 		}
 		for i, at := range first {
@@ -112,7 +118,7 @@ func computeLatency(f *fleet, window float64) latencyStats {
 			}
 			distinct++
 			s.roomTicks++
-			if at-(anchor+int64(lo+uint64(i))*f.period) > 5e6 {
+			if at-grid.slot(lo+uint64(i)) > 5e6 {
 				s.lateFirst++
 			}
 		}
@@ -122,4 +128,37 @@ func computeLatency(f *fleet, window float64) latencyStats {
 		s.ticksPerRoomS = float64(distinct) / float64(n) / window
 	}
 	return s
+}
+
+// slotGrid is a room's estimated tick schedule over the window.
+type slotGrid struct {
+	period int64
+	anchor int64
+	lo     uint64
+	shift  []int64 // k(n) * period for tick lo+i
+	skips  int
+}
+
+func (g slotGrid) slot(tick uint64) int64 {
+	return g.anchor + int64(tick)*g.period + g.shift[tick-g.lo]
+}
+
+// roomGrid estimates a room's grid from its first receipts per tick (in the
+// window, from tick lo) and the clients' run-long envelopes.
+func roomGrid(period int64, lo uint64, first []int64, clients []*sceneClient) slotGrid {
+	g := slotGrid{period: period, anchor: math.MaxInt64, lo: lo, shift: make([]int64, len(first))}
+	for _, c := range clients {
+		g.anchor = min(g.anchor, c.envMin)
+	}
+	suffix := int64(math.MaxInt64)
+	for i := len(first) - 1; i >= 0; i-- {
+		if first[i] != math.MaxInt64 {
+			suffix = min(suffix, first[i]-int64(lo+uint64(i))*period)
+		}
+		if suffix != math.MaxInt64 {
+			g.shift[i] = (suffix - g.anchor) / period * period
+		}
+	}
+	g.skips = int((g.shift[len(g.shift)-1] - g.shift[0]) / period)
+	return g
 }

@@ -109,3 +109,29 @@ func TestParseSample(t *testing.T) {
 		t.Fatalf("got %q %v %v %v", name, labels, v, ok)
 	}
 }
+
+// TestRoomGridFollowsSkips checks the latency grid: a room that skipped
+// one slot after tick 5 keeps 1 ms latency on both sides of the skip.
+func TestRoomGridFollowsSkips(t *testing.T) {
+	const period, lat = int64(50e6), int64(1e6)
+	first := make([]int64, 10) // ticks 1..10
+	for i := range first {
+		tick := int64(i + 1)
+		skipped := int64(0)
+		if tick > 5 {
+			skipped = 1
+		}
+		first[i] = (tick+skipped)*period + lat
+	}
+	// An earlier receipt (in the warm-up) came exactly on its slot.
+	c := &sceneClient{envMin: 0}
+	g := roomGrid(period, 1, first, []*sceneClient{c})
+	for i, at := range first {
+		if got := at - g.slot(uint64(i+1)); got != lat {
+			t.Errorf("tick %d: latency %d ns, want %d", i+1, got, lat)
+		}
+	}
+	if g.skips != 1 {
+		t.Errorf("skips = %d, want 1", g.skips)
+	}
+}

@@ -105,15 +105,16 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := measureScene(ctx, fl, tgt, f, prog, res); err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}
-	missing := fl.capture(6, 10*time.Second)
+	fl.capture(6, 10*time.Second) // a client that did not capture counts as unchecked
 	lost := 0
 	for _, c := range fl.all() {
 		if c.closed.Load() || c.writeErr != nil {
+			c.lost = true
 			lost++
 		}
 	}
 	fl.stop()
-	res.finish(fl, tgt, f.duration.Seconds(), missing, lost)
+	res.finish(fl, f.duration.Seconds(), lost)
 	if f.json {
 		err = printJSON(stdout, res)
 	} else {

@@ -52,6 +52,7 @@ type sceneResult struct {
 	RTTP50Ms              *float64 `json:"ping_rtt_p50_ms"`
 	RTTP99Ms              *float64 `json:"ping_rtt_p99_ms"`
 	TicksPerRoomS         float64  `json:"ticks_per_room_s"`
+	SkippedSlotsClientEst int      `json:"skipped_slots_client_est"`
 	LateShareClientEst    *float64 `json:"late_ticks_share_client_est"`
 	LateShare             *float64 `json:"late_ticks_share"`
 	SkippedSlots          *float64 `json:"skipped_slots"`
@@ -70,7 +71,7 @@ type sceneResult struct {
 	Problems            []string `json:"problems,omitempty"`
 }
 
-const latencyMethod = "receipt minus the tick's slot on the room's 20 Hz grid, anchored at the earliest receipt seen (includes late tick starts and tick work; understates by at most the fastest delivery)"
+const latencyMethod = "receipt minus the tick's slot on the room's 20 Hz grid (anchored at the earliest receipt seen, re-anchored after skipped slots); includes a late tick start and the tick's work; understates by at most the fastest delivery"
 
 // serverName says which server a run measured.
 func serverName(t *target, f *serverFlags) string {
@@ -105,7 +106,7 @@ func (res *sceneResult) measureEnd(t *target, srv, self *cpuMeter) {
 }
 
 // finish adds up the clients' counters and checks their mirrors.
-func (res *sceneResult) finish(fl *fleet, t *target, window float64, missing, lost int) {
+func (res *sceneResult) finish(fl *fleet, window float64, lost int) {
 	res.DurationS = window
 	var s2c, s2cWire, s2cMsgs, c2s, c2sWire, c2sMsgs, ping int64
 	for _, c := range fl.all() {
@@ -139,14 +140,14 @@ func (res *sceneResult) finish(fl *fleet, t *target, window float64, missing, lo
 	res.SpreadP50Ms, res.SpreadP99Ms, res.SpreadMaxMs = l.spread.q(0.5), l.spread.q(0.99), l.spread.max()
 	res.JitterP50Ms, res.JitterP99Ms, res.JitterMaxMs = l.jitter.q(0.5), l.jitter.q(0.99), l.jitter.max()
 	res.RTTP50Ms, res.RTTP99Ms = l.rtt.q(0.5), l.rtt.q(0.99)
-	res.TicksPerRoomS = l.ticksPerRoomS
+	res.TicksPerRoomS, res.SkippedSlotsClientEst = l.ticksPerRoomS, l.skipsEst
 	if l.roomTicks > 0 {
 		res.LateShareClientEst = ptr(float64(l.lateFirst) / float64(l.roomTicks))
 	}
 
 	v := verifyRooms(fl.rooms)
 	res.Divergences, res.DivergenceExamples = v.divergences, v.examples
-	res.MirrorsChecked, res.MirrorsUnchecked = v.checked, missing
+	res.MirrorsChecked, res.MirrorsUnchecked = v.checked, res.Clients-v.checked
 	res.ClientsLost = lost
 }
 
@@ -187,7 +188,7 @@ func (res *sceneResult) rows() []row {
 		{"ticks / room / s seen", fmt.Sprintf("%.2f", res.TicksPerRoomS), "20"},
 		{"ticks first received > 5 ms after slot", share(res.LateShareClientEst), "< 1% (upper bound on late starts)"},
 		{"late ticks (server: started > 5 ms after slot)", share(res.LateShare), "< 1% at R=500"},
-		{"skipped tick slots (server)", num(res.SkippedSlots, "%.0f"), "0"},
+		{"skipped tick slots (server / client estimate)", num(res.SkippedSlots, "%.0f") + " / " + fmt.Sprint(res.SkippedSlotsClientEst), "0"},
 		{"tick time p99 ms (server, bucket upper bound)", num(res.TickP99Ms, f3), ""},
 		{"tick time mean ms (server)", num(res.TickMeanMs, f3), ""},
 		{"divergences", fmt.Sprint(res.Divergences), "0"},
