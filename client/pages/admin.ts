@@ -281,6 +281,7 @@ class Detail {
   private readonly graph = new Chart();
   private readonly view = h('div', { class: 'spectator-view', id: 'spectator' });
   private readonly viewStatus = h('p', { class: 'note', id: 'spectator-status' }, 'connecting the spectator view…');
+  private readonly closeButton = h('button', { type: 'button', id: 'close-room', class: 'danger' }, 'Close room');
   private conn: Connection | null = null;
   private scene: Scene | null = null;
   private gone = false;
@@ -291,14 +292,13 @@ class Detail {
     private readonly say: (text: string) => void,
     onClose: () => void,
   ) {
-    const closeRoom = h('button', { type: 'button', id: 'close-room', class: 'danger' }, 'Close room');
-    closeRoom.addEventListener('click', () => void this.closeRoom());
+    this.closeButton.addEventListener('click', () => void this.closeRoom());
     const hide = h('button', { type: 'button', id: 'hide-detail', class: 'link', title: 'close this panel' }, '×');
     hide.addEventListener('click', onClose);
     this.element = h(
       'div',
       { class: 'detail', 'data-room': room.id },
-      h('div', { class: 'row' }, h('h2', {}, `${room.type} · ${room.id}`), closeRoom, hide),
+      h('div', { class: 'row' }, h('h2', {}, `${room.type} · ${room.id}`), this.closeButton, hide),
       this.stats,
       this.info,
       h(
@@ -345,6 +345,7 @@ class Detail {
   closed(): void {
     if (this.gone) return;
     this.gone = true;
+    this.closeButton.disabled = true;
     this.message('This room has closed.');
     replace(this.members);
     this.stopSpectating('room closed');

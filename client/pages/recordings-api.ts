@@ -16,6 +16,8 @@ export interface RecordingInfo {
   keyframes: number;
   firstTick: number;
   lastTick: number;
+  /** The server found a bad frame: the tape it serves stops before it. */
+  damaged?: boolean;
 }
 
 async function getJSON<T>(path: string): Promise<T> {

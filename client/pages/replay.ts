@@ -296,6 +296,15 @@ function damageBanner(replay: Replay, info: RecordingInfo): HTMLElement | null {
       `It stops being readable at byte ${d.offset} of ${tape.bytes.length}, after ${d.records} good records (${d.reason}). Everything before that plays: up to ${end}.`,
     );
   }
+  if (info.damaged === true) {
+    // The server serves a damaged tape up to its last good frame: the damage starts where the bytes end.
+    return h(
+      'div',
+      { class: 'banner', id: 'damage', role: 'alert' },
+      h('b', {}, 'This recording is damaged. '),
+      `The server found an unreadable frame at byte ${tape.validSize}. Everything before it plays: up to ${end}.`,
+    );
+  }
   if (info.inProgress || tape.footer === null) {
     const reload = h('a', { href: location.pathname, id: 'reload' }, 'reload for more');
     reload.addEventListener('click', (ev) => {
