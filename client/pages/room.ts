@@ -100,7 +100,10 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
   // Remembered now: once the room has closed the server no longer knows it by its id.
   let recording = recordingOf(info);
   const showRecordingLink = (where: HTMLElement | null): void => {
-    if (recording !== null && where !== null && where.querySelector('#recording-link') === null) where.appendChild(recordingLink(recording));
+    if (recording === null || where === null || where.querySelector('#recording-link') !== null) return;
+    // On the closed-room page it is the first thing to offer, before the way back to the lobby.
+    const back = where.id === 'message' ? where.querySelector('a.button') : null;
+    where.insertBefore(recordingLink(recording), back);
   };
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const statusText = h('span', { id: 'status', role: 'status' }, 'connecting…');
