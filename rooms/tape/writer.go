@@ -1,0 +1,374 @@
+package tape
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/state"
+)
+
+// WriterOptions tunes a Writer. The zero value is ready to use.
+type WriterOptions struct {
+	// FlushInterval is how long records may wait in memory: every call
+	// flushes once this much time has passed since the last flush. Zero
+	// means one second. There is no timer: a room ticks many times a
+	// second, and Flush and Close write whatever is left.
+	FlushInterval time.Duration
+	// BufferSize is the number of buffered bytes that triggers a write
+	// before the interval is up; zero means 64 KiB.
+	BufferSize int
+	// Now is the clock for flush timing and the header's start time; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Writer records a room to a tape file. It implements rooms.Recorder.
+//
+// Records are appended to an in-memory buffer and written with one write
+// per flush, always ending on a frame boundary: a reader of the growing
+// file, or of the file a crash left, sees whole frames followed at worst by
+// one torn frame, never a frame split by a buffer edge. Methods are safe for
+// concurrent use (the room calls the Recorder methods, a Store reads
+// Progress).
+type Writer struct {
+	path     string
+	interval time.Duration
+	bufSize  int
+	now      func() time.Time
+	hdr      Header
+	hdrCRC   uint32
+	onClose  func() // set by a Store: forget the recording in progress
+
+	mu        sync.Mutex
+	f         *os.File
+	buf       []byte // whole frames not yet written
+	size      int64  // bytes written to the file
+	lastFlush time.Time
+	prev      uint64 // tick of the last frame
+	first     uint64 // tick of the first record
+	records   int
+	keyframes []Keyframe
+	members   []member
+	err       error // sticky: the first write failure
+	closed    bool
+
+	ops []byte // the current tick's ops, encoded
+}
+
+// member is a member number and the name it joined with.
+type member struct {
+	num  uint32
+	name string
+}
+
+var _ rooms.Recorder = (*Writer)(nil)
+
+// Create creates a new tape at path (it must not exist) and writes its
+// header. The header's Schema must be a []state.WireKind or a
+// *state.Schema.
+func Create(path string, h rooms.RecordingHeader, opts WriterOptions) (*Writer, error) {
+	w := &Writer{path: path, interval: opts.FlushInterval, bufSize: opts.BufferSize, now: opts.Now}
+	if w.interval <= 0 {
+		w.interval = time.Second
+	}
+	if w.bufSize <= 0 {
+		w.bufSize = 64 << 10
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	var schema []state.WireKind
+	switch s := h.Schema.(type) {
+	case []state.WireKind:
+		schema = s
+	case *state.Schema:
+		schema = s.Wire()
+	case nil:
+	default:
+		return nil, fmt.Errorf("tape: create: schema is a %T, want []state.WireKind or *state.Schema", h.Schema)
+	}
+	start := w.now()
+	w.hdr = Header{RoomID: h.RoomID, Type: h.Type, TickRate: h.TickRate, Seed: h.Seed,
+		Options: h.Options, Schema: schema, StartTick: h.StartTick, StartedAt: start.Truncate(time.Millisecond)}
+	hdr, err := encodeHeader(w.hdr)
+	if err != nil {
+		return nil, fmt.Errorf("tape: create: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("tape: create: %w", err)
+	}
+	if _, err := f.Write(hdr); err != nil {
+		_ = f.Close()
+		_ = os.Remove(path) // a header-less file is of no use to anyone
+		return nil, fmt.Errorf("tape: create: write header: %w", err)
+	}
+	w.f, w.size, w.lastFlush = f, int64(len(hdr)), start
+	w.hdrCRC = binary.LittleEndian.Uint32(hdr[len(hdr)-crcSize:])
+	w.prev, w.first = h.StartTick, h.StartTick
+	return w, nil
+}
+
+// Path returns the tape's file name.
+func (w *Writer) Path() string { return w.path }
+
+// Header returns the tape's header.
+func (w *Writer) Header() Header { return w.hdr }
+
+// Keyframe records a full snapshot message at tick.
+func (w *Writer) Keyframe(tick uint64, snapshot []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return fmt.Errorf("tape: keyframe %d: %w", tick, err)
+	}
+	off := w.size + int64(len(w.buf))
+	if err := w.appendFrame(KindKeyframe, tick, nil, snapshot); err != nil {
+		return fmt.Errorf("tape: keyframe %d: %w", tick, err)
+	}
+	w.keyframes = append(w.keyframes, Keyframe{Tick: tick, Offset: off})
+	return w.maybeFlush("keyframe", tick)
+}
+
+// Tick records one tick's ops and delta message. With no ops the record is
+// a delta record; with ops it is one ops record that carries both.
+func (w *Writer) Tick(tick uint64, ops []rooms.Op, delta []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return fmt.Errorf("tape: tick %d: %w", tick, err)
+	}
+	kind := KindDelta
+	w.ops = w.ops[:0]
+	if len(ops) > 0 {
+		kind = KindOps
+		w.ops = appendOps(w.ops, ops)
+		w.noteJoins(ops)
+	}
+	if err := w.appendFrame(kind, tick, w.ops, delta); err != nil {
+		return fmt.Errorf("tape: tick %d: %w", tick, err)
+	}
+	return w.maybeFlush("tick", tick)
+}
+
+// Event records an event message that followed tick.
+func (w *Writer) Event(tick uint64, event []byte) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return fmt.Errorf("tape: event at %d: %w", tick, err)
+	}
+	if err := w.appendFrame(KindEvent, tick, nil, event); err != nil {
+		return fmt.Errorf("tape: event at %d: %w", tick, err)
+	}
+	return w.maybeFlush("event", tick)
+}
+
+// Flush writes the buffered records to the file (no fsync).
+func (w *Writer) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return fmt.Errorf("tape: flush: %w", err)
+	}
+	if err := w.flush(w.now()); err != nil {
+		return fmt.Errorf("tape: flush: %w", err)
+	}
+	return nil
+}
+
+// Close writes the end record, flushes, fsyncs and closes the file, then
+// writes the seek index beside it (path + ".idx"). Closing again does
+// nothing. After a failed write Close only closes the file and returns that
+// failure: the tape stays readable up to its last good frame.
+func (w *Writer) Close() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	err := w.finish()
+	onClose := w.onClose
+	w.mu.Unlock()
+	if onClose != nil {
+		onClose()
+	}
+	return err
+}
+
+func (w *Writer) finish() error {
+	if w.err != nil {
+		_ = w.f.Close() // the write failure is the error worth reporting
+		return fmt.Errorf("tape: close: %w", w.err)
+	}
+	now := w.now()
+	foot, err := msgpack.Marshal(&footer{Records: w.records, EndedAt: now.UnixMilli()})
+	if err != nil {
+		_ = w.f.Close() // the encoding failure is the error worth reporting
+		return fmt.Errorf("tape: close: encode footer: %w", err)
+	}
+	records := w.records
+	if err := w.appendFrame(KindEnd, w.prev, nil, foot); err != nil {
+		_ = w.f.Close() // as above
+		return fmt.Errorf("tape: close: end record: %w", err)
+	}
+	w.records = records // the footer is not a record of the room
+	if err := w.flush(now); err != nil {
+		_ = w.f.Close() // as above
+		return fmt.Errorf("tape: close: %w", err)
+	}
+	if err := w.f.Sync(); err != nil {
+		_ = w.f.Close() // as above
+		return fmt.Errorf("tape: close: sync: %w", err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("tape: close: %w", err)
+	}
+	if err := writeIndex(w.path+".idx", w.summary(true)); err != nil {
+		return fmt.Errorf("tape: close: %w", err)
+	}
+	syncDir(filepath.Dir(w.path))
+	return nil
+}
+
+// Progress is what a Writer has recorded so far.
+type Progress struct {
+	FirstTick, LastTick uint64
+	Records             int
+	Keyframes           int
+	Members             []string // names from join ops, in join order
+	Written             int64    // bytes in the file (flushed)
+	Closed              bool
+}
+
+// Progress returns what the writer has recorded so far.
+func (w *Writer) Progress() Progress {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return Progress{FirstTick: w.first, LastTick: w.prev, Records: w.records, Keyframes: len(w.keyframes),
+		Members: memberNames(w.members), Written: w.size, Closed: w.closed}
+}
+
+func (w *Writer) usable() error {
+	if w.closed {
+		return ErrClosed
+	}
+	return w.err
+}
+
+// appendFrame appends one whole frame to the buffer. For KindOps the
+// payload is the ops' length, the ops and then msg; for the others, msg.
+func (w *Writer) appendFrame(k Kind, tick uint64, ops, msg []byte) error {
+	n := len(msg)
+	if k == KindOps {
+		n += uvarintLen(uint64(len(ops))) + len(ops)
+	}
+	if n > maxPayload {
+		return fmt.Errorf("%w: %d bytes", ErrTooLarge, n)
+	}
+	start := len(w.buf)
+	w.buf = appendFrameHead(w.buf, k, tick, w.prev, k == KindKeyframe, n)
+	if k == KindOps {
+		w.buf = binary.AppendUvarint(w.buf, uint64(len(ops)))
+		w.buf = append(w.buf, ops...)
+	}
+	w.buf = append(w.buf, msg...)
+	w.buf = appendCRC(w.buf, w.buf[start:])
+	if w.records == 0 {
+		w.first = tick
+	}
+	w.prev = tick
+	w.records++
+	return nil
+}
+
+func (w *Writer) maybeFlush(step string, tick uint64) error {
+	now := w.now()
+	if len(w.buf) < w.bufSize && now.Sub(w.lastFlush) < w.interval {
+		return nil
+	}
+	if err := w.flush(now); err != nil {
+		return fmt.Errorf("tape: %s %d: %w", step, tick, err)
+	}
+	return nil
+}
+
+// flush writes the buffer. A failed write is sticky: the file may now end
+// in a torn frame, so nothing more may be appended after it.
+func (w *Writer) flush(now time.Time) error {
+	w.lastFlush = now
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n, err := w.f.Write(w.buf)
+	w.size += int64(n)
+	if err != nil {
+		w.err = fmt.Errorf("write: %w", err)
+		return w.err
+	}
+	if cap(w.buf) > 4*w.bufSize {
+		w.buf = nil // a burst (a huge keyframe) is not worth keeping memory for
+	} else {
+		w.buf = w.buf[:0]
+	}
+	return nil
+}
+
+// noteJoins remembers the names of members seated by join ops.
+func (w *Writer) noteJoins(ops []rooms.Op) {
+	for _, op := range ops {
+		if op.Kind == rooms.OpJoin {
+			w.members = addMember(w.members, op.Member, op.Name)
+		}
+	}
+}
+
+func (w *Writer) summary(clean bool) *summary {
+	return &summary{TapeSize: w.size, ValidSize: w.size, HeaderCRC: w.hdrCRC, Records: w.records,
+		FirstTick: w.first, LastTick: w.prev, Clean: clean, Members: memberNames(w.members),
+		Keyframes: w.keyframes}
+}
+
+func addMember(ms []member, num uint32, name string) []member {
+	for i := range ms {
+		if ms[i].num == num {
+			ms[i].name = name
+			return ms
+		}
+	}
+	return append(ms, member{num, name})
+}
+
+func memberNames(ms []member) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.name
+	}
+	return out
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
+}
+
+// syncDir fsyncs a directory so that a rename in it survives a crash.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return // best effort: the file itself is already synced
+	}
+	_ = d.Sync() // best effort, as above
+	_ = d.Close()
+}
