@@ -213,6 +213,8 @@ type RoomInfo struct {
 	Visibility string    `json:"visibility"`
 	Tick       uint64    `json:"tick"`
 	TickRate   int       `json:"tickRate"`
+	// RecordingID names the room's recording (GET /api/recordings/{id}).
+	RecordingID string `json:"recordingId,omitempty"`
 }
 
 // Info describes a room for listings.
@@ -222,7 +224,8 @@ func (r *Room) Info() RoomInfo {
 		vis = "public"
 	}
 	return RoomInfo{ID: r.ID, Type: r.Type.Name, Players: r.Players(), MaxPlayers: r.MaxPlayers,
-		CreatedAt: r.CreatedAt, Visibility: vis, Tick: r.CurrentTick(), TickRate: r.Type.TickRate}
+		CreatedAt: r.CreatedAt, Visibility: vis, Tick: r.CurrentTick(), TickRate: r.Type.TickRate,
+		RecordingID: r.recordingID}
 }
 
 // List returns the open public rooms, newest first.

@@ -36,6 +36,8 @@ type Room struct {
 	Options    map[string]any
 	Seed       uint64
 
+	recordingID string // set once at creation
+
 	cfg     Config
 	log     *slog.Logger
 	handler Handler
@@ -144,11 +146,19 @@ func newRoom(id string, t *Type, h Handler, requested, opts map[string]any, publ
 			r.log.Error("recording not started", "err", err)
 		} else if rec != nil {
 			r.recorder = rec
+			if named, ok := rec.(interface{ RecordingID() string }); ok {
+				r.recordingID = named.RecordingID()
+			}
+			r.recording.Store(true)
 			r.record("keyframe", func() error { return rec.Keyframe(0, r.currentSnapshot()) })
 		}
 	}
 	return r, nil
 }
+
+// RecordingID returns the id of the room's recording, or "" when the room
+// is not recorded (or its recorder has no id).
+func (r *Room) RecordingID() string { return r.recordingID }
 
 // Recording reports whether the room is being recorded.
 func (r *Room) Recording() bool { return r.recording.Load() }

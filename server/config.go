@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tickroom/tickroom/rooms/tape"
 )
 
 // Config holds the edge's settings. The zero value of every field means the
@@ -58,6 +60,9 @@ type Config struct {
 	// SpectateLinkTTL is how long the spectator links in create answers stay
 	// valid (default 0: no expiry).
 	SpectateLinkTTL time.Duration
+	// Recordings is the store behind /api/recordings; nil turns the
+	// recordings API off.
+	Recordings *tape.Store
 	// Pprof mounts net/http/pprof under /debug/pprof/ (default off).
 	Pprof bool
 	// Collectors are extra Prometheus collectors to export on /metrics

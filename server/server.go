@@ -89,6 +89,7 @@ func (s *Server) routes(e *echo.Echo) {
 	api.GET("/types", s.listTypes)
 	e.GET("/ws/:id", s.handleWS)
 	s.adminRoutes(e)
+	s.recordingRoutes(e)
 	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
 	e.GET("/readyz", func(c echo.Context) error {
 		if s.draining.Load() {

@@ -3,6 +3,7 @@
 //
 //	go run ./cmd/tickroom            # listens on :8080
 //	go run ./cmd/tickroom -help      # every setting, with its TICKROOM_* variable
+//	go run ./cmd/tickroom verify T   # re-run a recording and check it tick by tick
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,10 +27,20 @@ import (
 	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/tape"
 	"github.com/tickroom/tickroom/server"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "verify" {
+		if err := runVerify(os.Args[2:], os.Stdout, os.Stderr); err != nil {
+			if !errors.Is(err, flag.ErrHelp) {
+				fmt.Fprintln(os.Stderr, "tickroom:", err)
+			}
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), os.Args[1:], os.Getenv, os.Stderr); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return
@@ -49,6 +61,12 @@ type config struct {
 	origins   string
 	tlsCert   string
 	tlsKey    string
+
+	dataDir       string
+	record        bool
+	recMaxBytes   int64
+	recMaxAge     time.Duration
+	flushInterval time.Duration
 }
 
 // parseFlags reads flags, each defaulting to its TICKROOM_* variable when set.
@@ -98,7 +116,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 		}
 		fs.BoolVar(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
 	}
-	var readLimit int
+	var readLimit, recMaxMiB int
 	str(&c.addr, "addr", ":8080", "listen address")
 	str(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key serves HTTPS and WSS")
 	str(&c.tlsKey, "tls-key", "", "TLS private key file (PEM)")
@@ -122,6 +140,12 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	flt(&c.server.ChatRate, "chat-rate", 2, "chat messages per second per connection")
 	num(&c.server.ChatBurst, "chat-burst", 5, "chat burst per connection")
 	boolean(&c.server.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
+	str(&c.dataDir, "data-dir", "tickroom-data", "directory for recordings (DIR/recordings)")
+	boolean(&c.record, "record", true, "record every room unless its creator asks not to")
+	num(&recMaxMiB, "recordings-max-mib", 1024, "total size recordings may take, in MiB; the oldest finished ones go first (0: no cap)")
+	dur(&c.recMaxAge, "recordings-max-age", 7*24*time.Hour, "delete finished recordings older than this (0: keep)")
+	dur(&c.rooms.KeyframeInterval, "keyframe-interval", 5*time.Second, "how often a recording stores a full snapshot (seek points)")
+	dur(&c.flushInterval, "recording-flush", time.Second, "how often recordings are flushed to disk (a crash loses at most this much)")
 	flt(&c.server.RoomCreateRate, "room-create-rate", 30, "rooms one address may create per minute (-1: no limit)")
 	num(&c.server.RoomCreateBurst, "room-create-burst", 10, "room creation burst per address")
 	num(&c.server.SessionsPerIP, "sessions-per-ip", 100, "WebSocket sessions one address may hold (-1: no limit)")
@@ -142,6 +166,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 		return nil, fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
 	c.server.ReadLimit = int64(readLimit)
+	c.recMaxBytes = int64(recMaxMiB) << 20
 	for _, o := range strings.Split(c.origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			c.server.AllowedOrigins = append(c.server.AllowedOrigins, o)
@@ -191,6 +216,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	c.rooms.Logger, c.server.Logger = log, log
+	var store *tape.Store
+	if c.record {
+		dir := filepath.Join(c.dataDir, "recordings")
+		store, err = tape.NewStore(dir, tape.StoreOptions{MaxBytes: c.recMaxBytes, MaxAge: c.recMaxAge,
+			Writer: tape.WriterOptions{FlushInterval: c.flushInterval}})
+		if err != nil {
+			return fmt.Errorf("recordings: %w", err)
+		}
+		c.rooms.Recorder = server.RecorderFactory(store)
+		c.server.Recordings = store
+		c.server.Collectors = append(c.server.Collectors, recordingMetrics(store)...)
+		log.Info("recording rooms", "dir", dir)
+	}
 	mgr := rooms.NewManager(reg, c.rooms)
 	srv := server.New(mgr, c.server)
 
@@ -226,6 +264,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		case <-ctx.Done():
 		}
 	}()
+	if store != nil {
+		go enforceRetention(ctx, store, log)
+	}
 	err = server.Serve(ctx, httpSrv, srv, mgr, c.grace, serve)
 	log.Info("tickroom stopped")
 	return err

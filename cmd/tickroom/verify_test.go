@@ -1,0 +1,149 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/tape"
+	"github.com/tickroom/tickroom/server"
+)
+
+type discardConn struct{}
+
+func (discardConn) Send([]byte) bool  { return true }
+func (discardConn) Close(int, string) {}
+
+// recordRoom runs a real arena-bench room recorded into a store, with two
+// members sending inputs, and returns the tape's path once it is closed.
+func recordRoom(t *testing.T) string {
+	t.Helper()
+	reg, err := builtinTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := tape.NewStore(t.TempDir(), tape.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mgr := rooms.NewManager(reg, rooms.Config{Recorder: server.RecorderFactory(store), KeyframeInterval: 250 * time.Millisecond,
+		Logger: quiet()})
+	r, err := mgr.Create(rooms.CreateRequest{Type: "arena-bench"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _ := r.Join(discardConn{}, "a", "")
+	b, _ := r.Join(discardConn{}, "b", "")
+	for seq := uint64(1); seq <= 30; seq++ {
+		for i, c := range []*rooms.Client{a, b} {
+			p, _ := msgpack.Marshal(map[string]float64{"dx": float64(1 - 2*i), "dy": 0.5})
+			if err := r.Input(c, seq, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for until := r.CurrentTick() + 1; r.CurrentTick() < until; {
+			time.Sleep(2 * time.Millisecond) // wait for the room's next tick
+		}
+	}
+	id := r.RecordingID()
+	if id == "" {
+		t.Fatal("the room has no recording id")
+	}
+	if err := mgr.Shutdown(t.Context(), rooms.CloseGoingAway, "test over"); err != nil {
+		t.Fatal(err)
+	}
+	path, err := store.Path(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// rewrite copies a tape through a Writer, letting edit change each tick's ops.
+func rewrite(t *testing.T, src, dst string, edit func(tick uint64, ops []rooms.Op)) {
+	t.Helper()
+	r, err := tape.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	h := r.Info().Header
+	w, err := tape.Create(dst, rooms.RecordingHeader{RoomID: h.RoomID, Type: h.Type, TickRate: h.TickRate, Seed: h.Seed,
+		Options: h.Options, Schema: h.Schema, StartTick: h.StartTick}, tape.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch rec.Kind {
+		case tape.KindKeyframe:
+			err = w.Keyframe(rec.Tick, rec.Data)
+		case tape.KindOps, tape.KindDelta:
+			ops, derr := rec.DecodeOps()
+			if derr != nil {
+				t.Fatal(derr)
+			}
+			edit(rec.Tick, ops)
+			err = w.Tick(rec.Tick, ops, rec.Data)
+		case tape.KindEvent:
+			err = w.Event(rec.Tick, rec.Data)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestVerifyPassesAndCatchesAnAlteredInput(t *testing.T) {
+	path := recordRoom(t)
+	reg, _ := builtinTypes()
+	var out bytes.Buffer
+	if err := verifyTape(path, reg, &out); err != nil {
+		t.Fatalf("verify of an untouched recording: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "ok: ") {
+		t.Fatalf("verify output: %s", out.String())
+	}
+
+	altered := filepath.Join(t.TempDir(), "altered.tape")
+	var editedTick uint64
+	rewrite(t, path, altered, func(tick uint64, ops []rooms.Op) {
+		for i := range ops {
+			if ops[i].Kind == rooms.OpInput && editedTick == 0 && ops[i].Seq == 10 {
+				ops[i].Payload, _ = msgpack.Marshal(map[string]float64{"dx": -1, "dy": -1})
+				editedTick = tick
+			}
+		}
+	})
+	if editedTick == 0 {
+		t.Fatal("found no input with seq 10 to alter")
+	}
+	out.Reset()
+	err := verifyTape(altered, reg, &out)
+	if !errors.Is(err, errDiverged) {
+		t.Fatalf("verify of an altered recording: got %v, want errDiverged\n%s", err, out.String())
+	}
+	if want := "DIVERGED at tick "; !strings.Contains(out.String(), want) || !strings.Contains(out.String(), `field "`) {
+		t.Fatalf("verify output %q: want the tick and the field", out.String())
+	}
+	t.Logf("altered input at tick %d; verify said: %s", editedTick, strings.TrimSpace(out.String()))
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

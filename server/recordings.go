@@ -1,0 +1,151 @@
+package server
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/tape"
+)
+
+// recordingRoutes serves the recordings store: listing, metadata, the raw
+// tape (with Range requests, up to the last complete frame, so recordings
+// in progress download too), and deletion for administrators.
+func (s *Server) recordingRoutes(e *echo.Echo) {
+	g := e.Group("/api/recordings", s.requireRecordings)
+	g.GET("", s.listRecordings)
+	g.GET("/:id", s.getRecording)
+	g.GET("/:id/tape", s.getTape)
+	g.DELETE("/:id", s.deleteRecording, s.requireAdmin)
+}
+
+func (s *Server) requireRecordings(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.cfg.Recordings == nil {
+			return apiError(http.StatusNotFound, "not_found", "recording is off on this server")
+		}
+		return next(c)
+	}
+}
+
+// recordingInfo is a recording as the API shows it.
+type recordingInfo struct {
+	ID              string    `json:"id"`
+	RoomID          string    `json:"roomId"`
+	Type            string    `json:"type"`
+	TickRate        int       `json:"tickRate"`
+	StartedAt       time.Time `json:"startedAt"`
+	DurationSeconds float64   `json:"durationSeconds"`
+	SizeBytes       int64     `json:"sizeBytes"`
+	Members         []string  `json:"members"`
+	InProgress      bool      `json:"inProgress"`
+	Keyframes       int       `json:"keyframes"`
+	FirstTick       uint64    `json:"firstTick"`
+	LastTick        uint64    `json:"lastTick"`
+	Damaged         bool      `json:"damaged"`
+}
+
+func infoOf(e tape.Entry) recordingInfo {
+	members := e.Members
+	if members == nil {
+		members = []string{}
+	}
+	return recordingInfo{ID: e.ID, RoomID: e.RoomID, Type: e.Type, TickRate: e.TickRate, StartedAt: e.StartedAt,
+		DurationSeconds: e.Duration.Seconds(), SizeBytes: e.Size, Members: members, InProgress: e.InProgress,
+		Keyframes: e.Keyframes, FirstTick: e.FirstTick, LastTick: e.LastTick, Damaged: e.Damaged}
+}
+
+func (s *Server) listRecordings(c echo.Context) error {
+	all, err := s.cfg.Recordings.List()
+	if err != nil {
+		return err
+	}
+	out := make([]recordingInfo, len(all))
+	for i, e := range all {
+		out[i] = infoOf(e)
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func recordingErr(err error) error {
+	if errors.Is(err, tape.ErrNotFound) {
+		return apiError(http.StatusNotFound, "not_found", "no recording with this id")
+	}
+	return err
+}
+
+func (s *Server) getRecording(c echo.Context) error {
+	e, err := s.cfg.Recordings.Get(c.Param("id"))
+	if err != nil {
+		return recordingErr(err)
+	}
+	return c.JSON(http.StatusOK, infoOf(e))
+}
+
+// getTape serves the tape bytes up to the end of its last good frame, with
+// Range support (http.ServeContent).
+func (s *Server) getTape(c echo.Context) error {
+	r, err := s.cfg.Recordings.Open(c.Param("id"))
+	if err != nil {
+		return recordingErr(err)
+	}
+	defer r.Close()
+	info := r.Info()
+	path, err := s.cfg.Recordings.Path(c.Param("id"))
+	if err != nil {
+		return recordingErr(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return recordingErr(err)
+	}
+	defer f.Close()
+	h := c.Response().Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", `attachment; filename="`+c.Param("id")+tape.Ext+`"`)
+	h.Set("Cache-Control", "no-cache")
+	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, io.NewSectionReader(f, 0, info.ValidSize))
+	return nil
+}
+
+func (s *Server) deleteRecording(c echo.Context) error {
+	if err := s.cfg.Recordings.Delete(c.Param("id")); err != nil {
+		if errors.Is(err, tape.ErrInProgress) {
+			return apiError(http.StatusConflict, "in_progress", "the recording is still being written; close its room first")
+		}
+		return recordingErr(err)
+	}
+	s.log.Info("recording deleted", "recording", c.Param("id"), "remote", c.RealIP())
+	return c.NoContent(http.StatusNoContent)
+}
+
+// RecorderFactory records rooms into store and names each recording by its
+// tape's id, so rooms can tell clients where their recording is
+// (RoomInfo.RecordingID).
+func RecorderFactory(store *tape.Store) rooms.RecorderFactory {
+	return func(h rooms.RecordingHeader) (rooms.Recorder, error) {
+		rec, err := store.Factory(h)
+		if err != nil {
+			return nil, err
+		}
+		w, ok := rec.(*tape.Writer)
+		if !ok {
+			return rec, nil
+		}
+		return namedRecorder{w}, nil
+	}
+}
+
+type namedRecorder struct{ *tape.Writer }
+
+// RecordingID is the tape's id in its store: its file name without ".tape".
+func (n namedRecorder) RecordingID() string {
+	return strings.TrimSuffix(filepath.Base(n.Path()), tape.Ext)
+}
