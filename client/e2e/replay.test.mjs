@@ -187,7 +187,7 @@ test('record an arena session, open its replay from the room page, seek: the sce
     await r.page.keyboard.press('End');
     assert.equal(await text(r.page, '#tick'), `tick ${last}`);
     assert.match(await text(r.page, '#chat-log'), /alice\s*hello replay/);
-    assert.match(new URL(r.page.url()).search, new RegExp(`t=${last}`), 'the address keeps the tick');
+    await waitFor(() => new URL(r.page.url()).searchParams.get('t') === String(last), { message: 'the address keeps the tick' });
 
     // Play from the middle: ticks and the time advance; space pauses.
     await r.page.evaluate((t) => window.tickroom.replay.seek(t), mid.tick);
@@ -199,6 +199,11 @@ test('record an arena session, open its replay from the room page, seek: the sce
     assert.notEqual(await text(r.page, '#tick'), `tick ${mid.tick}`);
     await screenshot(r.page, 'replay-played.png');
     assert.deepEqual(r.errors.filter((e) => !/favicon/.test(e)), [], 'no errors on the replay page');
+
+    // A shared link with ?t= opens at that tick.
+    await r.page.goto(`${server.url}${link}?t=${mid.tick}`);
+    await waitFor(() => r.page.evaluate(() => window.tickroom?.replay?.tick()), { timeout: 15_000, message: 'replay page again' });
+    assert.equal(await r.page.evaluate(() => window.tickroom.replay.tick()), mid.tick, 'opens at ?t=');
   } finally {
     await a.context.close().catch(() => {});
     await b.context.close();

@@ -276,11 +276,20 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
   };
 }
 
-/** Keeps `?t=` on the address so a reload (or a copied address) opens at the tick shown. */
+let rememberTimer: ReturnType<typeof setTimeout> | null = null;
+
+/**
+ * Keeps `?t=` on the address so a reload (or a copied address) opens at the
+ * tick shown. Debounced: scrubbing seeks many times a second, and browsers
+ * throttle (and complain about) rapid history updates.
+ */
 function rememberTick(tick: number): void {
-  const url = new URL(location.href);
-  url.searchParams.set('t', String(tick));
-  history.replaceState(null, '', url);
+  if (rememberTimer !== null) clearTimeout(rememberTimer);
+  rememberTimer = setTimeout(() => {
+    const url = new URL(location.href);
+    url.searchParams.set('t', String(tick));
+    history.replaceState(null, '', url);
+  }, 300);
 }
 
 /** Says where a damaged or unfinished tape stops, or nothing for a clean one. */
