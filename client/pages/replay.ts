@@ -36,6 +36,16 @@ export interface ReplayDebug {
   project(x: number, y: number): { x: number; y: number };
 }
 
+/**
+ * World sizes of the built-in types when the creator gave none (PROTOCOL.md
+ * "Input payloads"): a tape's header holds the creator's options, not the
+ * effective ones the live welcome carries.
+ */
+const TYPE_WORLDS: Record<string, { width: number; height: number }> = {
+  arena: { width: 1000, height: 600 },
+  'arena-bench': { width: 1000, height: 600 },
+  board: { width: 1600, height: 1000 },
+};
 const DEFAULT_WORLD = { width: 1000, height: 600 };
 /** Longest frame step played: after a stall the replay resumes rather than jumping ahead. */
 const MAX_FRAME_MS = 250;
@@ -90,10 +100,8 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
   document.title = `${header.type} replay · tickroom`;
   const scene = new Scene(replay.mirror, replay.tickRate);
   const opts = header.options;
-  scene.setWorld(
-    typeof opts.width === 'number' ? opts.width : DEFAULT_WORLD.width,
-    typeof opts.height === 'number' ? opts.height : DEFAULT_WORLD.height,
-  );
+  const world = TYPE_WORLDS[header.type] ?? DEFAULT_WORLD;
+  scene.setWorld(typeof opts.width === 'number' ? opts.width : world.width, typeof opts.height === 'number' ? opts.height : world.height);
   // A jump rebuilds the state from a keyframe: positions from before it must not be blended in.
   replay.onRebuild = () => scene.buffer.clear();
 
