@@ -61,11 +61,13 @@ type latencyStats struct {
 //     cannot precede their slot, so latency understates by at most the
 //     fastest delivery seen; anchorGap bounds the other side (the room's
 //     loop cannot start before its POST was sent);
-//   - k(n) = floor((min over j >= n of o(j) - anchor) / period): skips only
-//     ever add up, so the fastest delivery at or after n sits at most a
-//     period above the slot grid of tick n, unless a whole stretch up to
-//     the next skip never arrived within one period (then a late stretch
-//     is read as a skip and latency understated).
+//   - k(n) = floor((min over j >= n of o(j) - anchor + period/5) / period):
+//     skips only ever add up, so the fastest delivery at or after n sits
+//     less than a period above the slot grid of tick n, unless a whole
+//     stretch up to the next skip never arrived within 40 ms (then that
+//     stretch is read as one more skip and its latency understated by a
+//     period). A delivery faster than the anchor's shows as a small
+//     negative latency (at most period/5).
 //
 // Slot latency so measured includes a late tick start (up to a period) and
 // the tick's work. Spread (receipt minus the room's first receipt of that
@@ -156,7 +158,9 @@ func roomGrid(period int64, lo uint64, first []int64, clients []*sceneClient) sl
 			suffix = min(suffix, first[i]-int64(lo+uint64(i))*period)
 		}
 		if suffix != math.MaxInt64 {
-			g.shift[i] = (suffix - g.anchor) / period * period
+			// The tolerance absorbs deliveries a little faster than the
+			// anchor's (the anchor comes from one early receipt).
+			g.shift[i] = (suffix - g.anchor + period/5) / period * period
 		}
 	}
 	g.skips = int((g.shift[len(g.shift)-1] - g.shift[0]) / period)
