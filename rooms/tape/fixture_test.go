@@ -1,0 +1,75 @@
+package tape_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tickroom/tickroom/rooms/tape"
+)
+
+var updateFixture = flag.Bool("update", false, "rewrite testdata/sample.tape and sample.json")
+
+// TestSampleFixture keeps testdata/sample.tape, a tape written by this
+// package's Writer with a fixed clock, and sample.json, its records, in step
+// with the writer. The browser's tape reader (client/replay) is tested
+// against the same two files, so both sides agree on the format.
+func TestSampleFixture(t *testing.T) {
+	dir := t.TempDir()
+	sc := scenario{Ticks: 60, Players: 2, KeyEvery: 20, HoldInput: 3, Leave: true, Chat: true}
+	mem := &memory{}
+	sc.run(t, mem)
+	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	path := filepath.Join(dir, "sample.tape")
+	w, err := tape.Create(path, sc.header(), tape.WriterOptions{Now: func() time.Time { return clock }})
+	must(t, err)
+	mem.replay(t, w)
+	must(t, w.Close())
+	got, err := os.ReadFile(path)
+	must(t, err)
+
+	r, err := tape.Open(path)
+	must(t, err)
+	defer r.Close()
+	type rec struct {
+		Kind   string `json:"kind"`
+		Tick   uint64 `json:"tick"`
+		Offset int64  `json:"offset"`
+	}
+	var recs []rec
+	for {
+		x, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		must(t, err)
+		recs = append(recs, rec{x.Kind.String(), x.Tick, x.Offset})
+	}
+	js, err := json.MarshalIndent(map[string]any{
+		"comment": "Records of sample.tape, in order (go test ./rooms/tape -run TestSampleFixture -update).",
+		"records": recs,
+	}, "", " ")
+	must(t, err)
+	js = append(js, '\n')
+
+	tapeFile, jsonFile := filepath.Join("testdata", "sample.tape"), filepath.Join("testdata", "sample.json")
+	if *updateFixture {
+		must(t, os.MkdirAll("testdata", 0o755))
+		must(t, os.WriteFile(tapeFile, got, 0o644))
+		must(t, os.WriteFile(jsonFile, js, 0o644))
+	}
+	wantTape, err := os.ReadFile(tapeFile)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create the fixture)", err)
+	}
+	wantJSON, err := os.ReadFile(jsonFile)
+	must(t, err)
+	if !bytes.Equal(got, wantTape) || !bytes.Equal(js, wantJSON) {
+		t.Fatal("the writer's output changed: if the format changed on purpose, run with -update and update docs/TAPE.md and client/replay")
+	}
+}
