@@ -27,7 +27,7 @@ func BenchmarkWriterTick(b *testing.B) {
 				}
 			}
 			dir := b.TempDir()
-			open := func(n int) *tape.Writer {
+			open := func() *tape.Writer {
 				p := filepath.Join(dir, "bench.tape")
 				_ = os.Remove(p)          // the previous round's tape, if any
 				_ = os.Remove(p + ".idx") // and its index
@@ -35,14 +35,14 @@ func BenchmarkWriterTick(b *testing.B) {
 				must(b, err)
 				return w
 			}
-			w := open(0)
+			w := open()
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
 				if i > 0 && i%50000 == 0 {
 					b.StopTimer()
 					must(b, w.Close())
-					w = open(i)
+					w = open()
 					b.StartTimer()
 				}
 				j := ticks[i%len(ticks)]
@@ -75,7 +75,6 @@ func BenchmarkSeekOneHour(b *testing.B) {
 	r, err := tape.Open(path)
 	must(b, err)
 	defer r.Close()
-	b.ReportMetric(float64(fileSize(b, path))/(1<<20), "MiB-tape")
 	rng := rand.New(rand.NewPCG(7, 7))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -85,6 +84,7 @@ func BenchmarkSeekOneHour(b *testing.B) {
 			b.Fatalf("Seek(%d): %v", tick, err)
 		}
 	}
+	b.ReportMetric(float64(fileSize(b, path))/(1<<20), "MiB-tape")
 }
 
 // BenchmarkOpenOneHour opens a one-hour tape with its index, and without

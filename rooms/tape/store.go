@@ -61,15 +61,19 @@ type cachedInfo struct {
 
 // Entry describes one recording of a Store.
 type Entry struct {
-	ID         string
-	RoomID     string
-	Type       string
-	TickRate   int
-	StartedAt  time.Time
-	FirstTick  uint64
-	LastTick   uint64
-	Duration   time.Duration
-	Size       int64 // bytes in the file (for one in progress: flushed so far)
+	ID        string
+	RoomID    string
+	Type      string
+	TickRate  int
+	StartedAt time.Time
+	FirstTick uint64
+	LastTick  uint64
+	Duration  time.Duration
+	Size      int64 // bytes in the file (for one in progress: flushed so far)
+	// ValidSize is where the last good frame ends: serve this many bytes.
+	// For a recording in progress it is what its Writer has flushed, which
+	// always ends on a frame boundary, so no scan is needed.
+	ValidSize  int64
 	Members    []string
 	Keyframes  int
 	InProgress bool
@@ -253,7 +257,7 @@ func (s *Store) entry(id string) (Entry, error) {
 
 func entryOf(id string, in Info, live bool) Entry {
 	return Entry{ID: id, RoomID: in.RoomID, Type: in.Type, TickRate: in.TickRate, StartedAt: in.StartedAt,
-		FirstTick: in.FirstTick, LastTick: in.LastTick, Duration: in.Duration, Size: in.Size,
+		FirstTick: in.FirstTick, LastTick: in.LastTick, Duration: in.Duration, Size: in.Size, ValidSize: in.ValidSize,
 		Members: in.Members, Keyframes: in.Keyframes, InProgress: live, Clean: in.Clean, Damaged: in.Damage != nil}
 }
 

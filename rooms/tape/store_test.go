@@ -2,6 +2,7 @@ package tape_test
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -57,7 +58,8 @@ func TestStore(t *testing.T) {
 		e := list[i]
 		if e.RoomID != want.room || e.InProgress != want.inProgress || e.Clean == want.inProgress ||
 			e.Type != "arena-bench" || e.LastTick != 60 || e.Duration != 3*time.Second ||
-			!slices.Equal(e.Members, []string{"player-1", "player-2"}) || e.Size != fileSize(t, filepath.Join(dir, e.ID+tape.Ext)) {
+			!slices.Equal(e.Members, []string{"player-1", "player-2"}) || e.Size != fileSize(t, filepath.Join(dir, e.ID+tape.Ext)) ||
+			e.ValidSize != e.Size {
 			t.Errorf("List entry %s: got %+v", want.id, e)
 		}
 		got, err := s.Get(want.id)
@@ -65,6 +67,21 @@ func TestStore(t *testing.T) {
 			t.Errorf("Get(%s): got %+v, %v", want.id, got, err)
 		}
 	}
+
+	// A download of a recording in progress (its first ValidSize bytes)
+	// reads to the end without damage.
+	e, err := s.Get(live)
+	must(t, err)
+	data, err := os.ReadFile(filepath.Join(dir, live+tape.Ext))
+	must(t, err)
+	cp := filepath.Join(t.TempDir(), "download.tape")
+	must(t, os.WriteFile(cp, data[:e.ValidSize], 0o644))
+	dl, err := tape.Open(cp)
+	must(t, err)
+	if recs, err := readAll(dl); err != io.EOF || len(recs) != w.Progress().Records {
+		t.Errorf("download of the live recording: %d records then %v, want %d then io.EOF", len(recs), err, w.Progress().Records)
+	}
+	must(t, dl.Close())
 
 	if _, err := s.Path(done); err != nil {
 		t.Errorf("Path(%s): %v", done, err)
@@ -94,7 +111,7 @@ func TestStore(t *testing.T) {
 	}
 
 	must(t, w.Close())
-	e, err := s.Get(live)
+	e, err = s.Get(live)
 	if err != nil || e.InProgress || !e.Clean {
 		t.Errorf("Get after Close: got %+v, %v; want finished and clean", e, err)
 	}

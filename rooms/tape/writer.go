@@ -37,6 +37,9 @@ type WriterOptions struct {
 // one torn frame, never a frame split by a buffer edge. Methods are safe for
 // concurrent use (the room calls the Recorder methods, a Store reads
 // Progress).
+//
+// Invariant (a crash loses at most the unflushed tail, never the file):
+// guarded by TestKilledWriter, TestTruncated and TestCorrupted.
 type Writer struct {
 	path     string
 	interval time.Duration
@@ -106,7 +109,7 @@ func Create(path string, h rooms.RecordingHeader, opts WriterOptions) (*Writer, 
 		return nil, fmt.Errorf("tape: create: %w", err)
 	}
 	if _, err := f.Write(hdr); err != nil {
-		_ = f.Close()
+		_ = f.Close()       // the write error is the one to report
 		_ = os.Remove(path) // a header-less file is of no use to anyone
 		return nil, fmt.Errorf("tape: create: write header: %w", err)
 	}
