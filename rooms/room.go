@@ -36,7 +36,8 @@ type Room struct {
 	Options    map[string]any
 	Seed       uint64
 
-	recordingID string // set once at creation
+	requested   map[string]any // the options the creator gave (recordings, handoff)
+	recordingID string         // set once at creation
 
 	cfg     Config
 	log     *slog.Logger
@@ -82,6 +83,11 @@ type Room struct {
 	ops           []Op
 	keyframeEvery uint64
 	lastKeyframe  uint64
+
+	// Set by Manager.Handoff: export at the end of the next tick, then close.
+	handoffTo     chan *HandoffRoom
+	handoffCode   int
+	handoffReason string
 }
 
 // Stats are a room's counters, readable from any goroutine.
@@ -114,9 +120,25 @@ const lateThreshold = 5 * time.Millisecond
 // newRoom builds a room; requested are the options the creator gave (what
 // a recording stores, to make the same handler again), opts the effective ones.
 func newRoom(id string, t *Type, h Handler, requested, opts map[string]any, public bool, maxPlayers int, seed uint64, cfg Config, record bool) (*Room, error) {
+	r := cfg.newRoomShell(id, t, h, requested, opts, public, maxPlayers, seed)
+	if err := r.safely("init", func() error { return h.Init(&r.ctx) }); err != nil {
+		return nil, err
+	}
+	// Publish the starting state as tick 0 so that the first joiner's
+	// snapshot holds it and tick 1's delta has a base.
+	_ = r.world.AppendDelta(nil, 0)
+	if record {
+		r.startRecording(0)
+	}
+	return r, nil
+}
+
+// newRoomShell builds a room around a handler with an empty world, not yet
+// initialised or running: newRoom and Manager.Restore finish it.
+func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts map[string]any, public bool, maxPlayers int, seed uint64) *Room {
 	r := &Room{
 		ID: id, Type: t, Public: public, MaxPlayers: maxPlayers, CreatedAt: time.Now(),
-		Options: opts, Seed: seed, cfg: cfg, handler: h,
+		Options: opts, requested: requested, Seed: seed, cfg: cfg, handler: h,
 		log:     cfg.Logger.With("room", id, "type", t.Name),
 		world:   state.NewWorld(t.Schema),
 		period:  time.Second / time.Duration(t.TickRate),
@@ -132,28 +154,32 @@ func newRoom(id string, t *Type, h Handler, requested, opts map[string]any, publ
 	r.inputs = make(chan inputMsg, q)
 	r.slowTicks = max(1, int(cfg.SlowConsumerGrace/r.period))
 	r.ctx = Context{World: r.world, Rand: newRand(seed), room: r}
-	if err := r.safely("init", func() error { return h.Init(&r.ctx) }); err != nil {
-		return nil, err
-	}
-	// Publish the starting state as tick 0 so that the first joiner's
-	// snapshot holds it and tick 1's delta has a base.
-	_ = r.world.AppendDelta(nil, 0)
 	r.keyframeEvery = max(1, uint64(cfg.KeyframeInterval/r.period))
-	if record && cfg.Recorder != nil {
-		rec, err := cfg.Recorder(RecordingHeader{RoomID: id, Type: t.Name, TickRate: t.TickRate, Seed: seed,
-			Options: requested, Schema: t.Schema.Wire(), StartTick: 0})
-		if err != nil {
-			r.log.Error("recording not started", "err", err)
-		} else if rec != nil {
-			r.recorder = rec
-			if named, ok := rec.(interface{ RecordingID() string }); ok {
-				r.recordingID = named.RecordingID()
-			}
-			r.recording.Store(true)
-			r.record("keyframe", func() error { return rec.Keyframe(0, r.currentSnapshot()) })
-		}
+	return r
+}
+
+// startRecording opens the room's recording from its published tick, with
+// a keyframe of that tick first. A failure leaves the room unrecorded.
+func (r *Room) startRecording(tick uint64) {
+	if r.cfg.Recorder == nil {
+		return
 	}
-	return r, nil
+	rec, err := r.cfg.Recorder(RecordingHeader{RoomID: r.ID, Type: r.Type.Name, TickRate: r.Type.TickRate, Seed: r.Seed,
+		Options: r.requested, Schema: r.Type.Schema.Wire(), StartTick: tick})
+	if err != nil {
+		r.log.Error("recording not started", "err", err)
+		return
+	}
+	if rec == nil {
+		return
+	}
+	r.recorder = rec
+	if named, ok := rec.(interface{ RecordingID() string }); ok {
+		r.recordingID = named.RecordingID()
+	}
+	r.recording.Store(true)
+	r.lastKeyframe = tick
+	r.record("keyframe", func() error { return rec.Keyframe(tick, r.currentSnapshot()) })
 }
 
 // RecordingID returns the id of the room's recording, or "" when the room
@@ -348,6 +374,9 @@ func (r *Room) run() {
 			continue
 		case <-timer.C:
 		}
+		if r.Closed() {
+			return // Close raced the timer: no tick after a close (handoff relies on it)
+		}
 		start := time.Now()
 		if start.Sub(next) > lateThreshold {
 			r.stats.LateTicks.Add(1)
@@ -400,6 +429,12 @@ func (r *Room) step(now time.Time) {
 	r.stats.BytesOut.Add(uint64(len(delta)))
 	r.broadcastTick(delta)
 	r.recordTick(tick, delta)
+	if r.handoffTo != nil {
+		r.handoffTo <- r.export()
+		r.handoffTo = nil
+		r.Close(r.handoffCode, r.handoffReason)
+		return
+	}
 	r.reapIfIdle(now)
 }
 

@@ -216,7 +216,9 @@ func (s *Stopping) Error() string { return fmt.Sprintf("stopping (%d %s)", s.Cod
 // draining (/readyz 503), stop accepting, close rooms (members get a closing
 // event and the close code of ctx's *Stopping cause), close any other
 // session, all within grace.
-func Serve(ctx context.Context, srv *http.Server, s *Server, mgr *rooms.Manager, grace time.Duration, serve func() error) error {
+// stopRooms closes (or hands off) every room with the code and reason.
+func Serve(ctx context.Context, srv *http.Server, s *Server, stopRooms func(ctx context.Context, code int, reason string) error,
+	grace time.Duration, serve func() error) error {
 	errc := make(chan error, 1)
 	go func() { errc <- serve() }()
 	select {
@@ -236,7 +238,7 @@ func Serve(ctx context.Context, srv *http.Server, s *Server, mgr *rooms.Manager,
 	if err := srv.Shutdown(sctx); err != nil {
 		errs = append(errs, fmt.Errorf("server: http shutdown: %w", err))
 	}
-	if err := mgr.Shutdown(sctx, stop.Code, stop.Reason); err != nil {
+	if err := stopRooms(sctx, stop.Code, stop.Reason); err != nil {
 		errs = append(errs, err)
 	}
 	if err := s.CloseSessions(sctx, stop.Code, stop.Reason); err != nil {

@@ -63,6 +63,7 @@ type config struct {
 	tlsKey    string
 
 	dataDir       string
+	handoffDir    string
 	record        bool
 	recMaxBytes   int64
 	recMaxAge     time.Duration
@@ -141,6 +142,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	num(&c.server.ChatBurst, "chat-burst", 5, "chat burst per connection")
 	boolean(&c.server.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
 	str(&c.dataDir, "data-dir", "tickroom-data", "directory for recordings (DIR/recordings)")
+	str(&c.handoffDir, "handoff", "", "on shutdown, hand rooms, seats and resume tokens to the next process started with the same DIR")
 	boolean(&c.record, "record", true, "record every room unless its creator asks not to")
 	num(&recMaxMiB, "recordings-max-mib", 1024, "total size recordings may take, in MiB; the oldest finished ones go first (0: no cap)")
 	dur(&c.recMaxAge, "recordings-max-age", 7*24*time.Hour, "delete finished recordings older than this (0: keep)")
@@ -267,7 +269,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if store != nil {
 		go enforceRetention(ctx, store, log)
 	}
-	err = server.Serve(ctx, httpSrv, srv, mgr, c.grace, serve)
+	stopRooms := func(ctx context.Context, code int, reason string) error { return mgr.Shutdown(ctx, code, reason) }
+	if c.handoffDir != "" {
+		if err := restoreHandoff(c.handoffDir, mgr, store, log); err != nil {
+			return err
+		}
+		stopRooms = func(ctx context.Context, _ int, _ string) error {
+			// Members are told to come back: the next process has their seats.
+			return writeHandoff(ctx, c.handoffDir, mgr, rooms.CloseRestart, "server restarting", log)
+		}
+	}
+	err = server.Serve(ctx, httpSrv, srv, stopRooms, c.grace, serve)
 	log.Info("tickroom stopped")
 	return err
 }
