@@ -36,7 +36,9 @@ func (c *closeConn) Close(code int, _ string) {
 	}
 }
 
-func newCloseConn() *closeConn { return &closeConn{msgs: make(chan []byte, 4096), code: make(chan int, 1)} }
+func newCloseConn() *closeConn {
+	return &closeConn{msgs: make(chan []byte, 4096), code: make(chan int, 1)}
+}
 
 // TestHandoffRestoresTheRoom: a room handed off at the end of a tick and
 // restored from its recording in another manager continues from the very
