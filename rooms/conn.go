@@ -35,10 +35,11 @@ const (
 // Client is one connection's handle on a room, from Room.Join until the
 // connection ends. The server passes it back with every input and chat.
 type Client struct {
-	room  *Room
-	conn  Conn
-	name  string
-	token string
+	room     *Room
+	conn     Conn
+	name     string
+	token    string
+	playerID string
 
 	// gone is set by the server goroutine when the connection ended; the
 	// room goroutine notices it at the latest on its next tick.

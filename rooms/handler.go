@@ -124,6 +124,9 @@ type Member struct {
 	Number uint32
 	// Name is the display name, already cleaned and length-limited.
 	Name string
+	// PlayerID is the verified identity of the member (the auth token's
+	// subject) when the server checks identities; empty otherwise.
+	PlayerID string
 	// Entity is what Join returned, or nil.
 	Entity *state.Entity
 	// LastSeq is the sequence number of the input being applied (during

@@ -32,9 +32,10 @@ type HandoffRoom struct {
 // HandoffSeat is one member's seat: the resume token is what lets its
 // client take the seat back in the new process.
 type HandoffSeat struct {
-	Member uint32 `json:"member"`
-	Name   string `json:"name"`
-	Token  string `json:"token"`
+	Member   uint32 `json:"member"`
+	Name     string `json:"name"`
+	Token    string `json:"token"`
+	PlayerID string `json:"playerId,omitempty"`
 }
 
 // ErrNotHandedOff is why a room was closed instead of handed off.
@@ -92,7 +93,7 @@ func (r *Room) export() *HandoffRoom {
 		Seed: r.Seed, Options: r.requested, Tick: r.world.Tick(), NextMember: r.nextMember, RecordingID: r.recordingID,
 		Chat: append([]state.Event(nil), r.chat...)}
 	for _, s := range r.seats {
-		h.Seats = append(h.Seats, HandoffSeat{Member: s.member.Number, Name: s.member.Name, Token: s.token})
+		h.Seats = append(h.Seats, HandoffSeat{Member: s.member.Number, Name: s.member.Name, Token: s.token, PlayerID: s.playerID})
 	}
 	return h
 }
@@ -157,10 +158,13 @@ func (m *Manager) Restore(h HandoffRoom, ticks RecordedTicks) (*Room, error) {
 			r.log.Warn("handoff seat has no member in the recording", "member", hs.Member)
 			continue
 		}
-		s := &seat{member: mem, token: hs.Token, offlineSince: now}
-		mem.seat = s
+		s := &seat{member: mem, token: hs.Token, offlineSince: now, playerID: hs.PlayerID}
+		mem.seat, mem.PlayerID = s, hs.PlayerID
 		r.seats = append(r.seats, s)
 		r.byToken[s.token] = s
+		if s.playerID != "" {
+			r.byPlayer[s.playerID] = s
+		}
 	}
 	r.players.Store(int32(len(r.seats)))
 	r.startRecording(h.Tick)

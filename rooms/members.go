@@ -16,6 +16,7 @@ import (
 type seat struct {
 	member       *Member
 	token        string
+	playerID     string  // verified identity, if the server has auth on
 	client       *Client // nil while offline
 	offlineSince time.Time
 	needSnapshot bool // the next message must be a snapshot
@@ -28,7 +29,11 @@ func (r *Room) seat(c *Client) {
 	if c.gone.Load() {
 		return
 	}
-	if s := r.byToken[c.token]; c.token != "" && s != nil {
+	if s := r.byToken[c.token]; c.token != "" && s != nil && (s.playerID == "" || s.playerID == c.playerID) {
+		r.resume(s, c)
+		return
+	}
+	if s := r.byPlayer[c.playerID]; c.playerID != "" && s != nil {
 		r.resume(s, c)
 		return
 	}
@@ -47,11 +52,15 @@ func (r *Room) seat(c *Client) {
 		c.conn.Close(CloseRefused, truncate("join refused: "+refused.Error(), 120))
 		return
 	}
-	s := &seat{member: m, token: uuid.NewString(), client: c}
+	s := &seat{member: m, token: uuid.NewString(), client: c, playerID: c.playerID}
 	m.seat = s
+	m.PlayerID = c.playerID
 	c.seat = s
 	r.seats = append(r.seats, s)
 	r.byToken[s.token] = s
+	if s.playerID != "" {
+		r.byPlayer[s.playerID] = s
+	}
 	r.players.Store(int32(len(r.seats)))
 	r.log.Info("member joined", "member", m.Number, "name", m.Name)
 	r.welcome(s, false)
@@ -184,6 +193,9 @@ func (r *Room) removeSeat(s *seat, reason string) {
 		}
 	}
 	delete(r.byToken, s.token)
+	if s.playerID != "" && r.byPlayer[s.playerID] == s {
+		delete(r.byPlayer, s.playerID)
+	}
 	r.players.Store(int32(len(r.seats)))
 	m := s.member
 	r.mutate(func() {

@@ -69,6 +69,7 @@ type Room struct {
 	seats       []*seat // by member number
 	watchers    []*seat // spectators: no member, no entity, same stream
 	byToken     map[string]*seat
+	byPlayer    map[string]*seat // seats of verified players
 	nextMember  uint32
 	chat        []state.Event
 	snapshot    []byte // snapshot of the last published tick, built on demand
@@ -139,13 +140,14 @@ func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts ma
 	r := &Room{
 		ID: id, Type: t, Public: public, MaxPlayers: maxPlayers, CreatedAt: time.Now(),
 		Options: opts, requested: requested, Seed: seed, cfg: cfg, handler: h,
-		log:     cfg.Logger.With("room", id, "type", t.Name),
-		world:   state.NewWorld(t.Schema),
-		period:  time.Second / time.Duration(t.TickRate),
-		control: make(chan func(), cfg.ControlQueue),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		byToken: make(map[string]*seat),
+		log:      cfg.Logger.With("room", id, "type", t.Name),
+		world:    state.NewWorld(t.Schema),
+		period:   time.Second / time.Duration(t.TickRate),
+		control:  make(chan func(), cfg.ControlQueue),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		byToken:  make(map[string]*seat),
+		byPlayer: make(map[string]*seat),
 	}
 	q := cfg.InputQueue
 	if q <= 0 {
@@ -230,7 +232,22 @@ func (r *Room) Done() <-chan struct{} { return r.done }
 // The welcome and snapshot follow on conn as soon as the room seats it; a
 // refusal (room full) closes conn with a close code.
 func (r *Room) Join(conn Conn, name, token string) (*Client, error) {
-	c := &Client{room: r, conn: conn, name: name, token: token}
+	return r.JoinAs(conn, JoinRequest{Name: name, Token: token})
+}
+
+// JoinRequest is who a connection says it is.
+type JoinRequest struct {
+	Name  string // requested display name
+	Token string // resume token from an earlier welcome, or ""
+	// PlayerID is an identity the server verified (an auth token's
+	// subject). A seat belongs to its player: the same player joining again
+	// takes the seat back, token or not.
+	PlayerID string
+}
+
+// JoinAs is Join with a verified identity.
+func (r *Room) JoinAs(conn Conn, req JoinRequest) (*Client, error) {
+	c := &Client{room: r, conn: conn, name: req.Name, token: req.Token, playerID: req.PlayerID}
 	if err := r.do(func() { r.seat(c) }, 2*time.Second); err != nil {
 		return nil, err
 	}

@@ -51,6 +51,11 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
 	// (set it only behind a proxy that sets them); otherwise the socket's.
 	TrustProxy bool
+	// JWTSecret turns on player authentication: every player join must carry
+	// ?auth=JWT, an HS256 token signed with this secret whose subject is the
+	// player's id (a seat belongs to its player) and whose "name" claim, if
+	// any, is the display name. Empty: anyone may join (the default).
+	JWTSecret string
 	// AdminToken turns the admin API (/api/admin/...) on; requests carry it
 	// as "Authorization: Bearer TOKEN". Empty: the admin API is off.
 	AdminToken string

@@ -122,7 +122,20 @@ func (s *Server) onConnect(ms *melody.Session) {
 	if role == RoleSpectator {
 		client, err = conn.room.Spectate(conn)
 	} else {
-		client, err = conn.room.Join(conn, q.Get("name"), q.Get("token"))
+		req := rooms.JoinRequest{Name: q.Get("name"), Token: q.Get("token")}
+		if s.cfg.JWTSecret != "" {
+			id, name, aerr := verifyPlayer([]byte(s.cfg.JWTSecret), q.Get("auth"))
+			if aerr != nil {
+				s.metrics.refused.WithLabelValues("auth").Inc()
+				conn.Close(rooms.CloseRefused, "join refused: "+aerr.Error())
+				return
+			}
+			req.PlayerID = id
+			if name != "" {
+				req.Name = name
+			}
+		}
+		client, err = conn.room.JoinAs(conn, req)
 	}
 	switch {
 	case errors.Is(err, rooms.ErrRoomClosed):

@@ -152,6 +152,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	num(&c.server.RoomCreateBurst, "room-create-burst", 10, "room creation burst per address")
 	num(&c.server.SessionsPerIP, "sessions-per-ip", 100, "WebSocket sessions one address may hold (-1: no limit)")
 	boolean(&c.server.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy)")
+	str(&c.server.JWTSecret, "jwt-secret", "", "require an HS256 JWT (?auth=) signed with this secret on every player join; sub is the player id, name the display name")
 	str(&c.server.AdminToken, "admin-token", "", "token that turns on the admin API and monitor page (empty: off)")
 	str(&c.server.LinkSecret, "link-secret", "", "secret that signs spectator share links (empty: random per process)")
 	dur(&c.server.SpectateLinkTTL, "spectate-link-ttl", 0, "how long spectator links stay valid (0: no expiry)")
