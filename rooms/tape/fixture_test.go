@@ -73,3 +73,26 @@ func TestSampleFixture(t *testing.T) {
 		t.Fatal("the writer's output changed: if the format changed on purpose, run with -update and update docs/TAPE.md and client/replay")
 	}
 }
+
+// TestFirstKeyframeIsOnDiskAtOnce: a tape in progress is replayable from
+// the moment its room opened, not a flush interval later.
+func TestFirstKeyframeIsOnDiskAtOnce(t *testing.T) {
+	sc := scenario{Ticks: 1, Players: 1, KeyEvery: 100}
+	mem := &memory{}
+	sc.run(t, mem)
+	path := filepath.Join(t.TempDir(), "fresh.tape")
+	frozen := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) // the flush interval never passes
+	w, err := tape.Create(path, sc.header(), tape.WriterOptions{FlushInterval: time.Hour, Now: func() time.Time { return frozen }})
+	must(t, err)
+	defer w.Close()
+	mem.replay(t, w) // keyframe at tick 0, then tick 1
+	r, err := tape.Open(path)
+	must(t, err)
+	defer r.Close()
+	if r.Info().Keyframes != 1 {
+		t.Fatalf("a fresh tape in progress shows %d keyframes on disk, want 1", r.Info().Keyframes)
+	}
+	if _, err := r.Seek(0); err != nil {
+		t.Fatalf("seek 0 on a fresh tape: %v", err)
+	}
+}

@@ -137,6 +137,14 @@ func (w *Writer) Keyframe(tick uint64, snapshot []byte) error {
 		return fmt.Errorf("tape: keyframe %d: %w", tick, err)
 	}
 	w.keyframes = append(w.keyframes, Keyframe{Tick: tick, Offset: off})
+	if len(w.keyframes) == 1 {
+		// The first keyframe goes to disk at once: from then on a tape in
+		// progress can be replayed, even a second after its room opened.
+		if err := w.flush(w.now()); err != nil {
+			return fmt.Errorf("tape: keyframe %d: %w", tick, err)
+		}
+		return nil
+	}
 	return w.maybeFlush("keyframe", tick)
 }
 
