@@ -57,3 +57,70 @@ type Recorder interface {
 // RecorderFactory opens a recorder for a new room, or returns nil, nil when
 // this room is not to be recorded.
 type RecorderFactory func(h RecordingHeader) (Recorder, error)
+
+// startRecording opens the room's recording from its published tick, with
+// a keyframe of that tick first. A failure leaves the room unrecorded.
+func (r *Room) startRecording(tick uint64) {
+	if r.cfg.Recorder == nil {
+		return
+	}
+	rec, err := r.cfg.Recorder(RecordingHeader{RoomID: r.ID, Type: r.Type.Name, TickRate: r.Type.TickRate, Seed: r.Seed,
+		Options: r.requested, Schema: r.Type.Schema.Wire(), StartTick: tick})
+	if err != nil {
+		r.log.Error("recording not started", "err", err)
+		return
+	}
+	if rec == nil {
+		return
+	}
+	r.recorder = rec
+	if named, ok := rec.(interface{ RecordingID() string }); ok {
+		r.recordingID = named.RecordingID()
+	}
+	r.recording.Store(true)
+	r.lastKeyframe = tick
+	r.record("keyframe", func() error { return rec.Keyframe(tick, r.currentSnapshot()) })
+}
+
+// RecordingID returns the id of the room's recording, or "" when the room
+// is not recorded (or its recorder has no id).
+func (r *Room) RecordingID() string { return r.recordingID }
+
+// Recording reports whether the room is being recorded.
+func (r *Room) Recording() bool { return r.recording.Load() }
+
+// record runs one recorder call; a failure stops recording this room (the
+// room itself carries on) and is logged once.
+func (r *Room) record(step string, fn func() error) {
+	if r.recorder == nil {
+		return
+	}
+	if err := fn(); err != nil {
+		r.log.Error("recording stopped", "step", step, "err", err)
+		_ = r.recorder.Close() // already failing; the first error is the one logged
+		r.recorder = nil
+	}
+	r.recording.Store(r.recorder != nil)
+}
+
+// logOp notes an op for the recording of the current tick.
+func (r *Room) logOp(op Op) {
+	if r.recorder != nil {
+		r.ops = append(r.ops, op)
+	}
+}
+
+// recordTick hands the tick's ops and delta bytes (the very bytes sent) to
+// the recorder, and a keyframe every KeyframeInterval.
+func (r *Room) recordTick(tick uint64, delta []byte) {
+	if r.recorder == nil {
+		return
+	}
+	r.record("tick", func() error { return r.recorder.Tick(tick, r.ops, delta) })
+	clear(r.ops)
+	r.ops = r.ops[:0]
+	if r.recorder != nil && tick-r.lastKeyframe >= r.keyframeEvery {
+		r.lastKeyframe = tick
+		r.record("keyframe", func() error { return r.recorder.Keyframe(tick, r.currentSnapshot()) })
+	}
+}

@@ -1,0 +1,223 @@
+package rooms
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/tickroom/tickroom/state"
+)
+
+// The room loop: one goroutine per room runs control work as it arrives and
+// a tick at each slot of the room type's fixed rate.
+
+// run is the room's goroutine: control work as it arrives, and a tick at
+// each slot of the fixed rate. An overrun skips the missed slots instead of
+// bursting to catch up; both are counted.
+func (r *Room) run() {
+	defer r.finish()
+	next := time.Now().Add(r.period)
+	timer := time.NewTimer(r.period)
+	defer timer.Stop()
+	for {
+		select {
+		case <-r.quit:
+			return
+		case fn := <-r.control:
+			fn()
+			continue
+		case <-timer.C:
+		}
+		if r.Closed() {
+			return // Close raced the timer: no tick after a close (handoff relies on it)
+		}
+		start := time.Now()
+		if start.Sub(next) > lateThreshold {
+			r.stats.LateTicks.Add(1)
+		}
+		if err := r.safely("tick", func() error { r.step(start); return nil }); err != nil {
+			r.Close(CloseInternalError, "room failed")
+			return
+		}
+		end := time.Now()
+		r.stats.TickNanos.Store(int64(end.Sub(start)))
+		r.stats.TickTime.Observe(end.Sub(start))
+		next = next.Add(r.period)
+		if !next.After(end) {
+			missed := end.Sub(next)/r.period + 1
+			r.stats.SkippedSlots.Add(uint64(missed))
+			next = next.Add(missed * r.period)
+		}
+		timer.Reset(next.Sub(end))
+	}
+}
+
+// safely runs handler code, turning a panic into an error so that one
+// room's bug closes that room and nothing else.
+func (r *Room) safely(step string, fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("room handler panicked", "step", step, "panic", p)
+			err = fmt.Errorf("rooms: %s: handler panicked: %v", step, p)
+		}
+	}()
+	return fn()
+}
+
+// step runs one tick: the queued inputs in arrival order, the handler's
+// Tick, one encode of the delta, and the same bytes to every member.
+func (r *Room) step(now time.Time) {
+	tick := r.world.Tick() + 1
+	r.ctx.Tick = tick
+	for n := len(r.inputs); n > 0; n-- {
+		r.applyInput(<-r.inputs)
+	}
+	r.expireSeats(now)
+	r.handler.Tick(&r.ctx)
+
+	delta := r.world.AppendDelta(make([]byte, 0, r.lastDelta+64), tick)
+	r.lastDelta = len(delta)
+	r.snapshot = nil
+	r.tick.Store(tick)
+	r.stats.Ticks.Add(1)
+	r.stats.BytesOut.Add(uint64(len(delta)))
+	r.broadcastTick(delta)
+	r.recordTick(tick, delta)
+	if r.handoffTo != nil {
+		r.handoffTo <- r.export()
+		r.handoffTo = nil
+		r.Close(r.handoffCode, r.handoffReason)
+		return
+	}
+	r.reapIfIdle(now)
+}
+
+func (r *Room) applyInput(in inputMsg) {
+	s := in.c.seat
+	if s == nil || s.client != in.c || s.member == nil {
+		return // left or replaced before its input's tick, or a spectator
+	}
+	m := s.member
+	var called bool
+	err := r.safely("input", func() error {
+		var err error
+		called, err = driveInput(&r.ctx, r.handler, m, in.seq, in.payload)
+		return err
+	})
+	if called {
+		r.logOp(Op{Kind: OpInput, Member: m.Number, Seq: in.seq, Payload: in.payload})
+	}
+	if err != nil {
+		r.stats.InputsRejected.Add(1)
+		r.sendTo(s, state.EncodeError(state.ErrCodeBadInput, err.Error()))
+	}
+}
+
+// broadcastTick sends this tick's delta to every online member, or a
+// snapshot to members that need one. A member whose queue is full gets no
+// delta, so its next message must be a snapshot; one that cannot take a
+// snapshot for SlowConsumerGrace is closed with 4008.
+func (r *Room) broadcastTick(delta []byte) {
+	for _, s := range r.watchers {
+		r.sendTick(s, delta)
+	}
+	for _, s := range r.seats {
+		r.sendTick(s, delta)
+	}
+}
+
+func (r *Room) sendTick(s *seat, delta []byte) {
+	c := s.client
+	if c == nil || c.gone.Load() {
+		return // dropped by expireSeats at the start of the next tick
+	}
+	if !s.needSnapshot {
+		if c.conn.Send(delta) {
+			return
+		}
+		r.stats.Overflows.Add(1)
+		s.needSnapshot = true
+	}
+	if snap := r.currentSnapshot(); c.conn.Send(snap) {
+		s.needSnapshot, s.stuckTicks = false, 0
+		r.stats.Snapshots.Add(1)
+		return
+	}
+	s.stuckTicks++
+	if s.stuckTicks > r.slowTicks {
+		r.closeSlow(s, "slow consumer: could not keep up with the room")
+	}
+}
+
+// currentSnapshot returns the snapshot of the last published tick, encoding
+// it at most once per tick. It must be first called before anything changes
+// the world after a publish; mutate() guarantees that between ticks.
+func (r *Room) currentSnapshot() []byte {
+	if r.snapshot == nil || r.snapshotFor != r.world.Tick() {
+		b, err := r.world.AppendSnapshot(nil)
+		if err != nil {
+			// Only reachable if a change slipped in before the cache was
+			// filled: a bug in this file, not a client's doing.
+			panic(fmt.Sprintf("rooms: snapshot: %v", err))
+		}
+		r.snapshot, r.snapshotFor = b, r.world.Tick()
+	}
+	return r.snapshot
+}
+
+// mutate runs fn, which changes the world between ticks (a join or a
+// leave), after making sure the last tick's snapshot is cached: members
+// welcomed before the next tick get that snapshot, and the change reaches
+// them in the next delta like everyone else.
+func (r *Room) mutate(fn func()) {
+	r.currentSnapshot()
+	r.ctx.Tick = r.world.Tick() + 1
+	fn()
+}
+
+func (r *Room) reapIfIdle(now time.Time) {
+	if len(r.seats) > 0 {
+		r.emptySince = time.Time{}
+		return
+	}
+	if r.emptySince.IsZero() {
+		r.emptySince = now
+		return
+	}
+	if now.Sub(r.emptySince) >= r.cfg.IdleTimeout {
+		r.log.Info("room idle, closing", "idle", now.Sub(r.emptySince).Round(time.Second))
+		r.Close(CloseRoomClosed, "room closed: idle")
+	}
+}
+
+// finish runs when the loop ends: members are told and closed.
+func (r *Room) finish() {
+	r.isClosed.Store(true)
+	code, reason := r.closeBy.code, r.closeBy.reason
+	if code == 0 {
+		code, reason = CloseRoomClosed, "room closed"
+	}
+	all := append(r.seats[:len(r.seats):len(r.seats)], r.watchers...)
+	if ev, err := state.EncodeEvent(&state.Event{Type: "closing", Reason: reason}); err == nil {
+		for _, s := range all {
+			if s.client != nil {
+				s.client.conn.Send(ev)
+			}
+		}
+	}
+	for _, s := range all {
+		if s.client != nil {
+			s.client.conn.Close(code, reason)
+		}
+	}
+	r.players.Store(0)
+	if r.recorder != nil {
+		r.record("close", r.recorder.Close)
+		r.recorder = nil
+		r.recording.Store(false)
+	}
+	close(r.done)
+	if r.onClosed != nil {
+		r.onClosed(r)
+	}
+	r.log.Info("room closed", "reason", reason, "ticks", r.stats.Ticks.Load())
+}
