@@ -24,8 +24,10 @@ var (
 // through Join, Input, Chat, Resync, Leave and Close, which only queue work.
 //
 // Invariant (single writer per room): only run() and what it calls touch
-// world, seats and handler. Guarded by TestRoomSingleWriter (race detector)
-// and the integration tests under -race.
+// world, seats and handler. Guarded by the race detector: every socket test
+// in server/ (TestTwoMembersMirrorTheRoom and the rest) and
+// TestReplayEqualsLive run under -race with members, HTTP handlers and the
+// loop all active.
 type Room struct {
 	ID         string
 	Type       *Type
