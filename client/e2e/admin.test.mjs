@@ -4,50 +4,28 @@
 // the spectator view draws the scene (without counting as a player), the
 // chart draws, a kicked member disappears, and closing the room ends it for
 // its members. Also: a server without a token says the admin API is off.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join, launchBrowser, newPage, saveArtifact, screenshot, waitFor } from './helpers.mjs';
-import { startServerWith } from './server-with.mjs';
+import { createRoomByApi, join, newPage, saveArtifact, screenshot, serverAndBrowser, startServer, waitFor } from './helpers.mjs';
 
 const TOKEN = 'e2e-admin-token-7f3a';
-let server;
-let browser;
-before(async () => {
-  server = await startServerWith(['-admin-token', TOKEN], { dataDir: 'optional' });
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function createRoom(type) {
-  const res = await fetch(`${server.url}/api/rooms`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type, options: {}, visibility: 'unlisted', maxPlayers: 8 }),
-  });
-  assert.equal(res.status, 201);
-  return res.json();
-}
+const env = serverAndBrowser({ args: ['-admin-token', TOKEN], dataDir: 'optional' });
 
 const text = (page, sel) => page.locator(sel).textContent().catch(() => null);
 
 test('monitor: token, live table, members, spectator view, chart, kick, close', async () => {
-  const room = await createRoom('arena');
-  const a = await newPage(browser, { hideGpu: true });
-  const b = await newPage(browser, { hideGpu: true });
-  const admin = await newPage(browser, { width: 1000, height: 800 });
+  const room = await createRoomByApi(env.server.url, 'arena');
+  const a = await newPage(env.browser, { hideGpu: true });
+  const b = await newPage(env.browser, { hideGpu: true });
+  const admin = await newPage(env.browser, { width: 1000, height: 800 });
   try {
-    await a.page.goto(server.url + room.shareUrl);
-    await join(a.page, 'alice');
-    await b.page.goto(server.url + room.shareUrl);
-    await join(b.page, 'bob');
+    await join(a.page, env.server.url + room.shareUrl, 'alice');
+    await join(b.page, env.server.url + room.shareUrl, 'bob');
     const alice = await a.page.evaluate(() => ({ member: window.tickroom.connection.welcome.member, entity: window.tickroom.connection.welcome.entity }));
     const bob = await b.page.evaluate(() => window.tickroom.connection.welcome.member);
 
     // No token yet: the prompt. A wrong token: unauthorized, and the prompt again.
-    await admin.page.goto(`${server.url}/admin`);
+    await admin.page.goto(`${env.server.url}/admin`);
     await admin.page.locator('#admin-token').waitFor();
     saveArtifact('admin-prompt.png', await admin.page.screenshot());
     await admin.page.locator('#admin-token').fill('not-the-token');
@@ -128,8 +106,8 @@ test('monitor: token, live table, members, spectator view, chart, kick, close', 
 });
 
 test('monitor on a server without an admin token: "the admin API is off"', async () => {
-  const off = await startServerWith([], { dataDir: false });
-  const { context, page } = await newPage(browser, { hideGpu: true });
+  const off = await startServer();
+  const { context, page } = await newPage(env.browser, { hideGpu: true });
   try {
     await page.goto(`${off.url}/admin`);
     await page.locator('#admin-token').fill('anything');

@@ -2,20 +2,11 @@
 // link, A moves with the keyboard, and B sees A's avatar move both in its
 // mirror and on screen. Runs once with WebGPU and once with navigator.gpu
 // removed, to prove the WebGL2 fallback draws too.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODES, createRoomFromHome, join, launchBrowser, newPage, startServer, waitFor, waitForPixels } from './helpers.mjs';
+import { MODES, createRoomFromHome, join, newPage, serverAndBrowser, waitFor, waitForPixels } from './helpers.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** An entity in the page's own mirror: {id, x, y, color, tick (the mirror's)} or null. */
 function entityIn(page, id) {
@@ -28,15 +19,13 @@ function entityIn(page, id) {
 for (const mode of MODES) {
   describe(`arena (${mode.name})`, () => {
     test('B sees A move', async () => {
-      const a = await newPage(browser, { hideGpu: mode.hideGpu });
-      const b = await newPage(browser, { hideGpu: mode.hideGpu });
+      const a = await newPage(env.browser, { hideGpu: mode.hideGpu });
+      const b = await newPage(env.browser, { hideGpu: mode.hideGpu });
       try {
-        const link = await createRoomFromHome(a.page, server.url, 'arena');
+        const link = await createRoomFromHome(a.page, env.server.url, 'arena');
         assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/r\/[A-Za-z0-9_-]{22}$/, 'share link');
-        await a.page.goto(link);
-        assert.equal(await join(a.page, 'alice'), mode.renderer, 'A renderer');
-        await b.page.goto(link);
-        assert.equal(await join(b.page, 'bob'), mode.renderer, 'B renderer');
+        assert.equal(await join(a.page, link, 'alice'), mode.renderer, 'A renderer');
+        assert.equal(await join(b.page, link, 'bob'), mode.renderer, 'B renderer');
         const renderer = await b.page.locator('#renderer').textContent();
         assert.equal(renderer, mode.renderer, '#renderer shows the back-end');
 

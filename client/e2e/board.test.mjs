@@ -2,20 +2,11 @@
 // the share link. A double-clicks to create a shape, drags it, recolours and
 // deletes it; B sees each step in its mirror and the drag on screen. B also
 // sees A's cursor. Runs with WebGPU and with the WebGL2 fallback.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODES, createRoomFromHome, join, launchBrowser, newPage, startServer, waitFor, waitForPixels } from './helpers.mjs';
+import { MODES, createRoomFromHome, join, newPage, serverAndBrowser, waitFor, waitForPixels } from './helpers.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = serverAndBrowser();
 
 /** Shapes (kind "shape") in a page's mirror, by id. */
 function shapes(page) {
@@ -47,14 +38,12 @@ const project = (page, p) => page.evaluate(({ x, y }) => window.tickroom.project
 for (const mode of MODES) {
   describe(`board (${mode.name})`, () => {
     test('B sees A create, drag, recolour and delete a shape', async () => {
-      const a = await newPage(browser, { hideGpu: mode.hideGpu });
-      const b = await newPage(browser, { hideGpu: mode.hideGpu });
+      const a = await newPage(env.browser, { hideGpu: mode.hideGpu });
+      const b = await newPage(env.browser, { hideGpu: mode.hideGpu });
       try {
-        const link = await createRoomFromHome(a.page, server.url, 'board');
-        await a.page.goto(link);
-        assert.equal(await join(a.page, 'alice'), mode.renderer);
-        await b.page.goto(link);
-        assert.equal(await join(b.page, 'bob'), mode.renderer);
+        const link = await createRoomFromHome(a.page, env.server.url, 'board');
+        assert.equal(await join(a.page, link, 'alice'), mode.renderer);
+        assert.equal(await join(b.page, link, 'bob'), mode.renderer);
 
         // Create: double-click on empty space.
         const before = await shapes(b.page);

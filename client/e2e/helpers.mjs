@@ -1,10 +1,14 @@
-// Shared by the end-to-end tests: a real tickroom server on a free port, a
-// headless Chromium launched as ../shared/BROWSER_TESTING.md says, polling
-// waits with timeouts (no fixed sleeps), and screenshot pixel checks.
-import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Shared by the end-to-end tests: a real tickroom server on a free port (with
+// extra flags and a data directory when asked), a headless Chromium launched
+// as ../shared/BROWSER_TESTING.md says, polling waits with timeouts (no fixed
+// sleeps), and screenshot pixel checks.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join as joinPath, resolve } from 'node:path';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -38,12 +42,26 @@ function freePort() {
   });
 }
 
-/** Starts the server on 127.0.0.1 (a secure context, so WebGPU is offered). */
-export async function startServer() {
+/** Whether the server binary has a flag (its -help lists it). */
+export function hasFlag(name) {
+  const out = spawnSync(serverBinary(), ['-help'], { encoding: 'utf8' });
+  return new RegExp(`^\\s*-${name}\\b`, 'm').test(`${out.stdout}${out.stderr}`);
+}
+
+/**
+ * Starts the server on 127.0.0.1 (a secure context, so WebGPU is offered),
+ * ready when /healthz answers, with `args` after -addr, and a fresh data
+ * directory (-data-dir, removed on stop) when `dataDir` is true, or
+ * 'optional' and the binary has the flag.
+ */
+export async function startServer({ args = [], dataDir = false } = {}) {
   const bin = serverBinary();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(bin, ['-addr', `127.0.0.1:${port}`], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const useDir = dataDir === 'optional' ? hasFlag('data-dir') : dataDir;
+  const dir = useDir ? mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-')) : null;
+  const all = ['-addr', `127.0.0.1:${port}`, ...(dir ? ['-data-dir', dir] : []), ...args];
+  const child = spawn(bin, all, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
   child.stderr.on('data', (d) => (log += d));
@@ -52,10 +70,9 @@ export async function startServer() {
   void exited.then((e) => (dead = e));
   await waitFor(
     async () => {
-      if (dead) throw new Error(`server exited early (${JSON.stringify(dead)}):\n${log}`);
+      if (dead) throw new Error(`server exited early (${JSON.stringify(dead)}) with ${all.join(' ')}:\n${log}`);
       try {
-        const r = await fetch(`${url}/healthz`);
-        return r.ok;
+        return (await fetch(`${url}/healthz`)).ok;
       } catch {
         return false;
       }
@@ -64,15 +81,47 @@ export async function startServer() {
   );
   return {
     url,
+    dataDir: dir,
     log: () => log,
     async stop() {
-      if (dead) return;
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
+      if (!dead) {
+        child.kill('SIGTERM');
+        const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+      if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The usual frame of a test file: a server (startServer(serverOptions)) and
+ * a browser, started before its tests and closed after them. Returns
+ * { server, browser }, filled in once the before hook has run.
+ */
+export function serverAndBrowser(serverOptions) {
+  const env = { server: null, browser: null };
+  before(async () => {
+    env.server = await startServer(serverOptions);
+    env.browser = await launchBrowser();
+  });
+  after(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+  });
+  return env;
+}
+
+/** Creates a room through POST /api/rooms and returns the answer ({ id, shareUrl, ... }). */
+export async function createRoomByApi(baseUrl, type, { visibility = 'unlisted', maxPlayers = 8 } = {}) {
+  const res = await fetch(`${baseUrl}/api/rooms`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ type, options: {}, visibility, maxPlayers }),
+  });
+  assert.equal(res.status, 201, 'POST /api/rooms');
+  return res.json();
 }
 
 /** Chromium with exactly the flags ../shared/BROWSER_TESTING.md prescribes. */
@@ -144,8 +193,9 @@ export async function waitConnected(page, timeout = 20_000) {
   return waitFor(() => page.evaluate(() => window.tickroom.rendererName()), { timeout, message: 'renderer' });
 }
 
-/** Joins the room page that is open in `page`: fills the name prompt. */
-export async function join(page, name) {
+/** Opens the room page at `url` in `page` and joins it: fills the name prompt. */
+export async function join(page, url, name) {
+  await page.goto(url);
   await page.locator('#name-input').fill(name);
   await page.locator('#join-button').click();
   return waitConnected(page);

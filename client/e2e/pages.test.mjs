@@ -1,36 +1,18 @@
 // The pages around the scene: the lobby lists public rooms (not unlisted
 // ones) and refreshes; an unknown room id gets a clear "no such room" page.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join, launchBrowser, newPage, saveArtifact, startServer, waitFor } from './helpers.mjs';
+import { createRoomByApi, join, newPage, saveArtifact, serverAndBrowser, waitFor } from './helpers.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function createRoom(type, visibility) {
-  const res = await fetch(`${server.url}/api/rooms`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type, options: {}, visibility, maxPlayers: 8 }),
-  });
-  assert.equal(res.status, 201);
-  return res.json();
-}
+const env = serverAndBrowser();
+const createRoom = (type, visibility) => createRoomByApi(env.server.url, type, { visibility });
 
 test('the lobby lists public rooms only, and picks up new ones', async () => {
-  const { context, page, errors } = await newPage(browser, { hideGpu: true });
+  const { context, page, errors } = await newPage(env.browser, { hideGpu: true });
   try {
     const listed = await createRoom('board', 'public');
     const hidden = await createRoom('board', 'unlisted');
-    await page.goto(`${server.url}/`);
+    await page.goto(`${env.server.url}/`);
     const row = page.locator(`#lobby tr[data-room="${listed.id}"]`);
     await row.waitFor();
     assert.match(await row.textContent(), /board0\/8/);
@@ -46,9 +28,9 @@ test('the lobby lists public rooms only, and picks up new ones', async () => {
 });
 
 test('an unknown room id shows "No such room"', async () => {
-  const { context, page } = await newPage(browser, { hideGpu: true });
+  const { context, page } = await newPage(env.browser, { hideGpu: true });
   try {
-    await page.goto(`${server.url}/r/AAAAAAAAAAAAAAAAAAAAAA`);
+    await page.goto(`${env.server.url}/r/AAAAAAAAAAAAAAAAAAAAAA`);
     await waitFor(async () => (await page.locator('#message h1').textContent().catch(() => null)) === 'No such room', {
       message: 'no such room page',
     });
@@ -60,13 +42,11 @@ test('an unknown room id shows "No such room"', async () => {
 
 test('chat: to everyone, and a direct message by clicking a member', async () => {
   const room = await createRoom('arena', 'unlisted');
-  const a = await newPage(browser, { hideGpu: true });
-  const b = await newPage(browser, { hideGpu: true });
+  const a = await newPage(env.browser, { hideGpu: true });
+  const b = await newPage(env.browser, { hideGpu: true });
   try {
-    await a.page.goto(server.url + room.shareUrl);
-    await join(a.page, 'alice');
-    await b.page.goto(server.url + room.shareUrl);
-    await join(b.page, 'bob');
+    await join(a.page, env.server.url + room.shareUrl, 'alice');
+    await join(b.page, env.server.url + room.shareUrl, 'bob');
 
     await a.page.locator('#chat-input').fill('hello all');
     await a.page.locator('#chat-input').press('Enter');

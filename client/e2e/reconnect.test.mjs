@@ -2,30 +2,11 @@
 // client notices the silence, retries with backoff, and when the network is
 // back it resumes its seat: same member, same entity. Then B's socket is
 // closed from the page and the same holds.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join, launchBrowser, newPage, startServer, waitFor } from './helpers.mjs';
+import { createRoomByApi, join, newPage, serverAndBrowser, waitFor } from './helpers.mjs';
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-async function createRoom(type) {
-  const res = await fetch(`${server.url}/api/rooms`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type, options: {}, visibility: 'unlisted', maxPlayers: 4 }),
-  });
-  assert.equal(res.status, 201, 'POST /api/rooms');
-  return res.json();
-}
+const env = serverAndBrowser();
 
 const seat = (page) =>
   page.evaluate(() => ({
@@ -37,15 +18,13 @@ const seat = (page) =>
   }));
 
 test('B goes offline and back and keeps its seat and entity; A sees presence', async () => {
-  const room = await createRoom('arena');
+  const room = await createRoomByApi(env.server.url, 'arena', { maxPlayers: 4 });
   // WebGL2 (no WebGPU) keeps this test about the network and light on the software GPU.
-  const a = await newPage(browser, { hideGpu: true });
-  const b = await newPage(browser, { hideGpu: true });
+  const a = await newPage(env.browser, { hideGpu: true });
+  const b = await newPage(env.browser, { hideGpu: true });
   try {
-    await a.page.goto(server.url + room.shareUrl);
-    await join(a.page, 'alice');
-    await b.page.goto(server.url + room.shareUrl);
-    await join(b.page, 'bob');
+    await join(a.page, env.server.url + room.shareUrl, 'alice');
+    await join(b.page, env.server.url + room.shareUrl, 'bob');
     const first = await seat(b.page);
     assert.ok(first.entity > 0, 'B has an avatar');
 

@@ -12,8 +12,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
-import { join, launchBrowser, newPage, root, saveArtifact, screenshot, waitFor, waitForPixels } from './helpers.mjs';
-import { hasFlag, startServerWith } from './server-with.mjs';
+import { hasFlag, join, launchBrowser, newPage, root, saveArtifact, screenshot, startServer, waitFor, waitForPixels } from './helpers.mjs';
 
 const TOKEN = 'e2e-replay-admin';
 let server;
@@ -38,7 +37,7 @@ before(async () => {
     missing = 'the server has no -data-dir flag yet';
     return;
   }
-  server = await startServerWith(['-admin-token', TOKEN]);
+  server = await startServer({ args: ['-admin-token', TOKEN], dataDir: true });
   const res = await fetch(`${server.url}/api/recordings`);
   if (!res.ok) missing = `GET /api/recordings answers ${res.status}`;
   browser = await launchBrowser();
@@ -79,10 +78,8 @@ test('record an arena session, open its replay from the room page, seek: the sce
   const b = await newPage(browser, { hideGpu: true });
   const r = await newPage(browser); // the replay, with the default renderer
   try {
-    await a.page.goto(server.url + room.shareUrl);
-    await join(a.page, 'alice');
-    await b.page.goto(server.url + room.shareUrl);
-    await join(b.page, 'bob');
+    await join(a.page, server.url + room.shareUrl, 'alice');
+    await join(b.page, server.url + room.shareUrl, 'bob');
     const info = (await api('GET', `/api/rooms/${room.id}`)).body;
     assert.equal(typeof info.recordingId, 'string', `GET /api/rooms/{id} has recordingId: ${JSON.stringify(info)}`);
     const recId = info.recordingId;
