@@ -1,6 +1,6 @@
 // The admin API (docs/PROTOCOL.md "HTTP": /api/admin/...) with its bearer
 // token. 401 means a wrong token; 404 on the list means the admin API is off.
-import { ApiError } from './api';
+import { request } from './api';
 import type { Member } from '../core/index';
 
 export interface AdminRoom {
@@ -55,28 +55,7 @@ export class AdminApi {
     return this.call('POST', `rooms/${encodeURIComponent(id)}/spectate`);
   }
 
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetch(`/api/admin/${path}`, {
-        method,
-        headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-    } catch {
-      throw new ApiError('cannot reach the server; check your connection', 0, 'network');
-    }
-    const text = await res.text();
-    let data: unknown = null;
-    try {
-      data = text ? JSON.parse(text) : null;
-    } catch {
-      // Not JSON: reported with the status below.
-    }
-    if (!res.ok) {
-      const e = (data ?? {}) as { code?: string; message?: string };
-      throw new ApiError(e.message || text.trim() || res.statusText, res.status, e.code ?? 'http');
-    }
-    return data as T;
+  private call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return request<T>(method, `/api/admin/${path}`, { body, headers: { authorization: `Bearer ${this.token}` } });
   }
 }

@@ -44,30 +44,50 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  let res: Response;
+/** fetch, with a failure to reach the server as ApiError (status 0, code "network"). */
+export async function send(path: string, init?: RequestInit): Promise<Response> {
   try {
-    res = await fetch(path, {
-      method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    return await fetch(path, init);
   } catch {
     throw new ApiError('cannot reach the server; check your connection', 0, 'network');
   }
+}
+
+export interface RequestOptions {
+  /** Sent as JSON. */
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The message for a 429 answer, in place of the server's. */
+  tooMany?: string;
+}
+
+/**
+ * One JSON call: the parsed answer (null when empty or not JSON), or ApiError
+ * with the server's message and code ("http" when it sent none).
+ */
+export async function request<T>(method: string, path: string, { body, headers, tooMany }: RequestOptions = {}): Promise<T> {
+  const res = await send(path, {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await res.text();
   let data: unknown = null;
   try {
     data = text ? JSON.parse(text) : null;
   } catch {
-    // Not JSON: fall through with the raw status.
+    // Not JSON: reported with the status below.
   }
   if (!res.ok) {
     const e = (data ?? {}) as { code?: string; message?: string };
-    const what = e.message || text.trim() || res.statusText;
-    throw new ApiError(res.status === 429 ? 'too many requests; try again in a moment' : what, res.status, e.code ?? 'http');
+    const what = (res.status === 429 && tooMany) || e.message || text.trim() || res.statusText;
+    throw new ApiError(what, res.status, e.code ?? 'http');
   }
   return data as T;
+}
+
+function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return request<T>(method, path, { body, tooMany: 'too many requests; try again in a moment' });
 }
 
 export function listRooms(): Promise<RoomInfo[]> {

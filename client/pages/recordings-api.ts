@@ -1,6 +1,6 @@
 // The recordings API (docs/PROTOCOL.md "HTTP": /api/recordings) as typed
 // calls, and the small formatters the recordings list and the replay page share.
-import { ApiError } from './api';
+import { ApiError, request, send } from './api';
 
 export interface RecordingInfo {
   id: string;
@@ -20,35 +20,14 @@ export interface RecordingInfo {
   damaged?: boolean;
 }
 
-async function getJSON<T>(path: string): Promise<T> {
-  let res: Response;
-  try {
-    res = await fetch(path);
-  } catch {
-    throw new ApiError('cannot reach the server; check your connection', 0, 'network');
-  }
-  const text = await res.text();
-  let data: unknown = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    // Not JSON: reported with the status below.
-  }
-  if (!res.ok) {
-    const e = (data ?? {}) as { code?: string; message?: string };
-    throw new ApiError(e.message || text.trim() || res.statusText, res.status, e.code ?? 'http');
-  }
-  return data as T;
-}
-
 export function listRecordings(): Promise<RecordingInfo[]> {
-  return getJSON<RecordingInfo[] | null>('/api/recordings').then((r) => r ?? []);
+  return request<RecordingInfo[] | null>('GET', '/api/recordings').then((r) => r ?? []);
 }
 
 /** One recording, or null when the server does not know it. */
 export async function getRecording(id: string): Promise<RecordingInfo | null> {
   try {
-    return await getJSON<RecordingInfo>(`/api/recordings/${encodeURIComponent(id)}`);
+    return await request<RecordingInfo>('GET', `/api/recordings/${encodeURIComponent(id)}`);
   } catch (err) {
     if (err instanceof ApiError && err.status === 404) return null;
     throw err;
@@ -57,12 +36,7 @@ export async function getRecording(id: string): Promise<RecordingInfo | null> {
 
 /** The raw tape (up to the last flushed frame while in progress). */
 export async function fetchTape(id: string, onProgress?: (loaded: number, total: number) => void): Promise<Uint8Array> {
-  let res: Response;
-  try {
-    res = await fetch(`/api/recordings/${encodeURIComponent(id)}/tape`);
-  } catch {
-    throw new ApiError('cannot reach the server; check your connection', 0, 'network');
-  }
+  const res = await send(`/api/recordings/${encodeURIComponent(id)}/tape`);
   if (!res.ok) throw new ApiError(res.status === 404 ? 'no such recording' : `download failed (${res.status})`, res.status, 'http');
   const total = Number(res.headers.get('content-length')) || 0;
   if (res.body === null || onProgress === undefined) return new Uint8Array(await res.arrayBuffer());
