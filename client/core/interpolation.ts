@@ -10,9 +10,8 @@
 
 const TWO_PI = Math.PI * 2;
 
-/** One tick's positions, ids ascending (so two slots can be merged in one pass). */
-class Slot {
-  tick = -1;
+/** Positions by entity in parallel arrays, ids ascending (so two can be merged in one pass). */
+class Positions {
   count = 0;
   ids: Float64Array;
   x: Float64Array;
@@ -27,6 +26,7 @@ class Slot {
     this.angle = new Float64Array(capacity);
   }
 
+  /** Grows every array to hold at least `capacity` entities, keeping the contents. */
   grow(capacity: number): void {
     if (capacity <= this.ids.length) return;
     this.ids = growArray(this.ids, capacity);
@@ -36,30 +36,13 @@ class Slot {
   }
 }
 
-/** The interpolated state for one frame; owned by the buffer and overwritten by each sample(). */
-export class InterpolatedFrame {
-  count = 0;
-  ids: Float64Array;
-  x: Float64Array;
-  y: Float64Array;
-  angle: Float64Array;
-
-  constructor(capacity: number) {
-    this.ids = new Float64Array(capacity);
-    this.x = new Float64Array(capacity);
-    this.y = new Float64Array(capacity);
-    this.angle = new Float64Array(capacity);
-  }
-
-  grow(capacity: number): void {
-    if (capacity <= this.ids.length) return;
-    // Contents need not survive: the next sample() rewrites them.
-    this.ids = new Float64Array(capacity);
-    this.x = new Float64Array(capacity);
-    this.y = new Float64Array(capacity);
-    this.angle = new Float64Array(capacity);
-  }
+/** One tick's positions. */
+class Slot extends Positions {
+  tick = -1;
 }
+
+/** The interpolated state for one frame; owned by the buffer and overwritten by each sample(). */
+export class InterpolatedFrame extends Positions {}
 
 function growArray(a: Float64Array, min: number): Float64Array {
   let n = Math.max(1, a.length);
