@@ -92,5 +92,5 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "tickroom-load serve: listening on %s\n", ln.Addr())
-	return server.Serve(ctx, httpSrv, srv, mgr, 5*time.Second, func() error { return httpSrv.Serve(ln) })
+	return server.Serve(ctx, httpSrv, srv, mgr.Shutdown, 5*time.Second, func() error { return httpSrv.Serve(ln) })
 }
