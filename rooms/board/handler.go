@@ -72,7 +72,7 @@ func (b *board) Leave(ctx *rooms.Context, m *rooms.Member) {
 // Input applies one op. Every field is checked before anything changes, so
 // a refused input leaves the board as it was.
 func (b *board) Input(ctx *rooms.Context, m *rooms.Member, raw msgpack.RawMessage) error {
-	p, err := decodePayload(raw)
+	p, err := decodeInput(raw)
 	if err != nil {
 		return err
 	}

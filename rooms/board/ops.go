@@ -9,7 +9,7 @@ import (
 )
 
 // moveCursor: {"op": "cursor", "x", "y"}.
-func (b *board) moveCursor(m *rooms.Member, p *payload) error {
+func (b *board) moveCursor(m *rooms.Member, p *input) error {
 	c, ok := m.Data.(*state.Entity)
 	if !ok {
 		return fmt.Errorf("board: member %d has no cursor", m.Number)
@@ -27,14 +27,14 @@ func (b *board) moveCursor(m *rooms.Member, p *payload) error {
 }
 
 // create: {"op": "create", "shape": 0|1, "x", "y", "w", "h", "color"}.
-func (b *board) create(ctx *rooms.Context, m *rooms.Member, p *payload) error {
+func (b *board) create(ctx *rooms.Context, m *rooms.Member, p *input) error {
 	if err := p.only("shape", "x", "y", "w", "h", "color"); err != nil {
 		return err
 	}
 	if b.shapes >= b.opts.MaxShapes {
 		return fmt.Errorf("board: create: the board is full (%d shapes)", b.opts.MaxShapes)
 	}
-	kind, err := p.integer("shape", Rect, Circle)
+	kind, err := p.Integer("shape", Rect, Circle)
 	if err != nil {
 		return err
 	}
@@ -50,7 +50,7 @@ func (b *board) create(ctx *rooms.Context, m *rooms.Member, p *payload) error {
 	if err != nil {
 		return err
 	}
-	color, err := p.integer("color", 0, math.MaxUint32)
+	color, err := p.Integer("color", 0, math.MaxUint32)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (b *board) create(ctx *rooms.Context, m *rooms.Member, p *payload) error {
 }
 
 // move: {"op": "move", "id", "x", "y"}. The moved shape comes to the top.
-func (b *board) move(ctx *rooms.Context, p *payload) error {
+func (b *board) move(ctx *rooms.Context, p *input) error {
 	if err := p.only("id", "x", "y"); err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (b *board) move(ctx *rooms.Context, p *payload) error {
 }
 
 // recolor: {"op": "color", "id", "color"}.
-func (b *board) recolor(ctx *rooms.Context, p *payload) error {
+func (b *board) recolor(ctx *rooms.Context, p *input) error {
 	if err := p.only("id", "color"); err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (b *board) recolor(ctx *rooms.Context, p *payload) error {
 	if err != nil {
 		return err
 	}
-	color, err := p.integer("color", 0, math.MaxUint32)
+	color, err := p.Integer("color", 0, math.MaxUint32)
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (b *board) recolor(ctx *rooms.Context, p *payload) error {
 }
 
 // delete: {"op": "delete", "id"}.
-func (b *board) delete(ctx *rooms.Context, p *payload) error {
+func (b *board) delete(ctx *rooms.Context, p *input) error {
 	if err := p.only("id"); err != nil {
 		return err
 	}
@@ -134,19 +134,19 @@ func (b *board) raise(s *state.Entity) {
 }
 
 // position reads the op's x and y and keeps them on the board.
-func (b *board) position(p *payload) (x, y float64, err error) {
-	if x, err = p.number("x"); err != nil {
+func (b *board) position(p *input) (x, y float64, err error) {
+	if x, err = p.Number("x"); err != nil {
 		return 0, 0, err
 	}
-	if y, err = p.number("y"); err != nil {
+	if y, err = p.Number("y"); err != nil {
 		return 0, 0, err
 	}
 	return clamp(x, 0, b.opts.Width), clamp(y, 0, b.opts.Height), nil
 }
 
 // size reads a width or height, clamped to MinSize..MaxSize.
-func size(p *payload, key string) (float64, error) {
-	v, err := p.number(key)
+func size(p *input, key string) (float64, error) {
+	v, err := p.Number(key)
 	if err != nil {
 		return 0, err
 	}
@@ -154,8 +154,8 @@ func size(p *payload, key string) (float64, error) {
 }
 
 // shape returns the live shape named by the op's id.
-func shape(ctx *rooms.Context, p *payload) (*state.Entity, error) {
-	id, err := p.integer("id", 1, math.MaxUint32)
+func shape(ctx *rooms.Context, p *input) (*state.Entity, error) {
+	id, err := p.Integer("id", 1, math.MaxUint32)
 	if err != nil {
 		return nil, err
 	}
