@@ -7,6 +7,7 @@ import (
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -55,7 +56,7 @@ func TestSameSeedSameWorld(t *testing.T) {
 	a := playScript(t, 9, func(_ *room, _ uint64, d []byte) { first = append(first, d) })
 	var second [][]byte
 	b := playScript(t, 9, func(_ *room, _ uint64, d []byte) { second = append(second, d) })
-	sameWorld(t, a.ctx.World, b.ctx.World)
+	roomtest.SameWorld(t, a.ctx.World, b.ctx.World)
 	for tick := range first {
 		if !bytes.Equal(first[tick], second[tick]) {
 			t.Fatalf("tick %d delta: got % x, want % x", tick, second[tick], first[tick])
@@ -96,12 +97,12 @@ func TestMirrorFollowsArena(t *testing.T) {
 	playScript(t, 3, func(r *room, tick uint64, d []byte) {
 		w := r.ctx.World
 		for _, m := range mirrors {
-			mustApply(t, m, d, tick)
+			roomtest.MustApply(t, m, d, tick)
 		}
 		if tick == 0 || tick == scriptTicks/2 {
 			// A client starts from the snapshot taken right after a publish.
 			m := state.NewMirror(arena.Schema)
-			mustApply(t, m, mustSnapshot(t, w), tick)
+			roomtest.MustApply(t, m, mustSnapshot(t, w), tick)
 			mirrors = append(mirrors, m)
 		}
 		for i, m := range mirrors {
@@ -122,11 +123,4 @@ func mustSnapshot(t *testing.T, w *state.World) []byte {
 		t.Fatalf("snapshot: %v", err)
 	}
 	return snap
-}
-
-func mustApply(t *testing.T, m *state.Mirror, msg []byte, tick uint64) {
-	t.Helper()
-	if _, err := m.Apply(msg); err != nil {
-		t.Fatalf("tick %d: Apply: %v", tick, err)
-	}
 }

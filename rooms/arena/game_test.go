@@ -5,6 +5,7 @@ import (
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -42,7 +43,7 @@ func TestLeaveDespawnsAvatar(t *testing.T) {
 	if r.ctx.World.Get(other.ID()) == nil {
 		t.Fatalf("Leave of member 1 removed member 2's avatar")
 	}
-	err := r.h.Input(r.ctx, m, encode(t, map[string]any{"dx": 1, "dy": 0}))
+	err := r.h.Input(r.ctx, m, roomtest.Encode(t, map[string]any{"dx": 1, "dy": 0}))
 	if err == nil {
 		t.Error("Input from a member who left: got nil error")
 	}

@@ -1,13 +1,11 @@
 package arena_test
 
 import (
-	"fmt"
 	"testing"
-
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -20,36 +18,20 @@ type room struct {
 
 func newRoom(t *testing.T, opts map[string]any, seed uint64) *room {
 	t.Helper()
-	h, _, err := arena.Type.New(opts)
-	if err != nil {
-		t.Fatalf("New(%v): %v", opts, err)
-	}
-	ctx := rooms.NewContext(state.NewWorld(arena.Type.Schema), seed)
-	if err := h.Init(ctx); err != nil {
-		t.Fatalf("Init: %v", err)
-	}
+	h, ctx := roomtest.Start(t, arena.Type, opts, seed)
 	return &room{t: t, h: h, ctx: ctx}
 }
 
 func (r *room) join(n uint32) (*rooms.Member, *state.Entity) {
 	r.t.Helper()
-	m := &rooms.Member{Number: n, Name: fmt.Sprintf("m%d", n)}
-	e, err := r.h.Join(r.ctx, m)
-	if err != nil {
-		r.t.Fatalf("Join(%d): %v", n, err)
-	}
-	if e == nil {
-		r.t.Fatalf("Join(%d): got no entity, want an avatar", n)
-	}
-	m.Entity = e
-	return m, e
+	return roomtest.Join(r.t, r.h, r.ctx, n)
 }
 
 // input applies a payload as the room loop does: LastSeq first, then Input.
 func (r *room) input(m *rooms.Member, seq uint64, payload map[string]any) {
 	r.t.Helper()
 	m.LastSeq = seq
-	if err := r.h.Input(r.ctx, m, encode(r.t, payload)); err != nil {
+	if err := r.h.Input(r.ctx, m, roomtest.Encode(r.t, payload)); err != nil {
 		r.t.Fatalf("Input(%v): %v", payload, err)
 	}
 }
@@ -71,48 +53,7 @@ func (r *room) coins() []*state.Entity {
 	return out
 }
 
-func encode(t *testing.T, v any) msgpack.RawMessage {
-	t.Helper()
-	b, err := msgpack.Marshal(v)
-	if err != nil {
-		t.Fatalf("msgpack.Marshal(%v): %v", v, err)
-	}
-	return b
-}
-
 func place(e *state.Entity, x, y float64) {
 	e.SetFloat(arena.FieldX, x)
 	e.SetFloat(arena.FieldY, y)
-}
-
-// sameWorld fails unless a and b hold the same entities with every field equal.
-func sameWorld(t *testing.T, a, b *state.World) {
-	t.Helper()
-	ea, eb := a.Entities(), b.Entities()
-	if len(ea) != len(eb) {
-		t.Fatalf("entity count: got %d, want %d", len(eb), len(ea))
-	}
-	for i, x := range ea {
-		y := eb[i]
-		if x.ID() != y.ID() || x.Kind() != y.Kind() {
-			t.Fatalf("entity %d: got id %d kind %s, want id %d kind %s", i, y.ID(), y.Kind().Name, x.ID(), x.Kind().Name)
-		}
-		for f, field := range x.Kind().Fields {
-			if got, want := fieldValue(y, f), fieldValue(x, f); got != want {
-				t.Fatalf("entity %d field %q: got %v, want %v", x.ID(), field.Name, got, want)
-			}
-		}
-	}
-}
-
-func fieldValue(e *state.Entity, i int) any {
-	switch e.Kind().Fields[i].Type {
-	case state.Q, state.F32:
-		return e.Float(i)
-	case state.Bool:
-		return e.Bool(i)
-	case state.String:
-		return e.String(i)
-	}
-	return e.Int(i)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 )
 
 func TestDecodeInputAcceptsNumbers(t *testing.T) {
@@ -26,7 +27,7 @@ func TestDecodeInputAcceptsNumbers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := arena.DecodeInput(encode(t, tt.payload))
+			got, err := arena.DecodeInput(roomtest.Encode(t, tt.payload))
 			if err != nil {
 				t.Fatalf("DecodeInput: %v", err)
 			}

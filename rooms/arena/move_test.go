@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 )
 
 func TestMovementAndClamping(t *testing.T) {
@@ -92,7 +93,7 @@ func TestBadInputKeepsLastGoodOne(t *testing.T) {
 	place(e, 500, 300)
 	r.input(m, 1, map[string]any{"dx": 1, "dy": 0})
 	m.LastSeq = 2
-	if err := r.h.Input(r.ctx, m, encode(t, map[string]any{"dx": "left", "dy": 0})); err == nil {
+	if err := r.h.Input(r.ctx, m, roomtest.Encode(t, map[string]any{"dx": "left", "dy": 0})); err == nil {
 		t.Fatal("Input with a string dx: got nil error")
 	}
 	r.step(1)

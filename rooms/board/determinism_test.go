@@ -7,6 +7,7 @@ import (
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -39,7 +40,7 @@ func playScript(t *testing.T, onDelta func(r *room, tick uint64, delta []byte)) 
 				continue
 			}
 			in := randomOp(script, r.ctx.World)
-			if err := r.h.Input(r.ctx, m, encode(t, in)); err == nil {
+			if err := r.h.Input(r.ctx, m, roomtest.Encode(t, in)); err == nil {
 				accepted[in["op"].(string)]++
 			}
 		}
@@ -76,7 +77,7 @@ func TestSameInputsSameBoard(t *testing.T) {
 	var first, second [][]byte
 	a, accepted := playScript(t, func(_ *room, _ uint64, d []byte) { first = append(first, d) })
 	b, _ := playScript(t, func(_ *room, _ uint64, d []byte) { second = append(second, d) })
-	sameWorld(t, a.ctx.World, b.ctx.World)
+	roomtest.SameWorld(t, a.ctx.World, b.ctx.World)
 	for tick := range first {
 		if !bytes.Equal(first[tick], second[tick]) {
 			t.Fatalf("tick %d delta: got % x, want % x", tick, second[tick], first[tick])
@@ -97,7 +98,7 @@ func TestMirrorFollowsBoard(t *testing.T) {
 	playScript(t, func(r *room, tick uint64, d []byte) {
 		w := r.ctx.World
 		for _, m := range mirrors {
-			mustApply(t, m, d, tick)
+			roomtest.MustApply(t, m, d, tick)
 		}
 		if tick == 0 || tick == scriptTicks/2 {
 			// A client starts from the snapshot taken right after a publish.
@@ -106,7 +107,7 @@ func TestMirrorFollowsBoard(t *testing.T) {
 			if err != nil {
 				t.Fatalf("tick %d: snapshot: %v", tick, err)
 			}
-			mustApply(t, m, snap, tick)
+			roomtest.MustApply(t, m, snap, tick)
 			mirrors = append(mirrors, m)
 		}
 		for i, m := range mirrors {
@@ -117,12 +118,5 @@ func TestMirrorFollowsBoard(t *testing.T) {
 	})
 	if got := len(mirrors); got != 2 {
 		t.Fatalf("mirrors: got %d, want 2", got)
-	}
-}
-
-func mustApply(t *testing.T, m *state.Mirror, msg []byte, tick uint64) {
-	t.Helper()
-	if _, err := m.Apply(msg); err != nil {
-		t.Fatalf("tick %d: Apply: %v", tick, err)
 	}
 }

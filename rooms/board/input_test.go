@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 )
 
 // TestBadInputsAreRefused checks that every malformed op is an error naming
@@ -117,7 +119,7 @@ func (msgpackNil) EncodeMsgpack(enc *msgpack.Encoder) error { return enc.EncodeN
 func TestLongUnknownOpIsClipped(t *testing.T) {
 	r := newRoom(t, nil)
 	m, _ := r.join(1)
-	err := r.h.Input(r.ctx, m, encode(t, map[string]any{"op": strings.Repeat("x", 5000)}))
+	err := r.h.Input(r.ctx, m, roomtest.Encode(t, map[string]any{"op": strings.Repeat("x", 5000)}))
 	if err == nil {
 		t.Fatal("Input with a 5000-byte op: got nil error")
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -76,7 +77,7 @@ func TestJoinGivesCursorAndLeaveTakesIt(t *testing.T) {
 	if r.ctx.World.Get(made.ID()) == nil {
 		t.Errorf("Leave removed the shape the member made, want shapes to stay")
 	}
-	if err := r.h.Input(r.ctx, m1, encode(t, map[string]any{"op": "cursor", "x": 1, "y": 1})); err == nil {
+	if err := r.h.Input(r.ctx, m1, roomtest.Encode(t, map[string]any{"op": "cursor", "x": 1, "y": 1})); err == nil {
 		t.Error("cursor input from a member who left: got nil error")
 	}
 }
@@ -239,7 +240,7 @@ func TestMaxShapes(t *testing.T) {
 	m, _ := r.join(1)
 	create := map[string]any{"op": "create", "shape": 0, "x": 1, "y": 1, "w": 10, "h": 10, "color": 1}
 	r.do(m, create) // 4 seeded + 1
-	err := r.h.Input(r.ctx, m, encode(t, create))
+	err := r.h.Input(r.ctx, m, roomtest.Encode(t, create))
 	if err == nil {
 		t.Fatalf("sixth shape on a board of 5: got nil error")
 	}
