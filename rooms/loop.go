@@ -82,6 +82,10 @@ func (r *Room) step(now time.Time) {
 	r.stats.BytesOut.Add(uint64(len(delta)))
 	r.broadcastTick(delta)
 	r.recordTick(tick, delta)
+	for _, fn := range r.afterTick {
+		fn()
+	}
+	r.afterTick = r.afterTick[:0]
 	if r.handoffTo != nil {
 		r.handoffTo <- r.export()
 		r.handoffTo = nil

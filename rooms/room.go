@@ -86,6 +86,9 @@ type Room struct {
 	keyframeEvery uint64
 	lastKeyframe  uint64
 
+	// Inspections waiting for the end of the next tick.
+	afterTick []func()
+
 	// Set by Manager.Handoff: export at the end of the next tick, then close.
 	handoffTo     chan *HandoffRoom
 	handoffCode   int
@@ -265,14 +268,23 @@ func (r *Room) Resync(c *Client) error {
 	})
 }
 
-// Inspect runs fn on the room goroutine between ticks, with the world at
-// its last published tick, and waits for it (up to timeout for a place in
-// the queue). While fn runs the room does not tick. Tests use it to compare
-// a client's mirror with the server's state at the same tick; fn must not
-// change the world.
+// Inspect runs fn on the room goroutine between ticks, with the world
+// exactly at its last published tick, and waits for it (up to timeout for a
+// place in the queue). If a join or leave changed the world since that
+// publish, fn waits for the end of the next tick, so it never sees a change
+// no client has been sent. While fn runs the room does not tick. Tests use
+// it to compare a client's mirror with the server's state at the same tick;
+// fn must not change the world.
 func (r *Room) Inspect(fn func(w *state.World), timeout time.Duration) error {
 	done := make(chan struct{})
-	if err := r.do(func() { defer close(done); fn(r.world) }, timeout); err != nil {
+	run := func() { defer close(done); fn(r.world) }
+	if err := r.do(func() {
+		if r.world.Pending() {
+			r.afterTick = append(r.afterTick, run)
+			return
+		}
+		run()
+	}, timeout); err != nil {
 		return err
 	}
 	select {

@@ -52,7 +52,7 @@ func TestRunServesAndStopsWithRestartCode(t *testing.T) {
 	defer cancel(nil)
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json"}, func(string) string { return "" }, pw)
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-format", "json", "-data-dir", t.TempDir()}, func(string) string { return "" }, pw)
 		pw.Close()
 	}()
 	addr := make(chan string, 1)
