@@ -70,7 +70,6 @@ type sceneClient struct {
 	winS2CMsgs    int64
 	winPongBytes  int64
 	recvs         []recv
-	envMin        int64 // min over received ticks of at - tick*period
 	rtts          []int64
 	resyncs       int
 	decodeErrs    int
@@ -94,7 +93,7 @@ func newSceneClient(r *sceneRoom, idx int, conn *websocket.Conn, expectTicks int
 	return &sceneClient{
 		room: r, idx: idx, conn: conn,
 		synced: make(chan struct{}), captured: make(chan struct{}), done: make(chan struct{}),
-		buf: make([]byte, 0, 4096), envMin: math.MaxInt64,
+		buf:   make([]byte, 0, 4096),
 		recvs: make([]recv, 0, expectTicks),
 	}
 }
@@ -225,9 +224,6 @@ func (c *sceneClient) onState(f *fleet, msg []byte, at int64) {
 	if c.syncedAt == 0 {
 		c.syncedAt = at
 		close(c.synced)
-	}
-	if off := at - int64(tick)*f.period; off < c.envMin {
-		c.envMin = off
 	}
 	if f.win.has(at) && len(c.recvs) < cap(c.recvs) {
 		c.recvs = append(c.recvs, recv{tick, at})

@@ -15,7 +15,6 @@ import (
 type sceneRoom struct {
 	id        string
 	index     int
-	postSent  int64                         // clock time the POST /api/rooms went out: the room's ticks start after it
 	slots     []atomic.Pointer[sceneClient] // filled as clients join; the sender reads them concurrently
 	clients   []*sceneClient                // filled once every client joined
 	checkTick atomic.Uint64                 // set at the end: clients capture their mirror at this tick
@@ -63,7 +62,6 @@ func (f *fleet) start(ctx context.Context) error {
 	par := max(1, f.cfg.dialPar/f.cfg.clients)
 	err := forEach(ctx, f.cfg.rooms, par, func(ctx context.Context, i int) error {
 		r := f.rooms[i]
-		r.postSent = f.clock.now()
 		id, err := f.api.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8))
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)

@@ -147,8 +147,13 @@ func runIdle(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	res := &idleResult{Mode: "idle", ConnsWanted: f.conns, PerRoom: f.perRoom, RoomType: f.roomType,
 		LoadAvgStart: loadAvg(), ServerRSSPerConnTarget: 16 << 10}
 	// Both ends live on this machine: the child inherits the raised limit.
-	if res.FileLimit, err = raiseFileLimit(uint64(2*f.conns + 8192)); err != nil {
+	want := uint64(2*f.conns + 8192)
+	if res.FileLimit, err = raiseFileLimit(want); err != nil {
 		return fmt.Errorf("idle: %w", err)
+	}
+	if res.FileLimit < want {
+		fmt.Fprintf(stderr, "idle: RLIMIT_NOFILE stays at %d (raising the hard limit needs CAP_SYS_RESOURCE): "+
+			"this process and the server can each hold about %d connections\n", res.FileLimit, res.FileLimit-100)
 	}
 	tgt, err := startTarget(ctx, &f.server, stderr)
 	if err != nil {

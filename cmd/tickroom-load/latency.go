@@ -37,11 +37,10 @@ func ms(ns int64) *float64 {
 
 // latencyStats are what the receipt logs say about delivery.
 type latencyStats struct {
-	slot      dist // receipt - the tick's slot on the room's 20 Hz grid
-	spread    dist // receipt - the room's first receipt of the same tick
-	jitter    dist // |gap between a client's consecutive ticks - 50 ms|
-	rtt       dist // ping round trips
-	anchorGap dist // per room: grid anchor - POST sent (bound on how much slot latency may understate)
+	slot   dist // receipt - the tick's slot on the room's 20 Hz grid
+	spread dist // receipt - the room's first receipt of the same tick
+	jitter dist // |gap between a client's consecutive ticks - 50 ms|
+	rtt    dist // ping round trips
 
 	skipsEst      int     // slots the rooms skipped in the window, as the grid estimate saw them
 	roomTicks     int     // (room, tick) pairs seen in the window
@@ -52,29 +51,13 @@ type latencyStats struct {
 // computeLatency turns the clients' receipt logs into distributions.
 //
 // The server does not put its clock on the wire, so each tick's start is
-// estimated from the room's 20 Hz grid: tick n is due at
-// anchor + (n + k(n))*period, where k(n) is the number of slots the room
-// skipped before tick n (after an overrun the server moves to the next
-// free slot instead of bursting). With o(n) the room's first receipt of
-// tick n minus n*period:
-//   - anchor is the smallest o(n) of the run (warm-up included): receipts
-//     cannot precede their slot, so latency understates by at most the
-//     fastest delivery seen; anchorGap bounds the other side (the room's
-//     loop cannot start before its POST was sent);
-//   - k(n) = floor((min over j >= n of o(j) - anchor + period/5) / period):
-//     skips only ever add up, so the fastest delivery at or after n sits
-//     less than a period above the slot grid of tick n, unless a whole
-//     stretch up to the next skip never arrived within 40 ms (then that
-//     stretch is read as one more skip and its latency understated by a
-//     period). A delivery faster than the anchor's shows as a small
-//     negative latency (at most period/5).
-//
-// Slot latency so measured includes a late tick start (up to a period) and
-// the tick's work. Spread (receipt minus the room's first receipt of that
-// tick) excludes both: a lower bound on the fan-out delay.
+// estimated from the room's 20 Hz grid (see roomGrid). Slot latency so
+// measured includes a late tick start and the tick's work, and understates
+// by the fastest delivery seen. Spread (receipt minus the room's first
+// receipt of that tick) excludes both: a lower bound on the fan-out delay.
 func computeLatency(f *fleet, window float64) latencyStats {
 	var s latencyStats
-	var slot, spread, jitter, rtt, gaps []int64
+	var slot, spread, jitter, rtt []int64
 	distinct := 0
 	for _, r := range f.rooms {
 		var clients []*sceneClient
@@ -101,8 +84,7 @@ func computeLatency(f *fleet, window float64) latencyStats {
 				first[x.tick-lo] = min(first[x.tick-lo], x.at)
 			}
 		}
-		grid := roomGrid(f.period, lo, first, clients)
-		gaps = append(gaps, grid.anchor-r.postSent)
+		grid := roomGrid(f.period, lo, first)
 		s.skipsEst += grid.skips
 		for _, c := range clients {
 			for i, x := range c.recvs {
@@ -125,44 +107,125 @@ func computeLatency(f *fleet, window float64) latencyStats {
 			}
 		}
 	}
-	s.slot, s.spread, s.jitter, s.rtt, s.anchorGap = newDist(slot), newDist(spread), newDist(jitter), newDist(rtt), newDist(gaps)
+	s.slot, s.spread, s.jitter, s.rtt = newDist(slot), newDist(spread), newDist(jitter), newDist(rtt)
 	if n := len(f.rooms); n > 0 && window > 0 {
 		s.ticksPerRoomS = float64(distinct) / float64(n) / window
 	}
 	return s
 }
 
-// slotGrid is a room's estimated tick schedule over the window.
+// slotGrid is a room's estimated tick schedule over the window: tick n is
+// due at phase + (n + shift[n-lo]) * period.
 type slotGrid struct {
 	period int64
-	anchor int64
+	phase  int64
 	lo     uint64
-	shift  []int64 // k(n) * period for tick lo+i
+	shift  []int64 // slots skipped before tick lo+i, plus a constant
 	skips  int
 }
 
 func (g slotGrid) slot(tick uint64) int64 {
-	return g.anchor + int64(tick)*g.period + g.shift[tick-g.lo]
+	return g.phase + (int64(tick)+g.shift[tick-g.lo])*g.period
 }
 
-// roomGrid estimates a room's grid from its first receipts per tick (in the
-// window, from tick lo) and the clients' run-long envelopes.
-func roomGrid(period int64, lo uint64, first []int64, clients []*sceneClient) slotGrid {
-	g := slotGrid{period: period, anchor: math.MaxInt64, lo: lo, shift: make([]int64, len(first))}
-	for _, c := range clients {
-		g.anchor = min(g.anchor, c.envMin)
+// roomGrid estimates a room's tick schedule from its first receipt of each
+// tick (index i is tick lo+i; math.MaxInt64 where nobody received it).
+//
+// The server starts tick n at T0 + (n + k(n))*period, where k(n) counts the
+// slots it skipped before tick n (after an overrun it moves to the next
+// free slot instead of bursting). So first(n) - n*period modulo the period
+// is T0's phase plus that tick's delivery time, and most deliveries are
+// fast and alike: the phase is taken as the fastest first receipt within
+// 5 ms before the mode of those residues. A tick's whole-period part then
+// gives k(n) (plus a constant); as skips only add up, k is made
+// non-decreasing with a suffix minimum, after a 5-tick median filter so
+// that one stray tick cannot shift its predecessors. A first receipt more
+// than 5 ms faster than the typical one is read as 45+ ms late; under
+// heavy overload, where deliveries no longer bunch, the phase is unreliable
+// and the server's own late-tick counter is the figure to trust.
+func roomGrid(period int64, lo uint64, first []int64) slotGrid {
+	g := slotGrid{period: period, lo: lo, shift: make([]int64, len(first))}
+	const bins = 100
+	binWidth := period / bins
+	var hist [bins]int
+	var res []int64
+	for i, at := range first {
+		if at != math.MaxInt64 {
+			r := floorMod(at-int64(lo+uint64(i))*period, period)
+			res = append(res, r)
+			hist[min(bins-1, int(r/binWidth))]++
+		}
 	}
+	if len(res) == 0 {
+		return g
+	}
+	mode := 0
+	for b := range hist {
+		if hist[b] > hist[mode] {
+			mode = b
+		}
+	}
+	// The phase is the earliest residue within 5 ms before the mode bin's
+	// end (the mode bin itself always holds one).
+	modeEnd, earliest := int64(mode+1)*binWidth, int64(-1)
+	for _, r := range res {
+		if back := floorMod(modeEnd-r, period); back <= 5e6+binWidth && back > earliest {
+			earliest, g.phase = back, r
+		}
+	}
+	q := make([]int64, len(first))
+	for i, at := range first {
+		q[i] = math.MaxInt64
+		if at != math.MaxInt64 {
+			q[i] = floorDiv(at-int64(lo+uint64(i))*period-g.phase, period)
+		}
+	}
+	filtered := medianFilter(q)
 	suffix := int64(math.MaxInt64)
 	for i := len(first) - 1; i >= 0; i-- {
-		if first[i] != math.MaxInt64 {
-			suffix = min(suffix, first[i]-int64(lo+uint64(i))*period)
-		}
-		if suffix != math.MaxInt64 {
-			// The tolerance absorbs deliveries a little faster than the
-			// anchor's (the anchor comes from one early receipt).
-			g.shift[i] = (suffix - g.anchor + period/5) / period * period
+		suffix = min(suffix, filtered[i])
+		g.shift[i] = suffix
+	}
+	// Ticks after the last received one inherit the last known shift.
+	for i := range g.shift {
+		if g.shift[i] == math.MaxInt64 {
+			g.shift[i] = g.shift[max(0, i-1)]
 		}
 	}
-	g.skips = int((g.shift[len(g.shift)-1] - g.shift[0]) / period)
+	g.skips = int(g.shift[len(g.shift)-1] - g.shift[0])
 	return g
+}
+
+// medianFilter replaces each known value by the median of the known values
+// among it and its two neighbours on each side.
+func medianFilter(q []int64) []int64 {
+	out := make([]int64, len(q))
+	var w []int64
+	for i := range q {
+		if q[i] == math.MaxInt64 {
+			out[i] = math.MaxInt64
+			continue
+		}
+		w = w[:0]
+		for j := max(0, i-2); j <= min(len(q)-1, i+2); j++ {
+			if q[j] != math.MaxInt64 {
+				w = append(w, q[j])
+			}
+		}
+		slices.Sort(w)
+		out[i] = w[len(w)/2]
+	}
+	return out
+}
+
+func floorMod(a, m int64) int64 {
+	r := a % m
+	if r < 0 {
+		r += m
+	}
+	return r
+}
+
+func floorDiv(a, m int64) int64 {
+	return (a - floorMod(a, m)) / m
 }

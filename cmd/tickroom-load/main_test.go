@@ -111,24 +111,36 @@ func TestParseSample(t *testing.T) {
 }
 
 // TestRoomGridFollowsSkips checks the latency grid: a room that skipped
-// one slot after tick 5 keeps 1 ms latency on both sides of the skip.
+// one slot after tick 20 keeps its latency on both sides of the skip, a
+// single slow tick (70 ms: past the next slot) stays slow, and one stray
+// tick faster than the rest does not shift its predecessors.
 func TestRoomGridFollowsSkips(t *testing.T) {
-	const period, lat = int64(50e6), int64(1e6)
-	first := make([]int64, 10) // ticks 1..10
+	const period = int64(50e6)
+	const base = int64(7e6) // the room's phase: ticks are due at base + n*period
+	lat := func(tick int) int64 {
+		switch tick {
+		case 9:
+			return 70e6
+		case 30:
+			return 0 // faster than the 1 ms the others take
+		}
+		return 1e6
+	}
+	first := make([]int64, 40) // ticks 1..40
 	for i := range first {
-		tick := int64(i + 1)
+		tick := i + 1
 		skipped := int64(0)
-		if tick > 5 {
+		if tick > 20 {
 			skipped = 1
 		}
-		first[i] = (tick+skipped)*period + lat
+		first[i] = base + (int64(tick)+skipped)*period + lat(tick)
 	}
-	// An earlier receipt (in the warm-up) came exactly on its slot.
-	c := &sceneClient{envMin: 0}
-	g := roomGrid(period, 1, first, []*sceneClient{c})
+	g := roomGrid(period, 1, first)
 	for i, at := range first {
-		if got := at - g.slot(uint64(i+1)); got != lat {
-			t.Errorf("tick %d: latency %d ns, want %d", i+1, got, lat)
+		// The grid's phase is the fastest delivery near the bulk (tick 30's,
+		// which took 0 ns), so every latency reads true.
+		if got, want := at-g.slot(uint64(i+1)), lat(i+1); got != want {
+			t.Errorf("tick %d: latency %d ns, want %d", i+1, got, want)
 		}
 	}
 	if g.skips != 1 {

@@ -98,8 +98,9 @@ func loadAvg() string {
 
 // raiseFileLimit lifts RLIMIT_NOFILE to at least want open files; a child
 // server started afterwards inherits the new limit. Raising the hard limit
-// needs CAP_SYS_RESOURCE; without it the soft limit goes as high as the hard
-// one allows and the returned value says how far.
+// needs CAP_SYS_RESOURCE (root in a container may lack it); without it the
+// soft limit goes as high as the hard one allows and the returned value
+// says how far.
 func raiseFileLimit(want uint64) (uint64, error) {
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {

@@ -41,8 +41,6 @@ type sceneResult struct {
 	LatencyP50Ms          *float64 `json:"latency_p50_ms"`
 	LatencyP99Ms          *float64 `json:"latency_p99_ms"`
 	LatencyMaxMs          *float64 `json:"latency_max_ms"`
-	LatencyAnchorGapP50Ms *float64 `json:"latency_anchor_gap_p50_ms"`
-	LatencyAnchorGapMaxMs *float64 `json:"latency_anchor_gap_max_ms"`
 	SpreadP50Ms           *float64 `json:"fanout_spread_p50_ms"`
 	SpreadP99Ms           *float64 `json:"fanout_spread_p99_ms"`
 	SpreadMaxMs           *float64 `json:"fanout_spread_max_ms"`
@@ -71,7 +69,7 @@ type sceneResult struct {
 	Problems            []string `json:"problems,omitempty"`
 }
 
-const latencyMethod = "receipt minus the tick's slot on the room's 20 Hz grid (anchored at the earliest receipt seen, re-anchored after skipped slots); includes a late tick start and the tick's work; understates by at most the fastest delivery"
+const latencyMethod = "receipt minus the tick's slot on the room's 20 Hz grid, the grid's phase estimated from the bulk of first receipts and re-aligned after skipped slots; includes a late tick start and the tick's work; understates by the fastest delivery (see docs/BENCHMARKS.md)"
 
 // serverName says which server a run measured.
 func serverName(t *target, f *serverFlags) string {
@@ -136,7 +134,6 @@ func (res *sceneResult) finish(fl *fleet, window float64, lost int) {
 	l := computeLatency(fl, window)
 	res.LatencyMethod = latencyMethod
 	res.LatencyP50Ms, res.LatencyP99Ms, res.LatencyMaxMs = l.slot.q(0.5), l.slot.q(0.99), l.slot.max()
-	res.LatencyAnchorGapP50Ms, res.LatencyAnchorGapMaxMs = l.anchorGap.q(0.5), l.anchorGap.max()
 	res.SpreadP50Ms, res.SpreadP99Ms, res.SpreadMaxMs = l.spread.q(0.5), l.spread.q(0.99), l.spread.max()
 	res.JitterP50Ms, res.JitterP99Ms, res.JitterMaxMs = l.jitter.q(0.5), l.jitter.q(0.99), l.jitter.max()
 	res.RTTP50Ms, res.RTTP99Ms = l.rtt.q(0.5), l.rtt.q(0.99)
@@ -181,7 +178,6 @@ func (res *sceneResult) rows() []row {
 		{"latency from tick slot p50 ms", num(res.LatencyP50Ms, f2), ""},
 		{"latency from tick slot p99 ms", num(res.LatencyP99Ms, f2), "<= 50 at R=500"},
 		{"latency from tick slot max ms", num(res.LatencyMaxMs, f2), ""},
-		{"  grid anchor after POST, max ms", num(res.LatencyAnchorGapMaxMs, f2), "(error bound)"},
 		{"fan-out spread in room p50/p99 ms", num(res.SpreadP50Ms, f2) + " / " + num(res.SpreadP99Ms, f2), ""},
 		{"interval jitter p50/p99 ms", num(res.JitterP50Ms, f2) + " / " + num(res.JitterP99Ms, f2), ""},
 		{"ping RTT p50/p99 ms", num(res.RTTP50Ms, f2) + " / " + num(res.RTTP99Ms, f2), ""},
