@@ -40,6 +40,7 @@ type Client struct {
 	name     string
 	token    string
 	playerID string
+	session  string // this connection's id, in the welcome and the logs
 
 	// gone is set by the server goroutine when the connection ended; the
 	// room goroutine notices it at the latest on its next tick.
@@ -49,6 +50,9 @@ type Client struct {
 
 	seat *seat // room goroutine only
 }
+
+// Session returns the connection's session id (the welcome's "session").
+func (c *Client) Session() string { return c.session }
 
 // Room returns the room the client joined.
 func (c *Client) Room() *Room { return c.room }

@@ -62,7 +62,7 @@ func (r *Room) seat(c *Client) {
 		r.byPlayer[s.playerID] = s
 	}
 	r.players.Store(int32(len(r.seats)))
-	r.log.Info("member joined", "member", m.Number, "name", m.Name)
+	r.log.Info("member joined", "member", m.Number, "name", m.Name, "session", c.session)
 	r.welcome(s, false)
 	r.broadcastEvent(&state.Event{Type: "join", Member: m.Number, Name: m.Name, Entity: entityID(m)})
 }
@@ -89,7 +89,7 @@ func (r *Room) resume(s *seat, c *Client) {
 	}
 	s.client, s.offlineSince, s.stuckTicks = c, time.Time{}, 0
 	c.seat = s
-	r.log.Info("member resumed", "member", s.member.Number)
+	r.log.Info("member resumed", "member", s.member.Number, "session", c.session)
 	r.welcome(s, true)
 	r.broadcastEvent(&state.Event{Type: "online", Member: s.member.Number, Name: s.member.Name})
 }
@@ -98,7 +98,7 @@ func (r *Room) resume(s *seat, c *Client) {
 // own entity, if spawned since, arrives in the next delta.
 func (r *Room) welcome(s *seat, resumed bool) {
 	w := &state.Welcome{
-		V: state.ProtocolVersion, Room: r.ID, Type: r.Type.Name, Session: uuid.NewString(),
+		V: state.ProtocolVersion, Room: r.ID, Type: r.Type.Name, Session: s.client.session,
 		Token: s.token, Resumed: resumed, TickRate: r.Type.TickRate,
 		Kinds: r.Type.Schema.Wire(), Members: r.memberInfos(), Options: r.Options,
 	}
@@ -146,7 +146,7 @@ func (r *Room) drop(c *Client) {
 		return
 	}
 	s.offlineSince = time.Now()
-	r.log.Info("member offline", "member", s.member.Number)
+	r.log.Info("member offline", "member", s.member.Number, "session", c.session, "reason", "connection lost")
 	r.broadcastEvent(&state.Event{Type: "offline", Member: s.member.Number, Name: s.member.Name})
 }
 
@@ -158,7 +158,7 @@ func (r *Room) closeSlow(s *seat, reason string) {
 		return
 	}
 	r.stats.SlowClosed.Add(1)
-	r.log.Warn("closing slow consumer", "spectator", s.member == nil)
+	r.log.Warn("closing slow consumer", "session", c.session, "spectator", s.member == nil)
 	c.conn.Close(CloseSlowConsumer, reason)
 	r.drop(c)
 }
@@ -207,7 +207,7 @@ func (r *Room) removeSeat(s *seat, reason string) {
 		s.client = nil
 		c.conn.Close(CloseKicked, "removed from the room")
 	}
-	r.log.Info("member left", "member", m.Number, "reason", reason)
+	r.log.Info("member left", "member", m.Number, "name", m.Name, "reason", reason)
 	r.broadcastEvent(&state.Event{Type: "leave", Member: m.Number, Name: m.Name, Reason: reason})
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/state"
@@ -199,7 +200,7 @@ type JoinRequest struct {
 
 // JoinAs is Join with a verified identity.
 func (r *Room) JoinAs(conn Conn, req JoinRequest) (*Client, error) {
-	c := &Client{room: r, conn: conn, name: req.Name, token: req.Token, playerID: req.PlayerID}
+	c := &Client{room: r, conn: conn, name: req.Name, token: req.Token, playerID: req.PlayerID, session: uuid.NewString()}
 	if err := r.do(func() { r.seat(c) }, 2*time.Second); err != nil {
 		return nil, err
 	}
@@ -211,7 +212,7 @@ func (r *Room) JoinAs(conn Conn, req JoinRequest) (*Client, error) {
 // member, but is not a member: it holds no seat, counts as no player, and
 // cannot send inputs or chat (the server refuses them).
 func (r *Room) Spectate(conn Conn) (*Client, error) {
-	c := &Client{room: r, conn: conn, spectator: true}
+	c := &Client{room: r, conn: conn, spectator: true, session: uuid.NewString()}
 	if err := r.do(func() { r.watch(c) }, 2*time.Second); err != nil {
 		return nil, err
 	}

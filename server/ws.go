@@ -144,7 +144,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 		conn.Close(rooms.CloseTryAgainLater, "room busy, try again")
 	default:
 		conn.client = client
-		s.log.Info("session open", "room", conn.room.ID, "remote", ms.Request.RemoteAddr)
+		s.log.Info("session open", "room", conn.room.ID, "session", client.Session(), "spectator", client.Spectator(), "remote", ms.Request.RemoteAddr)
 	}
 }
 
@@ -158,7 +158,7 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	}
 	code := int(conn.closeCode.Load())
 	conn.room.Leave(conn.client, code == websocket.CloseNormalClosure)
-	s.log.Info("session closed", "room", conn.room.ID, "remote", ms.Request.RemoteAddr, "code", code)
+	s.log.Info("session closed", "room", conn.room.ID, "session", conn.client.Session(), "remote", ms.Request.RemoteAddr, "code", code)
 }
 
 // onMessage decodes one client frame and hands it to the room. It runs on
