@@ -105,7 +105,7 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := measureScene(ctx, fl, tgt, f, prog, res); err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}
-	fl.capture(6, 10*time.Second) // a client that did not capture counts as unchecked
+	fl.capture(6, 10*time.Second)
 	lost := 0
 	for _, c := range fl.all() {
 		if c.closed.Load() || c.writeErr != nil {
