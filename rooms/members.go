@@ -226,7 +226,7 @@ func (r *Room) Kick(member uint32) error {
 // sendTo sends one message to a seat's connection; a member that cannot
 // take it is closed as slow rather than silently missing it.
 func (r *Room) sendTo(s *seat, msg []byte) {
-	if s.client != nil && !s.client.conn.Send(msg) {
+	if c := s.client; c != nil && !c.gone.Load() && !c.conn.Send(msg) {
 		r.closeSlow(s, "slow consumer: could not take an event")
 	}
 }

@@ -27,7 +27,9 @@ type Config struct {
 	// PingPeriod is how often the server pings (default 20 s; must be under PongWait).
 	PingPeriod time.Duration
 	// SendQueue is the most messages queued for one connection; a member
-	// whose queue is full gets a snapshot instead of the next delta (default 64).
+	// whose queue is full gets a snapshot instead of the next delta (default
+	// 128: room for a full room's join events arriving at once on top of
+	// the deltas).
 	SendQueue int
 	// InputRate and InputBurst limit inputs per connection per second
 	// (default 60 and 60); excess inputs are refused with rate_limited.
@@ -96,7 +98,7 @@ func (c Config) withDefaults() Config {
 	ints := []struct {
 		v *int
 		d int
-	}{{&c.SendQueue, 64}, {&c.InputBurst, 60}, {&c.ChatBurst, 5}, {&c.ViolationBurst, 50}}
+	}{{&c.SendQueue, 128}, {&c.InputBurst, 60}, {&c.ChatBurst, 5}, {&c.ViolationBurst, 50}}
 	for _, x := range ints {
 		if *x.v <= 0 {
 			*x.v = x.d
