@@ -18,6 +18,9 @@ type createRoomRequest struct {
 	Options    map[string]any `json:"options"`
 	Visibility string         `json:"visibility"` // public (default) or unlisted
 	MaxPlayers int            `json:"maxPlayers"` // 0: the type's default
+	// Record asks for the room to be recorded or not; absent: the server's
+	// default (on unless started with -record=false).
+	Record *bool `json:"record"`
 }
 
 type createRoomResponse struct {
@@ -54,7 +57,8 @@ func (s *Server) createRoom(c echo.Context) error {
 	if req.Visibility != "public" && req.Visibility != "unlisted" {
 		return apiError(http.StatusBadRequest, "bad_request", fmt.Sprintf("visibility %q: want public or unlisted", req.Visibility))
 	}
-	r, err := s.rooms.Create(rooms.CreateRequest{Type: req.Type, Options: req.Options, Public: req.Visibility == "public", MaxPlayers: req.MaxPlayers})
+	r, err := s.rooms.Create(rooms.CreateRequest{Type: req.Type, Options: req.Options, Public: req.Visibility == "public",
+		MaxPlayers: req.MaxPlayers, Record: req.Record})
 	switch {
 	case errors.Is(err, rooms.ErrUnknownType):
 		return apiError(http.StatusBadRequest, "unknown_type", fmt.Sprintf("%v; types: %v", err, s.typeNames()))

@@ -180,3 +180,27 @@ func TestRecordingsOffAnswersNotFound(t *testing.T) {
 		t.Fatalf("recordings API without a store: %d, want 404", code)
 	}
 }
+
+func TestRoomCanOptOutOfRecording(t *testing.T) {
+	env, _ := newRecordingEnv(t, server.Config{})
+	var off, on struct {
+		ID string `json:"id"`
+	}
+	if code := env.api("POST", "/api/rooms", map[string]any{"type": "arena", "record": false}, &off); code != 201 {
+		t.Fatalf("create unrecorded: %d", code)
+	}
+	if code := env.api("POST", "/api/rooms", map[string]any{"type": "arena"}, &on); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	var info struct {
+		RecordingID string `json:"recordingId"`
+	}
+	env.api("GET", "/api/rooms/"+off.ID, nil, &info)
+	if info.RecordingID != "" {
+		t.Fatalf("a room created with record:false is recorded as %s", info.RecordingID)
+	}
+	env.api("GET", "/api/rooms/"+on.ID, nil, &info)
+	if info.RecordingID == "" {
+		t.Fatal("a room created without record is not recorded (the default is on)")
+	}
+}
