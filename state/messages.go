@@ -52,7 +52,9 @@ type ClientMessage struct {
 func DecodeClient(b []byte) (ClientMessage, error) {
 	var msg ClientMessage
 	rd := bytes.NewReader(b)
-	dec := msgpack.NewDecoder(rd)
+	dec := msgpack.GetDecoder() // one per client frame: pooled, not allocated
+	defer msgpack.PutDecoder(dec)
+	dec.Reset(rd)
 	n, err := arrayLen(dec)
 	if err != nil {
 		return msg, err

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vmihailenco/msgpack/v5"
+
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/state"
 )
@@ -346,6 +348,18 @@ func TestWelcomeIntegersAreCompact(t *testing.T) {
 			if c == wide {
 				t.Fatalf("welcome has a 64-bit integer (0x%x) at byte %d", wide, i)
 			}
+		}
+	}
+}
+
+// BenchmarkDecodeClientInput: the edge decodes every client frame; this is
+// the cost of one input message.
+func BenchmarkDecodeClientInput(b *testing.B) {
+	msg, _ := msgpack.Marshal([]any{state.ClientInput, 1234, map[string]float64{"dx": 0.5, "dy": -1}})
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := state.DecodeClient(msg); err != nil {
+			b.Fatal(err)
 		}
 	}
 }
