@@ -56,7 +56,8 @@ type Type struct {
 // ErrBadOptions is wrapped by Type.New for options it refuses.
 var ErrBadOptions = errors.New("bad room options")
 
-func (t *Type) maxPlayers() int {
+// PlayerLimit is the type's default and highest member count.
+func (t *Type) PlayerLimit() int {
 	if t.MaxPlayers <= 0 {
 		return 64
 	}

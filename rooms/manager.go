@@ -59,10 +59,10 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 	}
 	maxPlayers := req.MaxPlayers
 	if maxPlayers == 0 {
-		maxPlayers = t.maxPlayers()
+		maxPlayers = t.PlayerLimit()
 	}
-	if maxPlayers < 1 || maxPlayers > t.maxPlayers() {
-		return nil, fmt.Errorf("%w: maxPlayers %d outside 1..%d for %q", ErrBadRequest, maxPlayers, t.maxPlayers(), t.Name)
+	if maxPlayers < 1 || maxPlayers > t.PlayerLimit() {
+		return nil, fmt.Errorf("%w: maxPlayers %d outside 1..%d for %q", ErrBadRequest, maxPlayers, t.PlayerLimit(), t.Name)
 	}
 	h, opts, err := t.New(req.Options)
 	if err != nil {

@@ -94,22 +94,17 @@ func (s *Server) getRoom(c echo.Context) error {
 }
 
 type typeInfo struct {
-	Name          string        `json:"name"`
-	TickRate      int           `json:"tickRate"`
-	MaxPlayers    int           `json:"maxPlayers"`
-	Deterministic bool          `json:"deterministic"`
-	TickPeriod    time.Duration `json:"-"`
+	Name          string `json:"name"`
+	TickRate      int    `json:"tickRate"`
+	MaxPlayers    int    `json:"maxPlayers"`
+	Deterministic bool   `json:"deterministic"`
 }
 
 func (s *Server) listTypes(c echo.Context) error {
 	all := s.rooms.Types().All()
 	out := make([]typeInfo, len(all))
 	for i, t := range all {
-		mp := t.MaxPlayers
-		if mp <= 0 {
-			mp = 64
-		}
-		out[i] = typeInfo{Name: t.Name, TickRate: t.TickRate, MaxPlayers: mp, Deterministic: t.Deterministic}
+		out[i] = typeInfo{Name: t.Name, TickRate: t.TickRate, MaxPlayers: t.PlayerLimit(), Deterministic: t.Deterministic}
 	}
 	return c.JSON(http.StatusOK, out)
 }

@@ -50,6 +50,11 @@ func main() {
 	}
 }
 
+// envName is the environment variable of a flag: -seat-grace is TICKROOM_SEAT_GRACE.
+func envName(flag string) string {
+	return "TICKROOM_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))
+}
+
 // config is every setting of the binary.
 type config struct {
 	addr      string
@@ -76,46 +81,46 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	fs := flag.NewFlagSet("tickroom", flag.ContinueOnError)
 	fs.SetOutput(out)
 	env := func(name, def string) string {
-		if v := getenv("TICKROOM_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))); v != "" {
+		if v := getenv(envName(name)); v != "" {
 			return v
 		}
 		return def
 	}
 	str := func(p *string, name, def, usage string) {
-		fs.StringVar(p, name, env(name, def), usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+		fs.StringVar(p, name, env(name, def), usage+" (env "+envName(name)+")")
 	}
 	var errs []error
 	dur := func(p *time.Duration, name string, def time.Duration, usage string) {
 		d, err := time.ParseDuration(env(name, def.String()))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("TICKROOM_%s: %w", strings.ToUpper(strings.ReplaceAll(name, "-", "_")), err))
+			errs = append(errs, fmt.Errorf("%s: %w", envName(name), err))
 		}
-		fs.DurationVar(p, name, d, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+		fs.DurationVar(p, name, d, usage+" (env "+envName(name)+")")
 	}
 	num := func(p *int, name string, def int, usage string) {
 		var v int
 		if _, err := fmt.Sscan(env(name, fmt.Sprint(def)), &v); err != nil {
-			errs = append(errs, fmt.Errorf("TICKROOM_%s: not a number", strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
+			errs = append(errs, fmt.Errorf("%s: not a number", envName(name)))
 		}
-		fs.IntVar(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+		fs.IntVar(p, name, v, usage+" (env "+envName(name)+")")
 	}
 	flt := func(p *float64, name string, def float64, usage string) {
 		var v float64
 		if _, err := fmt.Sscan(env(name, fmt.Sprint(def)), &v); err != nil {
-			errs = append(errs, fmt.Errorf("TICKROOM_%s: not a number", strings.ToUpper(strings.ReplaceAll(name, "-", "_"))))
+			errs = append(errs, fmt.Errorf("%s: not a number", envName(name)))
 		}
-		fs.Float64Var(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+		fs.Float64Var(p, name, v, usage+" (env "+envName(name)+")")
 	}
 	boolean := func(p *bool, name string, def bool, usage string) {
 		v := def
 		if e := env(name, ""); e != "" {
 			b, err := strconv.ParseBool(e)
 			if err != nil {
-				errs = append(errs, fmt.Errorf("TICKROOM_%s: %w", strings.ToUpper(strings.ReplaceAll(name, "-", "_")), err))
+				errs = append(errs, fmt.Errorf("%s: %w", envName(name), err))
 			}
 			v = b
 		}
-		fs.BoolVar(p, name, v, usage+" (env TICKROOM_"+strings.ToUpper(strings.ReplaceAll(name, "-", "_"))+")")
+		fs.BoolVar(p, name, v, usage+" (env "+envName(name)+")")
 	}
 	var readLimit, recMaxMiB int
 	str(&c.addr, "addr", ":8080", "listen address")

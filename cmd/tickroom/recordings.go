@@ -29,27 +29,40 @@ func enforceRetention(ctx context.Context, store *tape.Store, log *slog.Logger) 
 	}
 }
 
-// recordingMetrics exports the store's size on /metrics.
+// recordingMetrics exports the store's size on /metrics, reading the store
+// once per scrape.
 func recordingMetrics(store *tape.Store) []prometheus.Collector {
-	sizes := func() (n int, bytes int64, live int) {
-		all, err := store.List()
-		if err != nil {
-			return 0, 0, 0
-		}
-		for _, e := range all {
-			bytes += e.Size
-			if e.InProgress {
-				live++
-			}
-		}
-		return len(all), bytes, live
+	return []prometheus.Collector{storeCollector{store}}
+}
+
+var (
+	descRecBytes = prometheus.NewDesc("tickroom_recordings_bytes", "Bytes of recordings on disk, those in progress included.", nil, nil)
+	descRecs     = prometheus.NewDesc("tickroom_recordings", "Recordings on disk.", nil, nil)
+	descRecLive  = prometheus.NewDesc("tickroom_recordings_in_progress", "Recordings being written.", nil, nil)
+)
+
+type storeCollector struct{ store *tape.Store }
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- descRecBytes
+	ch <- descRecs
+	ch <- descRecLive
+}
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	all, err := c.store.List()
+	if err != nil {
+		return // an unreadable directory shows as missing samples, and in the logs of the retention loop
 	}
-	return []prometheus.Collector{
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickroom_recordings_bytes", Help: "Bytes of recordings on disk, those in progress included."},
-			func() float64 { _, b, _ := sizes(); return float64(b) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickroom_recordings", Help: "Recordings on disk."},
-			func() float64 { n, _, _ := sizes(); return float64(n) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tickroom_recordings_in_progress", Help: "Recordings being written."},
-			func() float64 { _, _, l := sizes(); return float64(l) }),
+	var bytes int64
+	live := 0
+	for _, e := range all {
+		bytes += e.Size
+		if e.InProgress {
+			live++
+		}
 	}
+	ch <- prometheus.MustNewConstMetric(descRecBytes, prometheus.GaugeValue, float64(bytes))
+	ch <- prometheus.MustNewConstMetric(descRecs, prometheus.GaugeValue, float64(len(all)))
+	ch <- prometheus.MustNewConstMetric(descRecLive, prometheus.GaugeValue, float64(live))
 }
