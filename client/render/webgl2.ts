@@ -3,11 +3,11 @@
 // Labels go on a 2D overlay canvas. Survives context loss and restore.
 
 import { channel } from './color';
-import { LabelOverlay } from './overlay';
-import { OnceReporter, errorMessage, type Report } from './report';
+import { OverlayRenderer } from './overlay-renderer';
+import { errorMessage, type Report } from './report';
 import { drawableCount } from './shapes';
-import { devicePixels, fitView, layoutSize, newViewTransform, writeClipTransform } from './transform';
-import { FLOATS_PER_INSTANCE, type Label, type Renderer, type View } from './types';
+import { writeClipTransform } from './transform';
+import { FLOATS_PER_INSTANCE, type Renderer, type View } from './types';
 import { createGlScene, deleteGlScene, ensureGlCapacity, type GlScene } from './webgl2-setup';
 
 /**
@@ -16,16 +16,10 @@ import { createGlScene, deleteGlScene, ensureGlCapacity, type GlScene } from './
  */
 const ERROR_CHECK_FRAMES = 120;
 
-export class WebGL2Renderer implements Renderer {
+export class WebGL2Renderer extends OverlayRenderer<GlScene> implements Renderer {
   readonly name = 'WebGL2' as const;
-  /** Null while the context is lost. */
-  private scene: GlScene | null;
-  private readonly overlay: LabelOverlay;
-  private readonly warnings: OnceReporter;
-  private readonly transform = newViewTransform();
   private readonly clip = new Float32Array(5);
   private framesSinceErrorCheck = 0;
-  private destroyed = false;
 
   /** Throws when WebGL2 is unusable. */
   static create(canvas: HTMLCanvasElement, report: Report): WebGL2Renderer {
@@ -36,43 +30,20 @@ export class WebGL2Renderer implements Renderer {
   }
 
   private constructor(
-    private readonly canvas: HTMLCanvasElement,
+    canvas: HTMLCanvasElement,
     private readonly gl: WebGL2RenderingContext,
     scene: GlScene,
-    private readonly report: Report,
+    report: Report,
   ) {
-    this.scene = scene;
-    this.warnings = new OnceReporter(report);
+    super(canvas, scene, report);
     canvas.addEventListener('webglcontextlost', this.onLost);
     canvas.addEventListener('webglcontextrestored', this.onRestored);
-    this.overlay = new LabelOverlay(canvas);
-    const size = layoutSize(canvas);
-    this.resize(size.cssWidth, size.cssHeight, size.devicePixelRatio);
+    this.fitToLayout();
   }
 
-  frame(view: View, data: Float32Array, count: number, labels: readonly Label[], labelCount: number): void {
-    if (this.destroyed) return;
-    fitView(view, this.canvas.width, this.canvas.height, this.transform);
-    if (this.scene) this.drawShapes(this.scene, view, data, count);
-    this.overlay.draw(this.transform, labels, labelCount);
-  }
-
-  resize(cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
-    if (this.destroyed) return;
-    const width = devicePixels(cssWidth, devicePixelRatio);
-    const height = devicePixels(cssHeight, devicePixelRatio);
-    // Assigning even an unchanged size would reallocate the drawing buffer.
-    if (this.canvas.width !== width) this.canvas.width = width;
-    if (this.canvas.height !== height) this.canvas.height = height;
-    this.overlay.resize(width, height, cssWidth, cssHeight, devicePixelRatio);
-  }
-
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
+  protected override release(): void {
     this.canvas.removeEventListener('webglcontextlost', this.onLost);
     this.canvas.removeEventListener('webglcontextrestored', this.onRestored);
-    this.overlay.destroy();
     if (this.scene) deleteGlScene(this.gl, this.scene);
     this.scene = null;
     // Browsers cap live WebGL contexts; give this one back now rather than at GC.
@@ -87,7 +58,7 @@ export class WebGL2Renderer implements Renderer {
     setTimeout(() => ext.restoreContext(), restoreAfterMs);
   }
 
-  private drawShapes(scene: GlScene, view: View, data: Float32Array, count: number): void {
+  protected override drawShapes(scene: GlScene, view: View, data: Float32Array, count: number): void {
     const gl = this.gl;
     const n = drawableCount(count, data, Number.MAX_SAFE_INTEGER);
     if (n < count) this.warnings.once('count', `WebGL2: asked for ${count} instances, data holds ${n}`);

@@ -3,11 +3,11 @@
 // call for every shape, and submits. Labels go on a 2D overlay canvas.
 
 import { channel } from './color';
-import { LabelOverlay } from './overlay';
-import { OnceReporter, errorMessage, type Report } from './report';
+import { OverlayRenderer } from './overlay-renderer';
+import { errorMessage, type Report } from './report';
 import { drawableCount } from './shapes';
-import { devicePixels, fitView, layoutSize, newViewTransform, writeClipTransform } from './transform';
-import { FLOATS_PER_INSTANCE, type Label, type Renderer, type View } from './types';
+import { writeClipTransform } from './transform';
+import { FLOATS_PER_INSTANCE, type Renderer, type View } from './types';
 import { createScene, destroyScene, ensureCapacity, requestDevice, type GpuScene } from './webgpu-setup';
 import { VIEW_UNIFORM_FLOATS } from './wgsl';
 
@@ -17,13 +17,10 @@ const MAX_REPORTED_ERRORS = 10;
 const MAX_QUICK_LOSSES = 3;
 const LOSS_WINDOW_MS = 10_000;
 
-export class WebGPURenderer implements Renderer {
+export class WebGPURenderer extends OverlayRenderer<GpuScene> implements Renderer {
   readonly name = 'WebGPU' as const;
-  /** Null while a lost device is being replaced, or after that failed. */
-  private scene: GpuScene | null;
-  private readonly overlay: LabelOverlay;
-  private readonly warnings: OnceReporter;
-  private readonly transform = newViewTransform();
+  // scene (in OverlayRenderer) is null while a lost device is being
+  // replaced, or after that failed.
   private readonly viewData = new Float32Array(VIEW_UNIFORM_FLOATS);
   private readonly clearValue = { r: 0, g: 0, b: 0, a: 1 };
   private colorAttachment: GPURenderPassColorAttachment | null = null;
@@ -33,7 +30,6 @@ export class WebGPURenderer implements Renderer {
   private reportedErrors = 0;
   private quickLosses = 0;
   private lastLoss = -Infinity;
-  private destroyed = false;
 
   /** Rejects when WebGPU is unusable; the canvas is left untouched unless it succeeds. */
   static async create(canvas: HTMLCanvasElement, report: Report): Promise<WebGPURenderer> {
@@ -57,42 +53,19 @@ export class WebGPURenderer implements Renderer {
   }
 
   private constructor(
-    private readonly canvas: HTMLCanvasElement,
+    canvas: HTMLCanvasElement,
     private readonly context: GPUCanvasContext,
     private readonly format: GPUTextureFormat,
     scene: GpuScene,
-    private readonly report: Report,
+    report: Report,
   ) {
-    this.scene = scene;
-    this.warnings = new OnceReporter(report);
+    super(canvas, scene, report);
     this.configure(scene.device);
     this.watch(scene.device);
-    this.overlay = new LabelOverlay(canvas);
-    const size = layoutSize(canvas);
-    this.resize(size.cssWidth, size.cssHeight, size.devicePixelRatio);
+    this.fitToLayout();
   }
 
-  frame(view: View, data: Float32Array, count: number, labels: readonly Label[], labelCount: number): void {
-    if (this.destroyed) return;
-    fitView(view, this.canvas.width, this.canvas.height, this.transform);
-    if (this.scene) this.drawShapes(this.scene, view, data, count);
-    this.overlay.draw(this.transform, labels, labelCount);
-  }
-
-  resize(cssWidth: number, cssHeight: number, devicePixelRatio: number): void {
-    if (this.destroyed) return;
-    const width = devicePixels(cssWidth, devicePixelRatio);
-    const height = devicePixels(cssHeight, devicePixelRatio);
-    // Assigning even an unchanged size would reallocate the canvas texture.
-    if (this.canvas.width !== width) this.canvas.width = width;
-    if (this.canvas.height !== height) this.canvas.height = height;
-    this.overlay.resize(width, height, cssWidth, cssHeight, devicePixelRatio);
-  }
-
-  destroy(): void {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    this.overlay.destroy();
+  protected override release(): void {
     this.context.unconfigure();
     if (this.scene) {
       destroyScene(this.scene);
@@ -111,7 +84,7 @@ export class WebGPURenderer implements Renderer {
     this.scene?.device.destroy();
   }
 
-  private drawShapes(scene: GpuScene, view: View, data: Float32Array, count: number): void {
+  protected override drawShapes(scene: GpuScene, view: View, data: Float32Array, count: number): void {
     const n = drawableCount(count, data, scene.maxCapacity);
     if (n < count) this.warnings.once('count', `WebGPU: asked for ${count} instances, drawing ${n} (data length or device limit)`);
     ensureCapacity(scene, n);
