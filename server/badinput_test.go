@@ -437,7 +437,7 @@ func closedWithin(c *wsClient, ticks uint64) bool {
 // TCP connection right after writing the close frame; with the rest of the
 // flood still unread in the server's socket the kernel would send a reset
 // and the client's kernel would drop the close frame unread ("connection
-// reset by peer" instead of 1008). server/linger.go closes gracefully instead.
+// reset by peer" instead of 1008). server/sock.go closes gracefully instead.
 func TestFloodCloseCodeReachesTheClient(t *testing.T) {
 	env := newEnv(t, rooms.Config{}, server.Config{})
 	id := env.createRoom("arena", nil)

@@ -12,19 +12,18 @@ import (
 	"github.com/tickroom/tickroom/rooms"
 )
 
-// wsConn adapts a melody session to rooms.Conn.
-//
-// melody drops a message silently when a session's buffer is full. wsConn
-// never lets that happen: it counts messages queued but not yet written
-// (written ones are counted back by melody's sent handler) and refuses a
-// Send past its limit, so the room knows and sends a snapshot next. The
-// session buffer is two slots larger than the limit, so a close frame
-// always fits.
+// wsConn adapts a melody session to rooms.Conn. melody runs the session
+// (upgrade, read loop, pings, close); data frames go out through the
+// session's sock, written from the room's goroutine (see sock). A Send the
+// sock refuses is reported to the room, which sends a snapshot next: no
+// message is ever dropped silently.
 type wsConn struct {
-	s       *melody.Session
-	limit   int32
-	pending atomic.Int32
-	closed  atomic.Bool
+	s      *melody.Session
+	sock   *sock // set by the upgrade's Hijack, before the session starts
+	closed atomic.Bool
+
+	writeWait time.Duration
+	limit     int
 
 	metrics *metrics
 	room    *rooms.Room   // nil when the id named no room
@@ -43,7 +42,8 @@ func newWSConn(room *rooms.Room, cfg Config, m *metrics) *wsConn {
 	return &wsConn{
 		metrics:    m,
 		room:       room,
-		limit:      int32(cfg.SendQueue),
+		writeWait:  cfg.WriteWait,
+		limit:      cfg.SendQueue,
 		inputs:     rate.NewLimiter(rate.Limit(cfg.InputRate), cfg.InputBurst),
 		chats:      rate.NewLimiter(rate.Limit(cfg.ChatRate), cfg.ChatBurst),
 		violations: rate.NewLimiter(rate.Limit(cfg.ViolationRate), cfg.ViolationBurst),
@@ -52,27 +52,13 @@ func newWSConn(room *rooms.Room, cfg Config, m *metrics) *wsConn {
 
 // Send implements rooms.Conn.
 func (c *wsConn) Send(msg []byte) bool {
-	for {
-		n := c.pending.Load()
-		if n >= c.limit || c.closed.Load() {
-			return false
-		}
-		if c.pending.CompareAndSwap(n, n+1) {
-			break
-		}
-	}
-	if err := c.s.WriteBinary(msg); err != nil {
-		c.pending.Add(-1)
-		return false
-	}
-	return true
+	return !c.closed.Load() && c.sock.SendBinary(msg)
 }
 
-// sent is called by melody after a binary message was written.
-func (c *wsConn) sent(n int) {
-	c.pending.Add(-1)
-	c.metrics.msgsOut.Inc()
-	c.metrics.bytesOut.Add(float64(n))
+// written counts data frames once they are written.
+func (c *wsConn) written(frames, bytes int) {
+	c.metrics.msgsOut.Add(float64(frames))
+	c.metrics.bytesOut.Add(float64(bytes))
 }
 
 // Close implements rooms.Conn: a close frame with the code and reason, once.

@@ -26,7 +26,9 @@ func (s *Server) newMelody() *melody.Melody {
 	m.Config.WriteWait = s.cfg.WriteWait
 	m.Config.PongWait = s.cfg.PongWait
 	m.Config.PingPeriod = s.cfg.PingPeriod
-	m.Config.MessageBufferSize = s.cfg.SendQueue + 2
+	// Only close frames go through melody's queue: data frames are written
+	// through the session's sock (see sock.go).
+	m.Config.MessageBufferSize = 4
 	m.Upgrader = &websocket.Upgrader{
 		ReadBufferSize:  1024,
 		WriteBufferSize: 1024,
@@ -40,7 +42,6 @@ func (s *Server) newMelody() *melody.Melody {
 	m.HandleMessage(func(ms *melody.Session, _ []byte) {
 		s.refuse(connOf(ms), state.ErrCodeBadMessage, "text frames are not accepted: send binary MessagePack frames")
 	})
-	m.HandleSentMessageBinary(func(ms *melody.Session, msg []byte) { connOf(ms).sent(len(msg)) })
 	m.HandleClose(func(ms *melody.Session, code int, text string) error {
 		connOf(ms).closeCode.Store(int32(code))
 		// Answer the close handshake as melody's default handler would.
@@ -96,7 +97,7 @@ func (s *Server) handleWS(c echo.Context) error {
 	s.sessions.Add(1)
 	defer s.sessions.Done()
 	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg, s.metrics)
-	err := s.melody.HandleRequestWithKeys(lingerWriter{c.Response()}, c.Request(), map[string]any{connKey: conn})
+	err := s.melody.HandleRequestWithKeys(sockWriter{c.Response(), conn}, c.Request(), map[string]any{connKey: conn})
 	if err != nil && !c.Response().Committed {
 		return apiError(http.StatusServiceUnavailable, "unavailable", "could not open the WebSocket: "+err.Error())
 	}

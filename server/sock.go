@@ -1,0 +1,311 @@
+package server
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// lingerTime is how long a closed WebSocket keeps reading before the socket
+// really closes.
+const lingerTime = time.Second
+
+// sock is the server's side of one WebSocket's TCP connection. gorilla
+// reads from it and writes its handshake and control frames (pings, pongs,
+// close) to it; the room writes data frames to it directly with SendBinary.
+//
+// Why not melody's write pump: sending through it costs, per member per
+// tick, a channel send, waking the session's write goroutine, a write
+// deadline (a timer) and a park, which is more CPU than the write itself
+// (docs/BENCHMARKS.md). SendBinary instead writes the frame from the
+// caller's goroutine with a non-blocking write(2). Only when the socket's
+// buffer is full does the rest wait in a queue that a short-lived flusher
+// goroutine writes out with the write deadline; while it runs, every write,
+// gorilla's included, joins the queue behind it, so frames keep their order
+// and none is ever interleaved with another. A full queue refuses a data
+// frame (SendBinary returns false: the room sends a snapshot next or closes
+// the member), never a control frame.
+//
+// Each Write from gorilla must carry whole frames: true for everything it
+// writes here (handshake, control frames, and close frames through
+// WriteMessage), since data frames never go through gorilla.
+//
+// Close lingers: gorilla closes the socket right after a close frame; if the
+// client is still sending (a flood being closed with 1008, say), unread
+// bytes make the kernel answer with a reset, and the client's kernel throws
+// away the close frame and the errors before it. So Close waits for the
+// queue to drain, shuts only the write side (the client gets the close frame
+// and then end-of-stream), lets reading go on for lingerTime, during which
+// the read loop drains what the client sent and sees its close reply, and
+// only then closes the socket. Guarded by TestFloodCloseCodeReachesTheClient.
+type sock struct {
+	net.Conn
+	raw       syscall.RawConn // nil when there is no descriptor to write to (TLS)
+	writeWait time.Duration
+	limit     int                     // most data frames waiting in the queue
+	written   func(frames, bytes int) // data frames and their payload bytes, once written
+
+	mu       sync.Mutex
+	queue    []byte // bytes the flusher has still to write
+	qFrames  int    // data frames in queue
+	qBytes   int    // their payload bytes
+	inFlight int    // data frames the flusher is writing now
+	flushing bool
+	closed   bool  // Close was called
+	lingered bool  // lingerClose ran
+	err      error // the first write error; the connection is finished
+
+	// The direct write's arguments and results, guarded by mu; kept here
+	// so that rawWrite is bound once and a write allocates nothing.
+	wbuf     []byte
+	wn       int
+	werr     error
+	rawWrite func(fd uintptr) bool
+}
+
+var errQueueFull = errors.New("send queue full")
+
+func newSock(c net.Conn, writeWait time.Duration, limit int, written func(frames, bytes int)) *sock {
+	s := &sock{Conn: c, writeWait: writeWait, limit: limit, written: written}
+	if sc, ok := c.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			s.raw = raw
+			s.rawWrite = s.writeNonBlocking
+		}
+	}
+	return s
+}
+
+// framePool holds scratch buffers for building a frame (header + payload)
+// to hand to one write(2).
+var framePool = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// appendFrameHeader appends the header of an unmasked, final binary frame
+// with an n-byte payload (RFC 6455 section 5.2).
+func appendFrameHeader(b []byte, n int) []byte {
+	switch {
+	case n < 126:
+		return append(b, 0x82, byte(n))
+	case n < 1<<16:
+		return append(b, 0x82, 126, byte(n>>8), byte(n))
+	default:
+		return append(b, 0x82, 127, byte(n>>56), byte(n>>48), byte(n>>40), byte(n>>32), byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+}
+
+// SendBinary writes payload as one binary frame, or queues it behind what
+// is already waiting. It returns false, writing nothing, when the
+// connection is closed or failed, or its queue holds limit frames.
+func (s *sock) SendBinary(payload []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.err != nil || s.qFrames+s.inFlight >= s.limit {
+		return false
+	}
+	if s.flushing || s.raw == nil {
+		s.queue = append(appendFrameHeader(s.queue, len(payload)), payload...)
+		s.enqueued(len(payload))
+		return true
+	}
+	bp := framePool.Get().(*[]byte)
+	frame := append(appendFrameHeader((*bp)[:0], len(payload)), payload...)
+	n, err := s.writeDirect(frame)
+	switch {
+	case err != nil:
+		s.fail(err)
+	case n == len(frame):
+		s.written(1, len(payload))
+	default:
+		s.queue = append(s.queue, frame[n:]...)
+		s.enqueued(len(payload))
+	}
+	*bp = frame[:0]
+	framePool.Put(bp)
+	return err == nil
+}
+
+// Write is gorilla's way out: the handshake response and control frames.
+// It is never refused for a full queue, and it never blocks: what cannot be
+// written at once is queued and the flusher applies the write deadline.
+func (s *sock) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.closed {
+		return 0, net.ErrClosed
+	}
+	if s.flushing || s.raw == nil {
+		s.queue = append(s.queue, p...)
+		s.startFlush()
+		return len(p), nil
+	}
+	n, err := s.writeDirect(p)
+	if err != nil {
+		s.fail(err)
+		return n, err
+	}
+	if n < len(p) {
+		s.queue = append(s.queue, p[n:]...)
+		s.startFlush()
+	}
+	return len(p), nil
+}
+
+// SetWriteDeadline is ignored: writes here never block, and the flusher
+// sets its own deadline. (gorilla sets one before every write.)
+func (s *sock) SetWriteDeadline(time.Time) error { return nil }
+
+// SetDeadline sets only the read deadline, for the same reason.
+func (s *sock) SetDeadline(t time.Time) error { return s.Conn.SetReadDeadline(t) }
+
+func (s *sock) enqueued(payload int) {
+	s.qFrames++
+	s.qBytes += payload
+	s.startFlush()
+}
+
+func (s *sock) startFlush() {
+	if !s.flushing {
+		s.flushing = true
+		go s.flush()
+	}
+}
+
+// writeDirect writes what the socket takes now, without waiting. Called
+// with mu held and no flusher running, so nothing else writes to the
+// descriptor meanwhile.
+func (s *sock) writeDirect(b []byte) (int, error) {
+	s.wbuf, s.wn, s.werr = b, 0, nil
+	if err := s.raw.Write(s.rawWrite); err != nil {
+		return s.wn, err
+	}
+	n, err := s.wn, s.werr
+	s.wbuf = nil
+	return n, err
+}
+
+func (s *sock) writeNonBlocking(fd uintptr) bool {
+	for s.wn < len(s.wbuf) {
+		n, err := syscall.Write(int(fd), s.wbuf[s.wn:])
+		if n > 0 {
+			s.wn += n
+		}
+		switch {
+		case err == syscall.EINTR:
+		case err == syscall.EAGAIN:
+			return true // the rest goes to the queue
+		case err != nil:
+			s.werr = err
+			return true
+		case n == 0:
+			s.werr = io.ErrUnexpectedEOF
+			return true
+		}
+	}
+	return true
+}
+
+// flush writes the queue out, blocking with the write deadline, until it
+// is empty; then it ends, and finishes a Close that waited for it.
+func (s *sock) flush() {
+	for {
+		s.mu.Lock()
+		if len(s.queue) == 0 || s.err != nil {
+			s.flushing = false
+			linger := s.closed && s.err == nil
+			s.mu.Unlock()
+			if linger {
+				s.lingerClose()
+			}
+			return
+		}
+		b, frames, bytes := s.queue, s.qFrames, s.qBytes
+		s.queue, s.qFrames, s.qBytes, s.inFlight = nil, 0, 0, frames
+		s.mu.Unlock()
+
+		_ = s.Conn.SetWriteDeadline(time.Now().Add(s.writeWait))
+		_, err := s.Conn.Write(b)
+		_ = s.Conn.SetWriteDeadline(time.Time{})
+
+		s.mu.Lock()
+		s.inFlight = 0
+		if err != nil {
+			s.fail(err)
+		}
+		s.mu.Unlock()
+		if err == nil && frames > 0 {
+			s.written(frames, bytes)
+		}
+	}
+}
+
+// fail records the first write error and closes the socket at once: the
+// stream is broken mid-frame or the client is gone or stuck, so there is
+// nothing to linger for. gorilla's read loop then ends the session.
+func (s *sock) fail(err error) {
+	if s.err == nil {
+		s.err = err
+		s.queue = nil
+		_ = s.Conn.Close()
+	}
+}
+
+// Close lingers (see sock), after the queue has drained.
+func (s *sock) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	wait := s.flushing && s.err == nil
+	failed := s.err != nil
+	s.mu.Unlock()
+	if !wait && !failed {
+		s.lingerClose()
+	}
+	return nil
+}
+
+func (s *sock) lingerClose() {
+	s.mu.Lock()
+	if s.lingered {
+		s.mu.Unlock()
+		return
+	}
+	s.lingered = true
+	s.mu.Unlock()
+	hc, ok := s.Conn.(interface{ CloseWrite() error })
+	if !ok || hc.CloseWrite() != nil {
+		_ = s.Conn.Close() // no half-close here: plain close is all there is
+		return
+	}
+	_ = s.Conn.SetReadDeadline(time.Now().Add(lingerTime)) // a dead peer cannot hold the read loop
+	time.AfterFunc(lingerTime, func() { _ = s.Conn.Close() })
+}
+
+// sockWriter hands gorilla a sock, through the Hijack that the WebSocket
+// upgrade uses, and gives it to the wsConn.
+type sockWriter struct {
+	http.ResponseWriter
+	conn *wsConn
+}
+
+func (w sockWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, rw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	w.conn.sock = newSock(c, w.conn.writeWait, w.conn.limit, w.conn.written)
+	return w.conn.sock, rw, nil
+}
+
+// Unwrap lets http.ResponseController reach the writer underneath.
+func (w sockWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
