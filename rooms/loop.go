@@ -68,8 +68,8 @@ func (r *Room) safely(step string, fn func() error) (err error) {
 func (r *Room) step(now time.Time) {
 	tick := r.world.Tick() + 1
 	r.ctx.Tick = tick
-	for n := len(r.inputs); n > 0; n-- {
-		r.applyInput(<-r.inputs)
+	for _, in := range r.inputs.take() {
+		r.applyInput(in)
 	}
 	r.expireSeats(now)
 	r.handler.Tick(&r.ctx)

@@ -18,9 +18,11 @@ import (
 // sock refuses is reported to the room, which sends a snapshot next: no
 // message is ever dropped silently.
 type wsConn struct {
-	s      *melody.Session
-	sock   *sock // set by the upgrade's Hijack, before the session starts
-	closed atomic.Bool
+	s    *melody.Session
+	sock *sock // set by the upgrade's Hijack, before the session starts
+
+	upgraded chan error // see handleWS
+	closed   atomic.Bool
 
 	writeWait time.Duration
 	limit     int

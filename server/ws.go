@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,10 +31,12 @@ func (s *Server) newMelody() *melody.Melody {
 	// through the session's sock (see sock.go).
 	m.Config.MessageBufferSize = 4
 	m.Upgrader = &websocket.Upgrader{
-		ReadBufferSize:  1024,
-		WriteBufferSize: 1024,
-		// Write buffers are borrowed only while a frame is written, not held
-		// by every idle connection.
+		// A small read buffer of gorilla's own (client frames are tens of
+		// bytes; larger ones are read through it in pieces), so that
+		// net/http's two 4 KiB buffers are let go with its goroutine (see
+		// handleWS). gorilla writes only control frames, with a buffer
+		// borrowed from the pool for the write.
+		ReadBufferSize:  512,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     checkOrigin(s.cfg.AllowedOrigins),
 	}
@@ -84,6 +87,14 @@ func connOf(ms *melody.Session) *wsConn { return ms.MustGet(connKey).(*wsConn) }
 
 // handleWS upgrades GET /ws/{id}. Even for an unknown room the upgrade
 // goes ahead, so that a browser learns why from the close code (4004).
+//
+// melody runs a session inside the call that upgrades it, until the session
+// ends. Made from net/http's handler goroutine, that call would keep the
+// handler's deep stack, net/http's per-connection read and write buffers and
+// the whole request alive for the session's life: about 17 KiB of an idle
+// connection's memory (docs/BENCHMARKS.md). So the session runs on a
+// goroutine of its own, with a trimmed copy of the request, and the handler
+// returns as soon as the upgrade is done (or has failed).
 func (s *Server) handleWS(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(c.Request()) {
 		return apiError(http.StatusBadRequest, "bad_request", "this endpoint takes WebSocket upgrades")
@@ -93,19 +104,46 @@ func (s *Server) handleWS(c echo.Context) error {
 		s.metrics.refused.WithLabelValues("sessions_per_ip").Inc()
 		return apiError(http.StatusTooManyRequests, "too_many_requests", "too many connections from your address")
 	}
-	defer s.perIP.closeSession(ip)
-	s.sessions.Add(1)
-	defer s.sessions.Done()
 	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg, s.metrics)
-	err := s.melody.HandleRequestWithKeys(sockWriter{c.Response(), conn}, c.Request(), map[string]any{connKey: conn})
-	if err != nil && !c.Response().Committed {
+	conn.upgraded = make(chan error, 2)
+	w, r := sockWriter{c.Response(), conn}, sessionRequest(c.Request())
+	s.sessions.Add(1)
+	go func() {
+		defer s.sessions.Done()
+		defer s.perIP.closeSession(ip)
+		err := s.melody.HandleRequestWithKeys(w, r, map[string]any{connKey: conn})
+		conn.upgraded <- err // a failed upgrade never reached onConnect
+	}()
+	// Until melody has upgraded (onConnect) or failed, it may use the
+	// response writer, which belongs to this handler call.
+	if err := <-conn.upgraded; err != nil && !c.Response().Committed {
 		return apiError(http.StatusServiceUnavailable, "unavailable", "could not open the WebSocket: "+err.Error())
 	}
 	return nil
 }
 
+// sessionRequest copies what the upgrade and the session need of r: the
+// handshake headers, the URL (its query has the join parameters) and the
+// remote address.
+func sessionRequest(r *http.Request) *http.Request {
+	h := make(http.Header, 8)
+	for _, k := range []string{"Connection", "Upgrade", "Sec-Websocket-Version", "Sec-Websocket-Key", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Origin"} {
+		if v, ok := r.Header[k]; ok {
+			h[k] = slices.Clone(v)
+		}
+	}
+	u := *r.URL
+	return &http.Request{
+		Method: r.Method, URL: &u, Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
+		Header: h, Host: r.Host, RemoteAddr: r.RemoteAddr, RequestURI: r.RequestURI,
+	}
+}
+
 func (s *Server) onConnect(ms *melody.Session) {
 	conn := connOf(ms)
+	conn.upgraded <- nil // handleWS may return now
+	q := ms.Request.URL.Query()
+	ms.Request.Header = nil // the handshake is over: only the URL and address are used from here
 	conn.s = ms
 	s.conns.Store(conn, struct{}{})
 	s.metrics.sessions.Inc()
@@ -113,7 +151,6 @@ func (s *Server) onConnect(ms *melody.Session) {
 		conn.Close(rooms.CloseNotFound, "room not found")
 		return
 	}
-	q := ms.Request.URL.Query()
 	role, err := s.links.role(conn.room.ID, q, time.Now())
 	if err != nil {
 		conn.Close(rooms.CloseRefused, "join refused: "+err.Error())

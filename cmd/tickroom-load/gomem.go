@@ -39,6 +39,13 @@ func (res *idleResult) readGoMem(ctx context.Context, a *api, t *target, heapPro
 			res.GoroutinesPerConn = ptr(v / n)
 		}
 	}
+	// Last, as it changes the server: a forced collection, to tell live
+	// memory from garbage the collector has not yet come back for.
+	if body, err := pprofGet(ctx, a, t.PprofURL+"/heap?gc=1&debug=1"); err == nil {
+		if v, ok := parseMemStats(body)["HeapAlloc"]; ok {
+			res.LiveHeapPerConn = ptr(v / n)
+		}
+	}
 	if heapProfile != "" {
 		if body, err := pprofGet(ctx, a, t.PprofURL+"/heap"); err == nil {
 			if err := os.WriteFile(heapProfile, []byte(body), 0o644); err != nil {

@@ -96,6 +96,7 @@ type idleResult struct {
 	ServerCPUSPerS          *float64 `json:"server_cpu_s_per_s"`
 	HeapInusePerConn        *float64 `json:"server_heap_inuse_per_conn_bytes"`
 	StackInusePerConn       *float64 `json:"server_stack_inuse_per_conn_bytes"`
+	LiveHeapPerConn         *float64 `json:"server_live_heap_per_conn_bytes_after_forced_gc"`
 	GoroutinesPerConn       *float64 `json:"server_goroutines_per_conn"`
 	ServerGoMemStats        string   `json:"server_go_memstats,omitempty"`
 	LoadgenCPUSPerS         *float64 `json:"loadgen_cpu_s_per_s"`
@@ -331,6 +332,7 @@ func (res *idleResult) rows() []row {
 		{"server RSS per connection incl. rooms", kib(res.RSSPerConnInclRooms), ""},
 		{"  Go heap in use per connection", kib(res.HeapInusePerConn), ""},
 		{"  goroutine stacks per connection", kib(res.StackInusePerConn), ""},
+		{"  live heap per connection (after a forced GC, read last)", kib(res.LiveHeapPerConn), ""},
 		{"  goroutines per connection", num(res.GoroutinesPerConn, "%.2f"), ""},
 		{"server RSS baseline / after rooms / held", optMiB(res.ServerRSSBaseline) + " / " + optMiB(res.ServerRSSRooms) + " / " + optMiB(res.ServerRSSHeld), ""},
 		{"server peak RSS", optMiB(res.ServerPeakRSS), ""},
