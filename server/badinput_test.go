@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"sync"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,10 @@ type floodSpec struct {
 	frameType int
 	frame     func(i int) []byte
 	burst     int
+	// every, when set, makes the flood sustained instead: a frame every
+	// so often until the connection closes (rate_limited refusals count
+	// once per 100 ms, so no burst can use up the budget).
+	every time.Duration
 }
 
 // TestBadInputNeverHurtsTheRoom: every kind of bad input gets a protocol
@@ -137,14 +142,14 @@ func TestBadInputNeverHurtsTheRoom(t *testing.T) {
 		// Limits that end the connection.
 		{name: "frame over the read limit", cfg: server.Config{ReadLimit: 1024},
 			send: raw(bytes.Repeat([]byte{0xc0}, 4096)), wantClose: rooms.CloseTooBig},
-		// Floods: 5 inputs pass, 20 refusals use up the violation budget,
-		// the 26th frame closes the connection.
-		{name: "input flood", cfg: server.Config{InputRate: 20, InputBurst: 5, ViolationRate: 5, ViolationBurst: 20},
-			flood: &floodSpec{frameType: websocket.BinaryMessage, burst: 5 + 20 + 1, frame: func(i int) []byte {
+		// Rate floods: a frame every 2 ms; over the rate counts once per
+		// 100 ms, so 5 counted refusals (about half a second) close.
+		{name: "input flood", cfg: server.Config{InputRate: 20, InputBurst: 5, ViolationRate: 0.1, ViolationBurst: 5},
+			flood: &floodSpec{frameType: websocket.BinaryMessage, every: 2 * time.Millisecond, frame: func(i int) []byte {
 				return mustPack(t, []any{state.ClientInput, i + 1, validInput})
 			}}, wantErr: state.ErrCodeRateLimited, wantClose: rooms.ClosePolicy},
-		{name: "chat flood", cfg: server.Config{ChatRate: 1, ChatBurst: 2, ViolationRate: 5, ViolationBurst: 20},
-			flood: &floodSpec{frameType: websocket.BinaryMessage, burst: 2 + 20 + 1, frame: func(i int) []byte {
+		{name: "chat flood", cfg: server.Config{ChatRate: 1, ChatBurst: 2, ViolationRate: 0.1, ViolationBurst: 5},
+			flood: &floodSpec{frameType: websocket.BinaryMessage, every: 2 * time.Millisecond, frame: func(i int) []byte {
 				return mustPack(t, []any{state.ClientChat, fmt.Sprintf("spam %d", i)})
 			}}, wantErr: state.ErrCodeRateLimited, wantClose: rooms.ClosePolicy, maxChats: 4},
 		// The default budget: 50 refusals, and the 51st frame closes.
@@ -176,9 +181,13 @@ func runBadInput(t *testing.T, tc badInputCase) {
 	byTick, byDeltas := by.mirror.Tick, by.deltas
 
 	trickled := -1 // index of the first error answering a trickled frame
-	if tc.flood != nil {
+	switch {
+	case tc.flood != nil && tc.flood.every > 0:
+		stop := floodSustained(t, off, tc.flood)
+		defer stop()
+	case tc.flood != nil:
 		trickled = floodToClose(t, off, tc.flood)
-	} else {
+	default:
 		tc.send(t, off, by)
 	}
 
@@ -417,6 +426,30 @@ func floodToClose(t *testing.T, c *wsClient, f *floodSpec) int {
 	}
 	t.Fatalf("the server never closed a flooding connection")
 	return first
+}
+
+// floodSustained sends f's frames every f.every from a goroutine until the
+// connection fails or stop is called (at most 20 s); the caller reads.
+func floodSustained(t *testing.T, c *wsClient, f *floodSpec) (stop func()) {
+	t.Helper()
+	done, quit := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(f.every)
+		defer tk.Stop()
+		for i := 0; i < int(20*time.Second/f.every); i++ {
+			select {
+			case <-quit:
+				return
+			case <-tk.C:
+			}
+			if c.conn.WriteMessage(f.frameType, f.frame(i)) != nil {
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(quit); <-done }) }
 }
 
 // closedWithin takes c's messages until the connection closes (true) or

@@ -36,6 +36,8 @@ type wsConn struct {
 	chats      *rate.Limiter
 	violations *rate.Limiter
 	lastNotice time.Time
+	// lastRateViolation is when going over a rate limit last counted.
+	lastRateViolation time.Time
 
 	closeCode atomic.Int32 // close code the client sent, if any
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/server"
+	"github.com/tickroom/tickroom/state"
 )
 
 // gapsP99 takes deltas for d and returns the p99 of how far the time
@@ -125,4 +126,37 @@ func TestFloodersDoNotHurtABystander(t *testing.T) {
 		t.Fatalf("the bystander stalled: p99 gap offset %v", flooded)
 	}
 	env.checkMirror(id, by)
+}
+
+// TestHeldUpInputsAreNotAFlood: a good client whose network held its inputs
+// back for three seconds delivers them in one burst. The inputs over the
+// rate are refused (rate_limited, said once), but the burst counts as one
+// violation, not forty: the client stays connected and keeps ticking, with
+// a violation budget of two.
+func TestHeldUpInputsAreNotAFlood(t *testing.T) {
+	env := newEnv(t, rooms.Config{}, server.Config{InputRate: 20, InputBurst: 20, ViolationRate: 0.01, ViolationBurst: 2})
+	id := env.createRoom("arena", nil)
+	c := env.join(id, "held-up")
+	for range 60 { // 3 s of inputs at 20 a second, back to back
+		c.input(map[string]any{"dx": 1, "dy": 0})
+	}
+	from := env.room(id).CurrentTick()
+	c.waitTick(from + 20) // fails the test if the connection closes
+	if got := c.errorCodes(); len(got) != 1 || got[0] != state.ErrCodeRateLimited {
+		t.Fatalf("errors %q, want one rate_limited", got)
+	}
+	// Two more bursts, each more than 100 ms apart, use up the budget of
+	// two: the limit still holds against a client that keeps it up.
+	for range 2 {
+		time.Sleep(150 * time.Millisecond)
+		for range 60 {
+			c.seq++
+			if c.conn.WriteMessage(websocket.BinaryMessage, mustPack(t, []any{state.ClientInput, c.seq, map[string]any{"dx": 1}})) != nil {
+				break
+			}
+		}
+	}
+	if ce := c.waitClose(); ce.Code != rooms.ClosePolicy {
+		t.Fatalf("closed with %d %q, want %d", ce.Code, ce.Text, rooms.ClosePolicy)
+	}
 }

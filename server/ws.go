@@ -116,8 +116,12 @@ func (s *Server) handleWS(c echo.Context) error {
 	}()
 	// Until melody has upgraded (onConnect) or failed, it may use the
 	// response writer, which belongs to this handler call.
-	if err := <-conn.upgraded; err != nil && !c.Response().Committed {
+	err := <-conn.upgraded
+	if err != nil && !c.Response().Committed {
 		return apiError(http.StatusServiceUnavailable, "unavailable", "could not open the WebSocket: "+err.Error())
+	}
+	if err == nil {
+		c.Response().Status = http.StatusSwitchingProtocols // for the request log
 	}
 	return nil
 }
@@ -254,21 +258,39 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 
 // refuse answers a refused message with an error and counts it; a
 // connection that keeps sending refused messages is closed with 1008.
-// Rate-limit notices are sent at most once a second so that a flood cannot
-// make the server flood back.
+//
+// Going over a rate limit is a matter of timing, not a broken client: the
+// inputs of a good client held up by its network arrive in one burst. So
+// rate_limited refusals count as one violation per rateViolationEvery at
+// most: a burst costs one, and only a flood that goes on (about ten seconds
+// with the default budget) is closed. Every other refusal counts. Rate-limit
+// notices are sent at most once a second so that a flood cannot make the
+// server flood back.
 func (s *Server) refuse(conn *wsConn, code, text string) {
 	s.metrics.refused.WithLabelValues(code).Inc()
-	if !conn.violations.Allow() {
+	now := time.Now()
+	counted := true
+	if code == state.ErrCodeRateLimited {
+		if now.Sub(conn.lastRateViolation) < rateViolationEvery {
+			counted = false
+		} else {
+			conn.lastRateViolation = now
+		}
+	}
+	if counted && !conn.violations.Allow() {
 		s.log.Warn("closing session for repeated violations", "code", code)
 		conn.Close(rooms.ClosePolicy, "policy violation: too many refused messages")
 		return
 	}
 	if code == state.ErrCodeRateLimited {
-		if now := time.Now(); now.Sub(conn.lastNotice) < time.Second {
+		if now.Sub(conn.lastNotice) < time.Second {
 			return
-		} else {
-			conn.lastNotice = now
 		}
+		conn.lastNotice = now
 	}
 	conn.Send(state.EncodeError(code, text))
 }
+
+// rateViolationEvery is how often going over a rate limit can count as a
+// violation (see refuse).
+const rateViolationEvery = 100 * time.Millisecond
