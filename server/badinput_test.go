@@ -6,8 +6,8 @@ import (
 	"math"
 	"reflect"
 	"slices"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
