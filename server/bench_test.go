@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -40,8 +42,8 @@ func (quietHandler) Input(*rooms.Context, *rooms.Member, msgpack.RawMessage) err
 
 // BenchmarkBroadcastSessions sends one 237-byte message (arena-bench's mean
 // delta) to N real WebSocket sessions through wsConn.Send, the path every
-// tick's broadcast takes: the send-queue count, melody's buffered channel,
-// its write pump, the frame write and the socket. The N clients are
+// tick's broadcast takes: the frame built and written to the socket with
+// one write(2) from the sending goroutine (see sock). The N clients are
 // gorilla connections in this process reading and discarding, so the CPU
 // is both ends of a loopback connection. Sends are pipelined, at most 16
 // per session in flight: half the send queue, so that the room's own
@@ -112,12 +114,12 @@ func benchBroadcast(b *testing.B, n int) {
 				if c.closed.Load() {
 					b.Fatal("a session closed during the benchmark")
 				}
-				runtime.Gosched() // queue full: wait for the write pump
+				runtime.Gosched() // queue full: wait for the flusher
 			}
 		}
 		sent += int64(n)
 		for sent-got.Load() > int64(16*n) {
-			runtime.Gosched() // let the write pumps and readers catch up
+			runtime.Gosched() // let the readers catch up
 		}
 	}
 	for deadline := time.Now().Add(30 * time.Second); got.Load() < sent; {
@@ -149,4 +151,69 @@ func waitConns(b *testing.B, s *Server, room *rooms.Room, n int) []*wsConn {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// BenchmarkLoopbackFloor is what any server pays for one message on
+// loopback TCP, without WebSocket, rooms or codecs: a 242-byte frame (an
+// arena-bench delta with its header) written with one write(2) and read by
+// a goroutine blocked in read(2) at the other end, one message at a time.
+// cpu-ns/op is the process's user+system CPU per message, both ends and
+// the kernel's loopback delivery included: per client per tick the server
+// makes one such write (the delta) and one such read (the input), so
+// 20 x cpu-ns/op per client per second is a floor for its CPU on this
+// machine (docs/BENCHMARKS.md).
+func BenchmarkLoopbackFloor(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		accepted <- c
+	}()
+	w, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Close()
+	r := <-accepted
+	if r == nil {
+		b.Fatal("accept failed")
+	}
+	defer r.Close()
+	frame := make([]byte, 242)
+	got := make(chan struct{}, 1)
+	go func() {
+		buf := make([]byte, 4096)
+		for n := 0; ; {
+			k, err := r.Read(buf)
+			if err != nil {
+				return
+			}
+			for n += k; n >= len(frame); n -= len(frame) {
+				got <- struct{}{}
+			}
+		}
+	}()
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := w.Write(frame); err != nil {
+			b.Fatal(err)
+		}
+		<-got
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+}
+
+// processCPU is this process's user+system CPU time so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

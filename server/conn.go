@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -22,7 +23,10 @@ type wsConn struct {
 	sock *sock // set by the upgrade's Hijack, before the session starts
 
 	upgraded chan error // see handleWS
-	closed   atomic.Bool
+
+	pingMu sync.Mutex
+	pings  *time.Timer
+	closed atomic.Bool
 
 	writeWait time.Duration
 	limit     int
@@ -57,6 +61,38 @@ func newWSConn(room *rooms.Room, cfg Config, m *metrics) *wsConn {
 // Send implements rooms.Conn.
 func (c *wsConn) Send(msg []byte) bool {
 	return !c.closed.Load() && c.sock.SendBinary(msg)
+}
+
+// pingFrame is an empty ping, as the server sends it.
+var pingFrame = []byte{0x89, 0}
+
+// startPings pings the client every period, from a timer: no goroutine
+// waits for it in between. melody's read loop extends the read deadline
+// (PongWait) on every pong.
+func (c *wsConn) startPings(period time.Duration) {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	if c.closed.Load() || c.pings != nil {
+		return
+	}
+	c.pings = time.AfterFunc(period, func() {
+		if _, err := c.sock.Write(pingFrame); err != nil {
+			return // the connection is failing; its read loop ends the session
+		}
+		c.pingMu.Lock()
+		defer c.pingMu.Unlock()
+		if !c.closed.Load() {
+			c.pings.Reset(period)
+		}
+	})
+}
+
+func (c *wsConn) stopPings() {
+	c.pingMu.Lock()
+	defer c.pingMu.Unlock()
+	if c.pings != nil {
+		c.pings.Stop()
+	}
 }
 
 // written counts data frames once they are written.

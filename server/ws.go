@@ -26,7 +26,11 @@ func (s *Server) newMelody() *melody.Melody {
 	m.Config.MaxMessageSize = s.cfg.ReadLimit
 	m.Config.WriteWait = s.cfg.WriteWait
 	m.Config.PongWait = s.cfg.PongWait
-	m.Config.PingPeriod = s.cfg.PingPeriod
+	// The server pings from a timer per connection (wsConn.startPings), not
+	// from melody's write pump: a ping written there grows that goroutine's
+	// stack, kept for the connection's life (about 2 KiB an idle
+	// connection, docs/BENCHMARKS.md). melody's ticker never fires.
+	m.Config.PingPeriod = 100 * 365 * 24 * time.Hour
 	// Only close frames go through melody's queue: data frames are written
 	// through the session's sock (see sock.go).
 	m.Config.MessageBufferSize = 4
@@ -186,6 +190,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 		conn.Close(rooms.CloseTryAgainLater, "room busy, try again")
 	default:
 		conn.client = client
+		conn.startPings(s.cfg.PingPeriod)
 		s.log.Info("session open", "room", conn.room.ID, "session", client.Session(), "spectator", client.Spectator(), "remote", ms.Request.RemoteAddr)
 	}
 }
@@ -193,6 +198,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 func (s *Server) onDisconnect(ms *melody.Session) {
 	conn := connOf(ms)
 	conn.closed.Store(true)
+	conn.stopPings()
 	s.conns.Delete(conn)
 	s.metrics.sessions.Dec()
 	if conn.client == nil {
