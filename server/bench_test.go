@@ -153,16 +153,29 @@ func waitConns(b *testing.B, s *Server, room *rooms.Room, n int) []*wsConn {
 	}
 }
 
-// BenchmarkLoopbackFloor is what any server pays for one message on
-// loopback TCP, without WebSocket, rooms or codecs: a 242-byte frame (an
-// arena-bench delta with its header) written with one write(2) and read by
-// a goroutine blocked in read(2) at the other end, one message at a time.
-// cpu-ns/op is the process's user+system CPU per message, both ends and
-// the kernel's loopback delivery included: per client per tick the server
-// makes one such write (the delta) and one such read (the input), so
-// 20 x cpu-ns/op per client per second is a floor for its CPU on this
-// machine (docs/BENCHMARKS.md).
+// BenchmarkLoopbackFloor is what any server pays for messages on loopback
+// TCP, without WebSocket, rooms or codecs: 242-byte frames (an arena-bench
+// delta with its header), each written with one write(2), read by a
+// goroutine blocked in read(2) at the other end. cpu-ns/op is the
+// process's user+system CPU per message, both ends and the kernel's
+// loopback delivery included.
+//   - pipelined: the writer does not wait, so the reader takes many frames
+//     per read: close to the cost of the write(2) alone.
+//   - lockstep: one frame at a time, the writer waiting for the reader:
+//     every message wakes a parked goroutine, as each client's input does
+//     on the server (a write, a netpoll wake-up, a read, and the reply's
+//     wake-up).
+//
+// Per client per tick the server writes one delta and reads one input, so
+// these bound its CPU on this machine from below (docs/BENCHMARKS.md).
 func BenchmarkLoopbackFloor(b *testing.B) {
+	for _, lockstep := range []bool{false, true} {
+		name := map[bool]string{false: "pipelined", true: "lockstep"}[lockstep]
+		b.Run(name, func(b *testing.B) { benchLoopback(b, lockstep) })
+	}
+}
+
+func benchLoopback(b *testing.B, lockstep bool) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -182,18 +195,23 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 	if r == nil {
 		b.Fatal("accept failed")
 	}
-	defer r.Close()
 	frame := make([]byte, 242)
 	got := make(chan struct{}, 1)
+	var frames atomic.Int64
+	readerDone := make(chan struct{})
 	go func() {
-		buf := make([]byte, 4096)
+		defer close(readerDone)
+		buf := make([]byte, 64<<10)
 		for n := 0; ; {
 			k, err := r.Read(buf)
 			if err != nil {
 				return
 			}
 			for n += k; n >= len(frame); n -= len(frame) {
-				got <- struct{}{}
+				frames.Add(1)
+				if lockstep {
+					got <- struct{}{}
+				}
 			}
 		}
 	}()
@@ -203,10 +221,17 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 		if _, err := w.Write(frame); err != nil {
 			b.Fatal(err)
 		}
-		<-got
+		if lockstep {
+			<-got
+		}
+	}
+	for frames.Load() < int64(b.N) {
+		runtime.Gosched()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	r.Close()
+	<-readerDone
 }
 
 // processCPU is this process's user+system CPU time so far.
