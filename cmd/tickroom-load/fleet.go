@@ -41,6 +41,8 @@ type fleet struct {
 	liveS2C atomic.Int64
 	liveC2S atomic.Int64
 	joined  atomic.Int64
+	// joinRetries counts dials tried again after a failure (see join).
+	joinRetries atomic.Int64
 
 	stopSend chan struct{}
 	senders  sync.WaitGroup
@@ -82,11 +84,21 @@ func (f *fleet) start(ctx context.Context) error {
 	return err
 }
 
+// joinAttempts is how often a client tries to connect before the run
+// fails: on a saturated machine a handshake can outlast the dialer's 10 s,
+// and a browser would try again too. Retries are counted and reported.
+const joinAttempts = 3
+
 // join connects client c of room r and waits for its first snapshot.
 func (f *fleet) join(ctx context.Context, r *sceneRoom, c int) error {
 	conn, err := f.dial.dial(ctx, r.id, "")
+	for attempt := 1; err != nil && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
+		f.joinRetries.Add(1)
+		time.Sleep(time.Duration(attempt) * time.Second)
+		conn, err = f.dial.dial(ctx, r.id, "")
+	}
 	if err != nil {
-		return fmt.Errorf("join room %d client %d: %w", r.index, c, err)
+		return fmt.Errorf("join room %d client %d (%d attempts): %w", r.index, c, joinAttempts, err)
 	}
 	cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
 	r.slots[c].Store(cl)

@@ -97,7 +97,9 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		expectTicks: int(f.duration.Seconds()*20) + 100}, clk, newAPI(tgt.URL), d)
 	prog := newProgress(stderr, f.quiet)
 	defer fl.stop()
-	if err := fl.rampUp(ctx, prog); err != nil {
+	err = fl.rampUp(ctx, prog)
+	res.JoinRetries = fl.joinRetries.Load()
+	if err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}
 	res.JoinS = float64(clk.now()) / 1e9

@@ -16,6 +16,7 @@ type sceneResult struct {
 	DurationS      float64 `json:"duration_s"`
 	WarmupS        float64 `json:"warmup_s"`
 	JoinS          float64 `json:"join_s"`
+	JoinRetries    int64   `json:"join_retries"`
 	Server         string  `json:"server"`
 	ServerPID      int     `json:"server_pid"`
 	LoadAvgStart   string  `json:"load_avg_start"`
@@ -191,6 +192,7 @@ func (res *sceneResult) rows() []row {
 		{"mirrors checked / unchecked", fmt.Sprintf("%d / %d", res.MirrorsChecked, res.MirrorsUnchecked), ""},
 		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
 		{"clients lost", fmt.Sprint(res.ClientsLost), "0"},
+		{"join retries (a handshake over 10 s)", fmt.Sprint(res.JoinRetries), ""},
 		{"server log warnings", fmt.Sprint(res.ServerLogWarnings), ""},
 		{"load average start / end", res.LoadAvgStart + " / " + res.LoadAvgEnd, ""},
 	}
