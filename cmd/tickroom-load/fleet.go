@@ -64,7 +64,10 @@ func (f *fleet) start(ctx context.Context) error {
 	par := max(1, f.cfg.dialPar/f.cfg.clients)
 	err := forEach(ctx, f.cfg.rooms, par, func(ctx context.Context, i int) error {
 		r := f.rooms[i]
-		id, err := f.api.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8))
+		// Room for a seat per retried dial: a handshake the client gave up
+		// on may still have seated a member on the server, held for the
+		// seat grace.
+		id, err := f.api.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)
 		}
@@ -85,8 +88,9 @@ func (f *fleet) start(ctx context.Context) error {
 }
 
 // joinAttempts is how often a client tries to connect before the run
-// fails: on a saturated machine a handshake can outlast the dialer's 10 s,
-// and a browser would try again too. Retries are counted and reported.
+// fails: on a saturated machine a handshake can outlast the dialer's
+// timeout, and a browser would try again too. Retries are counted and
+// reported.
 const joinAttempts = 3
 
 // join connects client c of room r and waits for its first snapshot.
