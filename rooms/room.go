@@ -148,6 +148,9 @@ func (q *inputQueue) take() []inputMsg {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	clear(q.spare) // the previous batch: let go of its clients and payloads
+	if cap(q.spare) > 256 && cap(q.spare) > 4*len(q.items) {
+		q.spare = nil // a past burst: do not keep its memory for the room's life
+	}
 	batch := q.items
 	q.items, q.spare = q.spare[:0], batch
 	return batch

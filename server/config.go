@@ -19,7 +19,9 @@ type Config struct {
 	// ReadLimit is the largest client frame in bytes; a larger one closes the
 	// connection with 1009 (default 8192).
 	ReadLimit int64
-	// WriteWait is how long one frame may take to write (default 5 s).
+	// WriteWait is how long a write to a client whose socket is full may
+	// wait without progress (per 64 KiB of its queue) before the client is
+	// cut off (default 5 s).
 	WriteWait time.Duration
 	// PongWait is how long a connection may stay silent, pongs included,
 	// before it is dropped (default 30 s).

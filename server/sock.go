@@ -33,7 +33,19 @@ const lingerTime = time.Second
 //
 // Each Write from gorilla must carry whole frames: true for everything it
 // writes here (handshake, control frames, and close frames through
-// WriteMessage), since data frames never go through gorilla.
+// WriteMessage), since data frames never go through gorilla. Once a close
+// frame has been written, nothing more is: data frames are refused and
+// control frames dropped (RFC 6455 section 5.5.1).
+//
+// The queue is bounded: at most limit data frames and maxQueueBytes in
+// all. A client that makes the server queue more than that without reading
+// (pings answered with pongs, say) is cut off. The flusher's write deadline
+// applies to each chunk of the queue it writes, so a slow but steady
+// reader is not mistaken for a stuck one.
+//
+// Over TLS there is no descriptor to write to without blocking, so every
+// frame goes through the queue and a flusher goroutine: TLS is better
+// terminated in front of the server (README).
 //
 // Close lingers: gorilla closes the socket right after a close frame; if the
 // client is still sending (a flood being closed with 1008, say), unread
@@ -50,15 +62,17 @@ type sock struct {
 	limit     int                     // most data frames waiting in the queue
 	written   func(frames, bytes int) // data frames and their payload bytes, once written
 
-	mu       sync.Mutex
-	queue    []byte // bytes the flusher has still to write
-	qFrames  int    // data frames in queue
-	qBytes   int    // their payload bytes
-	inFlight int    // data frames the flusher is writing now
-	flushing bool
-	closed   bool  // Close was called
-	lingered bool  // lingerClose ran
-	err      error // the first write error; the connection is finished
+	mu        sync.Mutex
+	queue     []byte // bytes the flusher has still to write
+	qFrames   int    // data frames in queue
+	qBytes    int    // their payload bytes
+	inFlight  int    // data frames the flusher is writing now
+	flushing  bool
+	flushes   int   // flusher goroutines started, for tests
+	closeSent bool  // a close frame went into the stream: nothing follows it
+	closed    bool  // Close was called
+	lingered  bool  // lingerClose ran
+	err       error // the first write error; the connection is finished
 
 	// The direct write's arguments and results, guarded by mu; kept here
 	// so that rawWrite is bound once and a write allocates nothing.
@@ -68,7 +82,14 @@ type sock struct {
 	rawWrite func(fd uintptr) bool
 }
 
-var errQueueFull = errors.New("send queue full")
+var errQueueFull = errors.New("send queue full: the client is not reading")
+
+// maxQueueBytes bounds one connection's queue (see sock); flushChunk is how
+// much the flusher writes under one write deadline.
+const (
+	maxQueueBytes = 4 << 20
+	flushChunk    = 64 << 10
+)
 
 func newSock(c net.Conn, writeWait time.Duration, limit int, written func(frames, bytes int)) *sock {
 	s := &sock{Conn: c, writeWait: writeWait, limit: limit, written: written}
@@ -104,7 +125,7 @@ func appendFrameHeader(b []byte, n int) []byte {
 func (s *sock) SendBinary(payload []byte) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed || s.err != nil || s.qFrames+s.inFlight >= s.limit {
+	if s.closed || s.closeSent || s.err != nil || s.qFrames+s.inFlight >= s.limit || len(s.queue) > maxQueueBytes {
 		return false
 	}
 	if s.flushing || s.raw == nil {
@@ -124,8 +145,10 @@ func (s *sock) SendBinary(payload []byte) bool {
 		s.queue = append(s.queue, frame[n:]...)
 		s.enqueued(len(payload))
 	}
-	*bp = frame[:0]
-	framePool.Put(bp)
+	if cap(frame) <= flushChunk { // a rare huge frame is not kept for ever
+		*bp = frame[:0]
+		framePool.Put(bp)
+	}
 	return err == nil
 }
 
@@ -140,6 +163,16 @@ func (s *sock) Write(p []byte) (int, error) {
 	}
 	if s.closed {
 		return 0, net.ErrClosed
+	}
+	if s.closeSent {
+		return len(p), nil // nothing may follow a close frame; gorilla need not know
+	}
+	if len(p) > 0 && p[0] == 0x88 { // FIN + close; the handshake starts with 'H'
+		s.closeSent = true
+	}
+	if len(s.queue) > maxQueueBytes {
+		s.fail(errQueueFull)
+		return 0, errQueueFull
 	}
 	if s.flushing || s.raw == nil {
 		s.queue = append(s.queue, p...)
@@ -174,6 +207,7 @@ func (s *sock) enqueued(payload int) {
 func (s *sock) startFlush() {
 	if !s.flushing {
 		s.flushing = true
+		s.flushes++
 		go s.flush()
 	}
 }
@@ -230,8 +264,13 @@ func (s *sock) flush() {
 		s.queue, s.qFrames, s.qBytes, s.inFlight = nil, 0, 0, frames
 		s.mu.Unlock()
 
-		_ = s.Conn.SetWriteDeadline(time.Now().Add(s.writeWait))
-		_, err := s.Conn.Write(b)
+		var err error
+		for rest := b; len(rest) > 0 && err == nil; {
+			n := min(len(rest), flushChunk)
+			_ = s.Conn.SetWriteDeadline(time.Now().Add(s.writeWait))
+			_, err = s.Conn.Write(rest[:n])
+			rest = rest[n:]
+		}
 		_ = s.Conn.SetWriteDeadline(time.Time{})
 
 		s.mu.Lock()
@@ -248,12 +287,19 @@ func (s *sock) flush() {
 
 // fail records the first write error and closes the socket at once: the
 // stream is broken mid-frame or the client is gone or stuck, so there is
-// nothing to linger for. gorilla's read loop then ends the session.
+// nothing to linger for. gorilla's read loop then ends the session. Called
+// with mu held, so it closes the TCP connection itself, which never
+// blocks: closing a TLS connection would first try to send close_notify
+// into the full socket, for up to 5 s.
 func (s *sock) fail(err error) {
 	if s.err == nil {
 		s.err = err
 		s.queue = nil
-		_ = s.Conn.Close()
+		c := s.Conn
+		if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
+			c = tc.NetConn()
+		}
+		_ = c.Close()
 	}
 }
 

@@ -2,9 +2,15 @@ package server
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/big"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -79,20 +85,37 @@ func payloadOf(i int) []byte {
 	return p
 }
 
+// noDescriptor hides the TCP connection's descriptor, as a TLS connection
+// does: the sock must then write everything through its flusher.
+type noDescriptor struct{ net.Conn }
+
 // A reader that does not read makes the socket buffer fill: the frames
 // written directly, the ones queued behind them and the control frames
 // written meanwhile all arrive whole and in order, and the queue refuses
-// data frames past its limit without losing any it accepted.
+// data frames past its limit without losing any it accepted. The same
+// holds without a descriptor (TLS), where every frame is queued.
 func TestSockKeepsOrderThroughTheQueue(t *testing.T) {
+	for _, direct := range []bool{true, false} {
+		t.Run(map[bool]string{true: "direct", false: "no-descriptor"}[direct], func(t *testing.T) {
+			testSockOrder(t, direct)
+		})
+	}
+}
+
+func testSockOrder(t *testing.T, direct bool) {
 	srv, cli := tcpPair(t)
 	var writtenFrames, writtenBytes atomic.Int64
 	const limit = 16
-	s := newSock(srv, 5*time.Second, limit, func(f, b int) {
+	conn := srv
+	if !direct {
+		conn = noDescriptor{srv}
+	}
+	s := newSock(conn, 5*time.Second, limit, func(f, b int) {
 		writtenFrames.Add(int64(f))
 		writtenBytes.Add(int64(b))
 	})
-	if s.raw == nil {
-		t.Fatal("a TCP connection should be written directly")
+	if (s.raw != nil) != direct {
+		t.Fatalf("raw descriptor: got %v, want %v", s.raw != nil, direct)
 	}
 
 	var accepted []int
@@ -220,6 +243,16 @@ func TestSockConcurrentWriters(t *testing.T) {
 	s := newSock(srv, 5*time.Second, 64, func(int, int) {})
 	done := make(chan int)
 	go func() {
+		// Read only once the socket is full and the flusher running, so
+		// that the writers race it.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+			s.mu.Lock()
+			running := s.flushes > 0
+			s.mu.Unlock()
+			if running {
+				break
+			}
+		}
 		r := bufio.NewReader(cli)
 		n := 0
 		for {
@@ -237,7 +270,7 @@ func TestSockConcurrentWriters(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 500; i++ {
-				if s.SendBinary(payloadOf(i % 4)) {
+				if s.SendBinary(payloadOf(i)) { // up to 70 KB: the socket fills, the flusher runs
 					sent.Add(1)
 				}
 				if i%100 == 0 {
@@ -249,8 +282,142 @@ func TestSockConcurrentWriters(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	s.mu.Lock()
+	flushes := s.flushes
+	s.mu.Unlock()
 	s.Close()
 	if got := <-done; int64(got) != sent.Load() {
 		t.Fatalf("reader got %d whole frames, %d were accepted", got, sent.Load())
 	}
+	if flushes == 0 {
+		t.Fatal("the flusher never ran: the test did not race writers against it")
+	}
+}
+
+// After a close frame nothing follows it on the wire: data frames are
+// refused, control frames (a ping from the timer) dropped.
+func TestSockNothingAfterTheCloseFrame(t *testing.T) {
+	srv, cli := tcpPair(t)
+	s := newSock(srv, 5*time.Second, 16, func(int, int) {})
+	if !s.SendBinary([]byte{1, 2, 3}) {
+		t.Fatal("frame refused")
+	}
+	if _, err := s.Write([]byte{0x88, 2, 0x03, 0xe8}); err != nil {
+		t.Fatal(err)
+	}
+	if s.SendBinary([]byte{4}) {
+		t.Fatal("a data frame was accepted after the close frame")
+	}
+	if _, err := s.Write([]byte{0x89, 0}); err != nil {
+		t.Fatalf("a ping after the close frame: %v, want it dropped quietly", err)
+	}
+	s.Close()
+	r := bufio.NewReader(cli)
+	if op, _, err := readFrame(r); err != nil || op != 0x2 {
+		t.Fatalf("first frame: opcode %#x, %v", op, err)
+	}
+	if op, _, err := readFrame(r); err != nil || op != 0x8 {
+		t.Fatalf("second frame: opcode %#x, %v; want the close frame", op, err)
+	}
+	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+		t.Fatalf("after the close frame: %v, want end of stream", err)
+	}
+}
+
+// A client that never reads cannot make the server queue without bound
+// through control frames (every ping it sends is answered with a pong):
+// past maxQueueBytes the connection is cut off.
+func TestSockControlFramesAreBounded(t *testing.T) {
+	srv, _ := tcpPair(t)
+	s := newSock(srv, time.Minute, 16, func(int, int) {})
+	pong := append([]byte{0x8a, 125}, make([]byte, 125)...)
+	for i := 0; ; i++ {
+		if _, err := s.Write(pong); err != nil {
+			if !errors.Is(err, errQueueFull) {
+				t.Fatalf("write %d: %v, want %v", i, err, errQueueFull)
+			}
+			break
+		}
+		if i > 10*maxQueueBytes/len(pong) {
+			t.Fatalf("%d pongs (%d MB) taken from a client that never reads", i, i*len(pong)>>20)
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil || s.queue != nil {
+		t.Fatalf("the connection should have failed and let go of its queue (err %v, %d bytes queued)", s.err, len(s.queue))
+	}
+}
+
+// Over TLS (no descriptor: every frame goes through the flusher), a client
+// that stops reading is cut off once the queue is full, no write waits for
+// it, and the flusher blocked in its write ends with the connection. (The
+// sock closes the TCP connection under the TLS one, so that no close_notify
+// is attempted into a full socket.)
+func TestSockTLSStuckReaderDoesNotBlockWriters(t *testing.T) {
+	srv, cli := tcpPair(t)
+	cert := selfSigned(t)
+	ts := tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
+	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
+	hs := make(chan error, 1)
+	go func() { hs <- tc.Handshake() }()
+	if err := ts.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-hs; err != nil {
+		t.Fatal(err)
+	}
+	s := newSock(ts, time.Minute, 1<<20, func(int, int) {})
+	if s.raw != nil {
+		t.Fatal("a TLS connection has no descriptor to write to directly")
+	}
+	pong := append([]byte{0x8a, 125}, make([]byte, 125)...)
+	var slowest time.Duration
+	var err error
+	for i := 0; err == nil; i++ {
+		if i > 10*maxQueueBytes/len(pong) {
+			t.Fatalf("%d pongs taken from a TLS client that never reads", i)
+		}
+		start := time.Now()
+		_, err = s.Write(pong)
+		slowest = max(slowest, time.Since(start))
+	}
+	if !errors.Is(err, errQueueFull) {
+		t.Fatalf("got %v, want %v", err, errQueueFull)
+	}
+	if slowest > 2*time.Second {
+		t.Fatalf("a Write took %v: a stuck TLS client held up its writer", slowest)
+	}
+	// The flusher, blocked in a write with a minute's deadline, ends too.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		s.mu.Lock()
+		flushing := s.flushing
+		s.mu.Unlock()
+		if !flushing {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the flusher is still blocked 5 s after the connection failed")
+		}
+	}
+}
+
+// selfSigned makes a throwaway certificate for 127.0.0.1.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -115,12 +116,17 @@ func (s *Server) handleWS(c echo.Context) error {
 	go func() {
 		defer s.sessions.Done()
 		defer s.perIP.closeSession(ip)
-		err := s.melody.HandleRequestWithKeys(w, r, map[string]any{connKey: conn})
-		conn.upgraded <- err // a failed upgrade never reached onConnect
+		err := errSessionPanicked
+		defer func() { conn.upgraded <- err }() // a failed upgrade never reached onConnect
+		defer s.recoverSession(conn)
+		err = s.melody.HandleRequestWithKeys(w, r, map[string]any{connKey: conn})
 	}()
 	// Until melody has upgraded (onConnect) or failed, it may use the
 	// response writer, which belongs to this handler call.
 	err := <-conn.upgraded
+	if err != nil && conn.sock != nil {
+		return nil // it failed after the connection was taken over: nothing can be answered on it
+	}
 	if err != nil && !c.Response().Committed {
 		return apiError(http.StatusServiceUnavailable, "unavailable", "could not open the WebSocket: "+err.Error())
 	}
@@ -128,6 +134,34 @@ func (s *Server) handleWS(c echo.Context) error {
 		c.Response().Status = http.StatusSwitchingProtocols // for the request log
 	}
 	return nil
+}
+
+var errSessionPanicked = errors.New("the session's handler panicked")
+
+// recoverSession is the last guard of a session goroutine: a panic that
+// escaped melody ends this session (its socket is closed at once), never
+// the process. It must be deferred directly.
+func (s *Server) recoverSession(conn *wsConn) {
+	if p := recover(); p != nil {
+		s.log.Error("session panicked", "panic", p, "stack", string(debug.Stack()))
+		if conn.sock != nil {
+			conn.sock.mu.Lock()
+			conn.sock.fail(errSessionPanicked)
+			conn.sock.mu.Unlock()
+		}
+	}
+}
+
+// recovered keeps a panic in one of melody's callbacks to its session:
+// the client is closed with 1011 and melody's own clean-up still runs. It
+// must be deferred directly.
+func (s *Server) recovered(conn *wsConn, where string) {
+	if p := recover(); p != nil {
+		s.log.Error("session handler panicked", "where", where, "panic", p, "stack", string(debug.Stack()))
+		if conn.s != nil {
+			conn.Close(rooms.CloseInternalError, "internal error")
+		}
+	}
 }
 
 // sessionRequest copies what the upgrade and the session need of r: the
@@ -150,6 +184,7 @@ func sessionRequest(r *http.Request) *http.Request {
 func (s *Server) onConnect(ms *melody.Session) {
 	conn := connOf(ms)
 	conn.upgraded <- nil // handleWS may return now
+	defer s.recovered(conn, "connect")
 	q := ms.Request.URL.Query()
 	ms.Request.Header = nil // the handshake is over: only the URL and address are used from here
 	conn.s = ms
@@ -197,6 +232,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 
 func (s *Server) onDisconnect(ms *melody.Session) {
 	conn := connOf(ms)
+	defer s.recovered(conn, "disconnect")
 	conn.closed.Store(true)
 	conn.stopPings()
 	s.conns.Delete(conn)
@@ -214,6 +250,7 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 // nothing; the room only ever sees well-formed messages.
 func (s *Server) onMessage(ms *melody.Session, data []byte) {
 	conn := connOf(ms)
+	defer s.recovered(conn, "message")
 	s.metrics.msgsIn.Inc()
 	s.metrics.bytesIn.Add(float64(len(data)))
 	if conn.client == nil || conn.closed.Load() {

@@ -138,7 +138,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	num(&c.rooms.NameMaxLen, "name-max-len", 32, "longest display name in characters")
 	num(&readLimit, "read-limit", 8192, "largest client frame in bytes")
 	num(&c.server.SendQueue, "send-queue", 128, "messages queued per connection before it gets a snapshot instead")
-	dur(&c.server.WriteWait, "write-wait", 5*time.Second, "how long one frame may take to write")
+	dur(&c.server.WriteWait, "write-wait", 5*time.Second, "how long a write to a client that is not reading may wait (per 64 KiB) before it is cut off")
 	dur(&c.server.PongWait, "pong-wait", 30*time.Second, "drop a connection silent for this long")
 	dur(&c.server.PingPeriod, "ping-period", 20*time.Second, "how often to ping")
 	flt(&c.server.InputRate, "input-rate", 60, "inputs per second per connection")
