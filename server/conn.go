@@ -2,7 +2,6 @@ package server
 
 import (
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -22,10 +21,10 @@ type wsConn struct {
 	s    *melody.Session
 	sock *sock // set by the upgrade's Hijack, before the session starts
 
-	upgraded chan error // see handleWS
-
-	pingMu sync.Mutex
-	pings  *time.Timer
+	// ready tells handleWS that the upgrade is done (nil) or failed; it is
+	// sent to and dropped by the session goroutine, so an open connection
+	// does not keep it.
+	ready chan error
 	closed atomic.Bool
 
 	writeWait time.Duration
@@ -35,7 +34,9 @@ type wsConn struct {
 	room    *rooms.Room   // nil when the id named no room
 	client  *rooms.Client // set once the join is queued
 
-	// Read-side limits, used only by the session's read goroutine.
+	// Read-side limits, used only by the session's read goroutine; the
+	// chat and violation limiters are made when first needed (most members
+	// of a big room never chat or misbehave).
 	inputs     *rate.Limiter
 	chats      *rate.Limiter
 	violations *rate.Limiter
@@ -48,51 +49,17 @@ type wsConn struct {
 
 func newWSConn(room *rooms.Room, cfg Config, m *metrics) *wsConn {
 	return &wsConn{
-		metrics:    m,
-		room:       room,
-		writeWait:  cfg.WriteWait,
-		limit:      cfg.SendQueue,
-		inputs:     rate.NewLimiter(rate.Limit(cfg.InputRate), cfg.InputBurst),
-		chats:      rate.NewLimiter(rate.Limit(cfg.ChatRate), cfg.ChatBurst),
-		violations: rate.NewLimiter(rate.Limit(cfg.ViolationRate), cfg.ViolationBurst),
+		metrics:   m,
+		room:      room,
+		writeWait: cfg.WriteWait,
+		limit:     cfg.SendQueue,
+		inputs:    rate.NewLimiter(rate.Limit(cfg.InputRate), cfg.InputBurst),
 	}
 }
 
 // Send implements rooms.Conn.
 func (c *wsConn) Send(msg []byte) bool {
 	return !c.closed.Load() && c.sock.SendBinary(msg)
-}
-
-// pingFrame is an empty ping, as the server sends it.
-var pingFrame = []byte{0x89, 0}
-
-// startPings pings the client every period, from a timer: no goroutine
-// waits for it in between. melody's read loop extends the read deadline
-// (PongWait) on every pong.
-func (c *wsConn) startPings(period time.Duration) {
-	c.pingMu.Lock()
-	defer c.pingMu.Unlock()
-	if c.closed.Load() || c.pings != nil {
-		return
-	}
-	c.pings = time.AfterFunc(period, func() {
-		if _, err := c.sock.Write(pingFrame); err != nil {
-			return // the connection is failing; its read loop ends the session
-		}
-		c.pingMu.Lock()
-		defer c.pingMu.Unlock()
-		if !c.closed.Load() {
-			c.pings.Reset(period)
-		}
-	})
-}
-
-func (c *wsConn) stopPings() {
-	c.pingMu.Lock()
-	defer c.pingMu.Unlock()
-	if c.pings != nil {
-		c.pings.Stop()
-	}
 }
 
 // written counts data frames once they are written.
@@ -123,4 +90,13 @@ func closeReason(s string) string {
 		s = s[:len(s)-1]
 	}
 	return s
+}
+
+// signalReady hands handleWS the upgrade's outcome, once. Called only from
+// the session goroutine.
+func (c *wsConn) signalReady(err error) {
+	if c.ready != nil {
+		c.ready <- err
+		c.ready = nil
+	}
 }

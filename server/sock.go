@@ -152,9 +152,12 @@ func (s *sock) SendBinary(payload []byte) bool {
 	return err == nil
 }
 
-// Write is gorilla's way out: the handshake response and control frames.
-// It is never refused for a full queue, and it never blocks: what cannot be
-// written at once is queued and the flusher applies the write deadline.
+// Write is gorilla's way out: the handshake response and control frames
+// (pings from melody's write pump, pongs, close frames). It never blocks
+// and is never refused for a full data queue: the bytes always join the
+// queue and a flusher writes them, so the goroutine that wrote them (the
+// write pump, for a ping every PingPeriod) stays shallow and keeps a small
+// stack (docs/BENCHMARKS.md, memory).
 func (s *sock) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,20 +177,8 @@ func (s *sock) Write(p []byte) (int, error) {
 		s.fail(errQueueFull)
 		return 0, errQueueFull
 	}
-	if s.flushing || s.raw == nil {
-		s.queue = append(s.queue, p...)
-		s.startFlush()
-		return len(p), nil
-	}
-	n, err := s.writeDirect(p)
-	if err != nil {
-		s.fail(err)
-		return n, err
-	}
-	if n < len(p) {
-		s.queue = append(s.queue, p[n:]...)
-		s.startFlush()
-	}
+	s.queue = append(s.queue, p...)
+	s.startFlush()
 	return len(p), nil
 }
 

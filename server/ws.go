@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,12 +14,15 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 	"github.com/olahol/melody"
+	"golang.org/x/time/rate"
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/state"
 )
 
-const connKey = "conn"
+// connKey finds a session's wsConn in its request's context (cheaper than
+// melody's per-session keys map).
+type connKey struct{}
 
 // newMelody configures melody explicitly: its defaults (512-byte read limit,
 // 256-message buffers, any origin) are not acceptable here.
@@ -27,21 +31,18 @@ func (s *Server) newMelody() *melody.Melody {
 	m.Config.MaxMessageSize = s.cfg.ReadLimit
 	m.Config.WriteWait = s.cfg.WriteWait
 	m.Config.PongWait = s.cfg.PongWait
-	// The server pings from a timer per connection (wsConn.startPings), not
-	// from melody's write pump: a ping written there grows that goroutine's
-	// stack, kept for the connection's life (about 2 KiB an idle
-	// connection, docs/BENCHMARKS.md). melody's ticker never fires.
-	m.Config.PingPeriod = 100 * 365 * 24 * time.Hour
+	m.Config.PingPeriod = s.cfg.PingPeriod
 	// Only close frames go through melody's queue: data frames are written
 	// through the session's sock (see sock.go).
 	m.Config.MessageBufferSize = 4
 	m.Upgrader = &websocket.Upgrader{
 		// A small read buffer of gorilla's own (client frames are tens of
-		// bytes; larger ones are read through it in pieces), so that
+		// bytes; larger ones are read through it in pieces; 128 holds the
+		// largest control frame's payload, which gorilla needs), so that
 		// net/http's two 4 KiB buffers are let go with its goroutine (see
 		// handleWS). gorilla writes only control frames, with a buffer
 		// borrowed from the pool for the write.
-		ReadBufferSize:  512,
+		ReadBufferSize:  128,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     checkOrigin(s.cfg.AllowedOrigins),
 	}
@@ -88,7 +89,7 @@ func checkOrigin(allowed []string) func(*http.Request) bool {
 	}
 }
 
-func connOf(ms *melody.Session) *wsConn { return ms.MustGet(connKey).(*wsConn) }
+func connOf(ms *melody.Session) *wsConn { return ms.Request.Context().Value(connKey{}).(*wsConn) }
 
 // handleWS upgrades GET /ws/{id}. Even for an unknown room the upgrade
 // goes ahead, so that a browser learns why from the close code (4004).
@@ -110,20 +111,21 @@ func (s *Server) handleWS(c echo.Context) error {
 		return apiError(http.StatusTooManyRequests, "too_many_requests", "too many connections from your address")
 	}
 	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg, s.metrics)
-	conn.upgraded = make(chan error, 2)
-	w, r := sockWriter{c.Response(), conn}, sessionRequest(c.Request())
+	ready := make(chan error, 1)
+	conn.ready = ready
+	w, r := sockWriter{c.Response(), conn}, sessionRequest(c.Request(), conn)
 	s.sessions.Add(1)
 	go func() {
 		defer s.sessions.Done()
 		defer s.perIP.closeSession(ip)
 		err := errSessionPanicked
-		defer func() { conn.upgraded <- err }() // a failed upgrade never reached onConnect
+		defer func() { conn.signalReady(err) }() // a failed upgrade never reached onConnect
 		defer s.recoverSession(conn)
-		err = s.melody.HandleRequestWithKeys(w, r, map[string]any{connKey: conn})
+		err = s.melody.HandleRequest(w, r)
 	}()
 	// Until melody has upgraded (onConnect) or failed, it may use the
 	// response writer, which belongs to this handler call.
-	err := <-conn.upgraded
+	err := <-ready
 	if err != nil && conn.sock != nil {
 		return nil // it failed after the connection was taken over: nothing can be answered on it
 	}
@@ -165,9 +167,9 @@ func (s *Server) recovered(conn *wsConn, where string) {
 }
 
 // sessionRequest copies what the upgrade and the session need of r: the
-// handshake headers, the URL (its query has the join parameters) and the
-// remote address.
-func sessionRequest(r *http.Request) *http.Request {
+// handshake headers, the URL (its query has the join parameters), the
+// remote address, and conn in its context.
+func sessionRequest(r *http.Request, conn *wsConn) *http.Request {
 	h := make(http.Header, 8)
 	for _, k := range []string{"Connection", "Upgrade", "Sec-Websocket-Version", "Sec-Websocket-Key", "Sec-Websocket-Extensions", "Sec-Websocket-Protocol", "Origin"} {
 		if v, ok := r.Header[k]; ok {
@@ -175,18 +177,20 @@ func sessionRequest(r *http.Request) *http.Request {
 		}
 	}
 	u := *r.URL
-	return &http.Request{
+	return (&http.Request{
 		Method: r.Method, URL: &u, Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
-		Header: h, Host: r.Host, RemoteAddr: r.RemoteAddr, RequestURI: r.RequestURI,
-	}
+		Header: h, Host: r.Host, RemoteAddr: r.RemoteAddr,
+	}).WithContext(context.WithValue(context.Background(), connKey{}, conn))
 }
 
 func (s *Server) onConnect(ms *melody.Session) {
 	conn := connOf(ms)
-	conn.upgraded <- nil // handleWS may return now
+	conn.signalReady(nil) // handleWS may return now
 	defer s.recovered(conn, "connect")
 	q := ms.Request.URL.Query()
-	ms.Request.Header = nil // the handshake is over: only the URL and address are used from here
+	// The handshake is over: from here only the address and the context
+	// (for connOf) are used.
+	ms.Request.Header, ms.Request.URL = nil, nil
 	conn.s = ms
 	s.conns.Store(conn, struct{}{})
 	s.metrics.sessions.Inc()
@@ -225,7 +229,6 @@ func (s *Server) onConnect(ms *melody.Session) {
 		conn.Close(rooms.CloseTryAgainLater, "room busy, try again")
 	default:
 		conn.client = client
-		conn.startPings(s.cfg.PingPeriod)
 		s.log.Info("session open", "room", conn.room.ID, "session", client.Session(), "spectator", client.Spectator(), "remote", ms.Request.RemoteAddr)
 	}
 }
@@ -234,7 +237,6 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	conn := connOf(ms)
 	defer s.recovered(conn, "disconnect")
 	conn.closed.Store(true)
-	conn.stopPings()
 	s.conns.Delete(conn)
 	s.metrics.sessions.Dec()
 	if conn.client == nil {
@@ -281,6 +283,9 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 			conn.Send(state.EncodeError(state.ErrCodeRoomBusy, "room busy: input dropped"))
 		}
 	case state.ClientChat:
+		if conn.chats == nil {
+			conn.chats = rate.NewLimiter(rate.Limit(s.cfg.ChatRate), s.cfg.ChatBurst)
+		}
 		if !conn.chats.Allow() {
 			s.refuse(conn, state.ErrCodeRateLimited, "too many chat messages: slow down")
 			return
@@ -319,6 +324,9 @@ func (s *Server) refuse(conn *wsConn, code, text string) {
 		} else {
 			conn.lastRateViolation = now
 		}
+	}
+	if counted && conn.violations == nil {
+		conn.violations = rate.NewLimiter(rate.Limit(s.cfg.ViolationRate), s.cfg.ViolationBurst)
 	}
 	if counted && !conn.violations.Allow() {
 		s.log.Warn("closing session for repeated violations", "code", code)
