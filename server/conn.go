@@ -24,7 +24,7 @@ type wsConn struct {
 	// ready tells handleWS that the upgrade is done (nil) or failed; it is
 	// sent to and dropped by the session goroutine, so an open connection
 	// does not keep it.
-	ready chan error
+	ready  chan error
 	closed atomic.Bool
 
 	writeWait time.Duration
