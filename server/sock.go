@@ -25,11 +25,12 @@ const lingerTime = time.Second
 // (docs/BENCHMARKS.md). SendBinary instead writes the frame from the
 // caller's goroutine with a non-blocking write(2). Only when the socket's
 // buffer is full does the rest wait in a queue that a short-lived flusher
-// goroutine writes out with the write deadline; while it runs, every write,
-// gorilla's included, joins the queue behind it, so frames keep their order
-// and none is ever interleaved with another. A full queue refuses a data
-// frame (SendBinary returns false: the room sends a snapshot next or closes
-// the member), never a control frame.
+// goroutine writes out with the write deadline; while it runs, every data
+// frame joins the queue behind it, so frames keep their order and none is
+// ever interleaved with another. gorilla's writes (handshake, pings, pongs,
+// close frames) always join the queue, so that the goroutines making them
+// stay shallow (see Write). A full queue refuses a data frame (SendBinary
+// returns false: the room sends a snapshot next or closes the member).
 //
 // Each Write from gorilla must carry whole frames: true for everything it
 // writes here (handshake, control frames, and close frames through
