@@ -24,8 +24,9 @@ type wsConn struct {
 	// ready tells handleWS that the upgrade is done (nil) or failed; it is
 	// sent to and dropped by the session goroutine, so an open connection
 	// does not keep it.
-	ready  chan error
-	closed atomic.Bool
+	ready        chan error
+	closed       atomic.Bool
+	disconnected atomic.Bool // onDisconnect ran
 
 	writeWait time.Duration
 	limit     int

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -49,15 +50,20 @@ func (s *Server) newMelody() *melody.Melody {
 	m.HandleConnect(s.onConnect)
 	m.HandleMessageBinary(s.onMessage)
 	m.HandleMessage(func(ms *melody.Session, _ []byte) {
-		s.refuse(connOf(ms), state.ErrCodeBadMessage, "text frames are not accepted: send binary MessagePack frames")
+		conn := connOf(ms)
+		defer s.recovered(conn, "text")
+		s.refuse(conn, state.ErrCodeBadMessage, "text frames are not accepted: send binary MessagePack frames")
 	})
 	m.HandleClose(func(ms *melody.Session, code int, text string) error {
-		connOf(ms).closeCode.Store(int32(code))
+		conn := connOf(ms)
+		defer s.recovered(conn, "close")
+		conn.closeCode.Store(int32(code))
 		// Answer the close handshake as melody's default handler would.
 		return ms.CloseWithMsg(melody.FormatCloseMessage(code, ""))
 	})
 	m.HandleDisconnect(s.onDisconnect)
 	m.HandleError(func(ms *melody.Session, err error) {
+		defer s.recovered(connOf(ms), "error")
 		if !errors.Is(err, melody.ErrWriteClosed) && !websocket.IsCloseError(err, websocket.CloseNormalClosure, websocket.CloseGoingAway, websocket.CloseNoStatusReceived) {
 			s.log.Debug("session error", "err", err)
 		}
@@ -140,9 +146,16 @@ func (s *Server) handleWS(c echo.Context) error {
 
 var errSessionPanicked = errors.New("the session's handler panicked")
 
+// testHookOnMessage, when set, runs first in every onMessage: a seam for
+// tests of what a panicking handler costs (TestPanickingHandlerEndsOnlyItsSession).
+var testHookOnMessage atomic.Pointer[func([]byte)]
+
 // recoverSession is the last guard of a session goroutine: a panic that
-// escaped melody ends this session (its socket is closed at once), never
-// the process. It must be deferred directly.
+// escaped melody (every callback of ours recovers its own) ends this
+// session, never the process. Its socket is closed at once, melody's write
+// pump is told to stop, and the member goes offline as on a disconnect;
+// only melody's own registry entry cannot be reached. It must be deferred
+// directly.
 func (s *Server) recoverSession(conn *wsConn) {
 	if p := recover(); p != nil {
 		s.log.Error("session panicked", "panic", p, "stack", string(debug.Stack()))
@@ -150,6 +163,10 @@ func (s *Server) recoverSession(conn *wsConn) {
 			conn.sock.mu.Lock()
 			conn.sock.fail(errSessionPanicked)
 			conn.sock.mu.Unlock()
+		}
+		if conn.s != nil {
+			_ = conn.s.Close()
+			s.onDisconnect(conn.s)
 		}
 	}
 }
@@ -236,6 +253,9 @@ func (s *Server) onConnect(ms *melody.Session) {
 func (s *Server) onDisconnect(ms *melody.Session) {
 	conn := connOf(ms)
 	defer s.recovered(conn, "disconnect")
+	if !conn.disconnected.CompareAndSwap(false, true) {
+		return // already done by recoverSession
+	}
 	conn.closed.Store(true)
 	s.conns.Delete(conn)
 	s.metrics.sessions.Dec()
@@ -253,6 +273,9 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 func (s *Server) onMessage(ms *melody.Session, data []byte) {
 	conn := connOf(ms)
 	defer s.recovered(conn, "message")
+	if h := testHookOnMessage.Load(); h != nil {
+		(*h)(data)
+	}
 	s.metrics.msgsIn.Inc()
 	s.metrics.bytesIn.Add(float64(len(data)))
 	if conn.client == nil || conn.closed.Load() {
