@@ -1,10 +1,10 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -55,28 +55,36 @@ func BenchmarkBroadcastSessions(b *testing.B) {
 	}
 }
 
-func benchBroadcast(b *testing.B, n int) {
+// quietServer serves one quietType room for up to n members over real
+// loopback sockets (httptest) and returns the server, the room and its
+// WebSocket URL; everything is shut down when tb ends.
+func quietServer(tb testing.TB, n int) (*Server, *rooms.Room, string) {
+	tb.Helper()
 	reg := rooms.NewRegistry()
 	if err := reg.Register(quietType); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
 	s := New(mgr, Config{Logger: log, SessionsPerIP: -1})
 	ts := httptest.NewServer(s)
-	b.Cleanup(func() {
-		_ = mgr.Shutdown(b.Context(), rooms.CloseGoingAway, "bench over")
-		_ = s.CloseSessions(b.Context(), rooms.CloseGoingAway, "bench over")
+	tb.Cleanup(func() {
+		_ = mgr.Shutdown(context.Background(), rooms.CloseGoingAway, "test over")
+		_ = s.CloseSessions(context.Background(), rooms.CloseGoingAway, "test over")
 		ts.Close()
 	})
 	room, err := mgr.Create(rooms.CreateRequest{Type: quietType.Name, MaxPlayers: n})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
+	return s, room, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + room.ID
+}
+
+func benchBroadcast(b *testing.B, n int) {
+	s, room, url := quietServer(b, n)
 	marker := make([]byte, 237)
 	marker[0], marker[1] = 0x92, 0x7f // a tag no server message uses
 	var got atomic.Int64
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + room.ID
 	for range n {
 		conn, _, err := websocket.DefaultDialer.Dial(url, nil)
 		if err != nil {
@@ -176,25 +184,7 @@ func BenchmarkLoopbackFloor(b *testing.B) {
 }
 
 func benchLoopback(b *testing.B, lockstep bool) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := ln.Accept()
-		accepted <- c
-	}()
-	w, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Close()
-	r := <-accepted
-	if r == nil {
-		b.Fatal("accept failed")
-	}
+	r, w := tcpPair(b)
 	frame := make([]byte, 242)
 	got := make(chan struct{}, 1)
 	var frames atomic.Int64

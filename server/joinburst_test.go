@@ -1,18 +1,12 @@
 package server
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
-	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -23,24 +17,7 @@ import (
 // closed as a slow consumer and the first member sees every join.
 func TestJoinBurstKeepsEveryone(t *testing.T) {
 	const n = 200
-	reg := rooms.NewRegistry()
-	if err := reg.Register(quietType); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
-	s := New(mgr, Config{Logger: log, SessionsPerIP: -1, SendQueue: 128})
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() {
-		_ = mgr.Shutdown(context.Background(), rooms.CloseGoingAway, "test over")
-		_ = s.CloseSessions(context.Background(), rooms.CloseGoingAway, "test over")
-		ts.Close()
-	})
-	room, err := mgr.Create(rooms.CreateRequest{Type: quietType.Name, MaxPlayers: n})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + room.ID
+	_, room, url := quietServer(t, n)
 	type result struct {
 		events int
 		err    error

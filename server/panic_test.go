@@ -1,12 +1,7 @@
 package server
 
 import (
-	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -30,24 +25,7 @@ func TestPanickingHandlerEndsOnlyItsSession(t *testing.T) {
 	testHookOnMessage.Store(&hook)
 	t.Cleanup(func() { testHookOnMessage.Store(nil) })
 
-	reg := rooms.NewRegistry()
-	if err := reg.Register(quietType); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
-	s := New(mgr, Config{Logger: log, SessionsPerIP: -1})
-	ts := httptest.NewServer(s)
-	t.Cleanup(func() {
-		_ = mgr.Shutdown(context.Background(), rooms.CloseGoingAway, "test over")
-		_ = s.CloseSessions(context.Background(), rooms.CloseGoingAway, "test over")
-		ts.Close()
-	})
-	room, err := mgr.Create(rooms.CreateRequest{Type: quietType.Name, MaxPlayers: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + room.ID
+	_, room, url := quietServer(t, 4)
 	dial := func() *websocket.Conn {
 		c, _, err := websocket.DefaultDialer.Dial(url, nil)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 )
 
 // tcpPair returns both ends of a real loopback TCP connection.
-func tcpPair(t *testing.T) (server, client net.Conn) {
+func tcpPair(t testing.TB) (server, client net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
