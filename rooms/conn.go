@@ -14,6 +14,15 @@ type Conn interface {
 	Close(code int, reason string)
 }
 
+// GoneConn is what a Conn may also implement to tell a connection that has
+// failed (the peer vanished: its disconnect is on its way) from one that is
+// merely slow. A member whose Send failed because its connection is gone
+// leaves quietly instead of being closed, counted and logged as a slow
+// consumer.
+type GoneConn interface {
+	Gone() bool
+}
+
 // WebSocket close codes the room uses (docs/PROTOCOL.md, "Close codes").
 const (
 	CloseNormal        = 1000

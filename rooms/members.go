@@ -157,6 +157,11 @@ func (r *Room) closeSlow(s *seat, reason string) {
 	if c == nil {
 		return
 	}
+	if g, ok := c.conn.(GoneConn); ok && g.Gone() {
+		r.log.Debug("connection gone", "session", c.session, "spectator", s.member == nil)
+		r.drop(c)
+		return
+	}
 	r.stats.SlowClosed.Add(1)
 	r.log.Warn("closing slow consumer", "session", c.session, "spectator", s.member == nil)
 	c.conn.Close(CloseSlowConsumer, reason)

@@ -63,6 +63,10 @@ func (c *wsConn) Send(msg []byte) bool {
 	return !c.closed.Load() && c.sock.SendBinary(msg)
 }
 
+// Gone implements rooms.GoneConn: the socket failed (the client vanished
+// or stopped reading past the write deadline), so the session is ending.
+func (c *wsConn) Gone() bool { return c.sock.failed.Load() }
+
 // written counts data frames once they are written.
 func (c *wsConn) written(frames, bytes int) {
 	c.metrics.msgsOut.Add(float64(frames))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -69,11 +70,12 @@ type sock struct {
 	qBytes    int    // their payload bytes
 	inFlight  int    // data frames the flusher is writing now
 	flushing  bool
-	flushes   int   // flusher goroutines started, for tests
-	closeSent bool  // a close frame went into the stream: nothing follows it
-	closed    bool  // Close was called
-	lingered  bool  // lingerClose ran
-	err       error // the first write error; the connection is finished
+	flushes   int         // flusher goroutines started, for tests
+	closeSent bool        // a close frame went into the stream: nothing follows it
+	closed    bool        // Close was called
+	lingered  bool        // lingerClose ran
+	err       error       // the first write error; the connection is finished
+	failed    atomic.Bool // err is set; read without mu
 
 	// The direct write's arguments and results, guarded by mu; kept here
 	// so that rawWrite is bound once and a write allocates nothing.
@@ -286,6 +288,7 @@ func (s *sock) flush() {
 func (s *sock) fail(err error) {
 	if s.err == nil {
 		s.err = err
+		s.failed.Store(true)
 		s.queue = nil
 		c := s.Conn
 		if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
