@@ -63,9 +63,11 @@ func (c *wsConn) Send(msg []byte) bool {
 	return !c.closed.Load() && c.sock.SendBinary(msg)
 }
 
-// Gone implements rooms.GoneConn: the socket failed (the client vanished
-// or stopped reading past the write deadline), so the session is ending.
-func (c *wsConn) Gone() bool { return c.sock.failed.Load() }
+// Gone implements rooms.GoneConn: the connection is ending (the server
+// closed it, the socket failed because the client vanished or stopped
+// reading past the write deadline, or the read loop ended and closed it),
+// so a refused Send says nothing about the client being slow.
+func (c *wsConn) Gone() bool { return c.closed.Load() || c.sock.ending.Load() }
 
 // written counts data frames once they are written.
 func (c *wsConn) written(frames, bytes int) {

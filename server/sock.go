@@ -75,7 +75,7 @@ type sock struct {
 	closed    bool        // Close was called
 	lingered  bool        // lingerClose ran
 	err       error       // the first write error; the connection is finished
-	failed    atomic.Bool // err is set; read without mu
+	ending    atomic.Bool // Close was called or a write failed; read without mu
 
 	// The direct write's arguments and results, guarded by mu; kept here
 	// so that rawWrite is bound once and a write allocates nothing.
@@ -288,7 +288,7 @@ func (s *sock) flush() {
 func (s *sock) fail(err error) {
 	if s.err == nil {
 		s.err = err
-		s.failed.Store(true)
+		s.ending.Store(true)
 		s.queue = nil
 		c := s.Conn
 		if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
@@ -306,6 +306,7 @@ func (s *sock) Close() error {
 		return nil
 	}
 	s.closed = true
+	s.ending.Store(true)
 	wait := s.flushing && s.err == nil
 	failed := s.err != nil
 	s.mu.Unlock()
