@@ -2,7 +2,6 @@ package state
 
 import (
 	"fmt"
-	"math"
 )
 
 // Divergence describes the first difference Compare found.
@@ -59,18 +58,7 @@ func Compare(w *World, m *Mirror) *Divergence {
 func FieldEqual(f Field, server, client value) bool {
 	switch f.Type {
 	case Q:
-		d := server.f - client.f
-		if f.Mod > 0 {
-			period := float64(f.Mod) / f.Scale
-			d = math.Mod(d, period)
-			if d > period/2 {
-				d -= period
-			} else if d < -period/2 {
-				d += period
-			}
-		}
-		// A hair over half a step covers float rounding at the grid's edges.
-		return math.Abs(d) <= f.Tolerance()*(1+1e-9)+1e-12
+		return f.Within(server.f, client.f)
 	case F32:
 		return server.f == client.f
 	case String:

@@ -105,6 +105,24 @@ func (f Field) Tolerance() float64 {
 	return 0
 }
 
+// Within reports whether a client's value of a Q field matches the
+// server's value within the field's grid tolerance, measured around the
+// circle for a field with a modulus (angles). A hair over half a step
+// covers float rounding at the grid's edges.
+func (f Field) Within(server, client float64) bool {
+	d := server - client
+	if f.Mod > 0 {
+		period := float64(f.Mod) / f.Scale
+		d = math.Mod(d, period)
+		if d > period/2 {
+			d -= period
+		} else if d < -period/2 {
+			d += period
+		}
+	}
+	return math.Abs(d) <= f.Tolerance()*(1+1e-9)+1e-12
+}
+
 // Pos is a Q field for a coordinate: 1/64 unit grid (error under 0.008
 // units, inside the 0.01 the benchmark scene asks for), coded by linear
 // prediction since positions mostly move smoothly.

@@ -63,22 +63,6 @@ func propAt(i int, t uint64) entitySnap {
 	return p
 }
 
-// within reports whether a client's value of a Q field is the server's
-// value within the field's grid tolerance (around the circle for angles).
-func within(f state.Field, server, client float64) bool {
-	d := client - server
-	if f.Mod > 0 {
-		period := float64(f.Mod) / f.Scale
-		d = math.Mod(d, period)
-		if d > period/2 {
-			d -= period
-		} else if d < -period/2 {
-			d += period
-		}
-	}
-	return math.Abs(d) <= f.Tolerance()*(1+1e-9)+1e-12
-}
-
 // diffProp compares a mirrored prop with the formula; it returns what
 // differs, or "".
 func diffProp(want, got entitySnap) string {
@@ -86,11 +70,11 @@ func diffProp(want, got entitySnap) string {
 	switch {
 	case got.kind != want.kind:
 		return fmt.Sprintf("kind %q, want %q", got.kind, want.kind)
-	case !within(k.Fields[arenabench.FieldX], want.x, got.x):
+	case !k.Fields[arenabench.FieldX].Within(want.x, got.x):
 		return fmt.Sprintf("x %.4f, want %.4f", got.x, want.x)
-	case !within(k.Fields[arenabench.FieldY], want.y, got.y):
+	case !k.Fields[arenabench.FieldY].Within(want.y, got.y):
 		return fmt.Sprintf("y %.4f, want %.4f", got.y, want.y)
-	case !within(k.Fields[arenabench.FieldAngle], want.angle, got.angle):
+	case !k.Fields[arenabench.FieldAngle].Within(want.angle, got.angle):
 		return fmt.Sprintf("angle %.5f, want %.5f", got.angle, want.angle)
 	case got.hp != want.hp:
 		return fmt.Sprintf("hp %d, want %d", got.hp, want.hp)
