@@ -14,31 +14,10 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
-	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
-	"github.com/tickroom/tickroom/state"
+	"github.com/tickroom/tickroom/rooms/idlebench"
 )
-
-// quietType ticks once a second and spawns nothing, so that the only
-// traffic in BenchmarkBroadcastSessions is the benchmark's own.
-var quietType = &rooms.Type{
-	Name: "bench-quiet", TickRate: 1, MaxPlayers: 1024,
-	Schema: state.MustSchema(state.MustKind(0, "none", nil, state.Int("n", state.U8))),
-	New: func(map[string]any) (rooms.Handler, map[string]any, error) {
-		return quietHandler{}, map[string]any{}, nil
-	},
-}
-
-type quietHandler struct{}
-
-func (quietHandler) Init(*rooms.Context) error                                 { return nil }
-func (quietHandler) Join(*rooms.Context, *rooms.Member) (*state.Entity, error) { return nil, nil }
-func (quietHandler) Leave(*rooms.Context, *rooms.Member)                       {}
-func (quietHandler) Tick(*rooms.Context)                                       {}
-func (quietHandler) Input(*rooms.Context, *rooms.Member, msgpack.RawMessage) error {
-	return nil
-}
 
 // BenchmarkBroadcastSessions sends one 237-byte message (arena-bench's mean
 // delta) to N real WebSocket sessions through wsConn.Send, the path every
@@ -55,13 +34,14 @@ func BenchmarkBroadcastSessions(b *testing.B) {
 	}
 }
 
-// quietServer serves one quietType room for up to n members over real
+// quietServer serves one idle-bench room (1 Hz, no entities, so the only
+// traffic is the test's own) for up to n members over real
 // loopback sockets (httptest) and returns the server, the room and its
 // WebSocket URL; everything is shut down when tb ends.
 func quietServer(tb testing.TB, n int) (*Server, *rooms.Room, string) {
 	tb.Helper()
 	reg := rooms.NewRegistry()
-	if err := reg.Register(quietType); err != nil {
+	if err := reg.Register(idlebench.Type); err != nil {
 		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -73,7 +53,7 @@ func quietServer(tb testing.TB, n int) (*Server, *rooms.Room, string) {
 		_ = s.CloseSessions(context.Background(), rooms.CloseGoingAway, "test over")
 		ts.Close()
 	})
-	room, err := mgr.Create(rooms.CreateRequest{Type: quietType.Name, MaxPlayers: n})
+	room, err := mgr.Create(rooms.CreateRequest{Type: idlebench.Type.Name, MaxPlayers: n})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/tickroom/tickroom/rooms/idlebench"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -68,7 +69,7 @@ func parseIdleFlags(args []string, stderr io.Writer) (*idleFlags, error) {
 	if f.roomType == "" {
 		f.roomType = "board"
 		if f.server.url == "" && f.server.bin == "" && f.server.kind == "embedded" {
-			f.roomType = "idle-bench"
+			f.roomType = idlebench.Type.Name
 		}
 	}
 	return f, nil
@@ -246,9 +247,8 @@ func openIdle(ctx context.Context, f *idleFlags, d *dialer, ids []string, prog *
 	}()
 	defer close(stop)
 	err := forEach(ctx, f.conns, f.dialPar, func(ctx context.Context, i int) error {
-		// Round-robin over rooms: a room filling in one burst would send its
-		// first members 63 join events at once, past the server's 64-message
-		// send queue, and the server would close them as slow consumers.
+		// Round-robin over rooms, so that every room fills at the same pace
+		// and rooms hold the same number of members at any time.
 		conn, err := d.dial(ctx, ids[i%len(ids)], "")
 		if err != nil {
 			return fmt.Errorf("connection %d: %w", i, err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,43 +10,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/vmihailenco/msgpack/v5"
-
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/idlebench"
 	"github.com/tickroom/tickroom/server"
-	"github.com/tickroom/tickroom/state"
 )
-
-// idleBench is a room type for measuring memory per connection: it ticks
-// once a second, gives members no entity and takes no input, so a member
-// receives a 7-byte delta a second and nothing else. The stock binary has
-// no such type (every built-in type ticks at 20 Hz, and 100,000 members at
-// 20 Hz would be two million messages a second, not an idle connection).
-var idleBench = &rooms.Type{
-	Name:       "idle-bench",
-	TickRate:   1,
-	Schema:     state.MustSchema(state.MustKind(0, "marker", nil, state.Int("n", state.U8))),
-	MaxPlayers: 1024,
-	New: func(opts map[string]any) (rooms.Handler, map[string]any, error) {
-		if len(opts) > 0 {
-			return nil, nil, fmt.Errorf("%w: idle-bench takes no options", rooms.ErrBadOptions)
-		}
-		return idleHandler{}, map[string]any{}, nil
-	},
-}
-
-type idleHandler struct{}
-
-func (idleHandler) Init(*rooms.Context) error                                     { return nil }
-func (idleHandler) Join(*rooms.Context, *rooms.Member) (*state.Entity, error)     { return nil, nil }
-func (idleHandler) Leave(*rooms.Context, *rooms.Member)                           {}
-func (idleHandler) Tick(*rooms.Context)                                           {}
-func (idleHandler) Input(*rooms.Context, *rooms.Member, msgpack.RawMessage) error { return errNoInput }
-
-var errNoInput = errors.New("idle-bench takes no input")
 
 // runServe is the serve subcommand: the server packages wired as
 // cmd/tickroom wires them, plus idle-bench, with pprof on and the per-address
@@ -61,7 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var sc server.Config
 	fs.IntVar(&rc.MaxRooms, "max-rooms", 10000, "most rooms open at once")
 	fs.DurationVar(&rc.IdleTimeout, "room-idle", 60*time.Second, "close a room after it has been empty this long")
-	fs.IntVar(&sc.SendQueue, "send-queue", 64, "messages queued per connection (as tickroom's -send-queue)")
+	fs.IntVar(&sc.SendQueue, "send-queue", 128, "messages queued per connection (as tickroom's -send-queue)")
 	fs.DurationVar(&sc.PingPeriod, "ping-period", 20*time.Second, "how often to ping (as tickroom's -ping-period)")
 	fs.DurationVar(&sc.PongWait, "pong-wait", 30*time.Second, "drop a connection silent for this long")
 	if err := fs.Parse(args); err != nil {
@@ -77,7 +46,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	reg := rooms.NewRegistry()
-	for _, t := range []*rooms.Type{arena.Type, board.Type, arenabench.Type, idleBench} {
+	for _, t := range []*rooms.Type{arena.Type, board.Type, arenabench.Type, idlebench.Type} {
 		if err := reg.Register(t); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
