@@ -46,13 +46,7 @@ var ErrNotHandedOff = errors.New("room not handed off: its type is not determini
 // back) and their recordings, and waits until ctx ends. Rooms that cannot
 // be handed off are closed all the same and left out of the result.
 func (m *Manager) Handoff(ctx context.Context, code int, reason string) ([]HandoffRoom, error) {
-	m.mu.Lock()
-	m.stopped = true
-	all := make([]*Room, 0, len(m.rooms))
-	for _, r := range m.rooms {
-		all = append(all, r)
-	}
-	m.mu.Unlock()
+	all := m.stop()
 	results := make([]chan *HandoffRoom, len(all))
 	for i, r := range all {
 		ch := make(chan *HandoffRoom, 1)

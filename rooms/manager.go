@@ -242,17 +242,22 @@ func (m *Manager) List() []RoomInfo {
 	return out
 }
 
-// Shutdown refuses new rooms, closes every room with the code and reason,
-// and waits for their goroutines until ctx ends.
-func (m *Manager) Shutdown(ctx context.Context, code int, reason string) error {
+// stop refuses new rooms from now on and returns the rooms open now.
+func (m *Manager) stop() []*Room {
 	m.mu.Lock()
+	defer m.mu.Unlock()
 	m.stopped = true
 	all := make([]*Room, 0, len(m.rooms))
 	for _, r := range m.rooms {
 		all = append(all, r)
 	}
-	m.mu.Unlock()
-	for _, r := range all {
+	return all
+}
+
+// Shutdown refuses new rooms, closes every room with the code and reason,
+// and waits for their goroutines until ctx ends.
+func (m *Manager) Shutdown(ctx context.Context, code int, reason string) error {
+	for _, r := range m.stop() {
 		r.Close(code, reason)
 	}
 	done := make(chan struct{})
