@@ -28,10 +28,10 @@ type Config struct {
 	PongWait time.Duration
 	// PingPeriod is how often the server pings (default 20 s; must be under PongWait).
 	PingPeriod time.Duration
-	// SendQueue is the most messages queued for one connection; a member
-	// whose queue is full gets a snapshot instead of the next delta (default
-	// 128: room for a full room's join events arriving at once on top of
-	// the deltas).
+	// SendQueue is the most data frames one connection may have waiting
+	// once its socket buffer is full (frames go straight to the socket
+	// until then, see sock); a member whose queue is full gets a snapshot
+	// instead of the next delta (default 128).
 	SendQueue int
 	// InputRate and InputBurst limit inputs per connection per second
 	// (default 60 and 60); excess inputs are refused with rate_limited.
