@@ -233,14 +233,8 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
     refresh();
   };
   scene.onFrame = onFrame;
-  scene
-    .start((message) => showNotice(message))
-    .then(() => {
-      rendererText.textContent = scene.renderer?.name ?? '';
-    })
-    .catch((err: Error) => {
-      rendererText.textContent = 'no renderer';
-      showNotice(`Cannot draw the scene: ${err.message}`);
+  void scene.startShowing(rendererText, (message) => showNotice(message)).then((drawing) => {
+    if (!drawing) {
       // The controls, people and chat still play without a picture.
       let last = performance.now();
       const loop = (now: number): void => {
@@ -249,7 +243,8 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
         last = now;
       };
       fallbackRaf = requestAnimationFrame(loop);
-    });
+    }
+  });
   addEventListener('pagehide', () => {
     cancelAnimationFrame(fallbackRaf);
     scene.destroy();

@@ -183,15 +183,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
   const tools = h('div', { class: 'tools' });
   replace(root, h('div', { class: 'room' }, scene.canvas, bar, tools, side, notice, rendererText));
 
-  scene
-    .start((message) => showNotice(message))
-    .then(() => {
-      rendererText.textContent = scene.renderer?.name ?? '';
-    })
-    .catch((err: Error) => {
-      rendererText.textContent = 'no renderer';
-      showNotice(`Cannot draw the scene: ${err.message}`);
-    });
+  void scene.startShowing(rendererText, (message) => showNotice(message));
 
   function onWelcome(w: Welcome): void {
     sessionSet(tokenKey(id), w.token || null);

@@ -71,6 +71,24 @@ export class Scene {
     this.raf = requestAnimationFrame(this.frame);
   }
 
+  /**
+   * Starts drawing as a page shows it: the renderer's name goes into
+   * `label`; if no renderer can start, the label says so, the page is told
+   * why through `notice`, and the result is false (the page carries on
+   * without a picture).
+   */
+  async startShowing(label: HTMLElement, notice: (message: string) => void): Promise<boolean> {
+    try {
+      await this.start(notice);
+      label.textContent = this.renderer?.name ?? '';
+      return true;
+    } catch (err) {
+      label.textContent = 'no renderer';
+      notice(`Cannot draw the scene: ${(err as Error).message}`);
+      return false;
+    }
+  }
+
   destroy(): void {
     this.resizeObserver?.disconnect();
     cancelAnimationFrame(this.raf);
