@@ -38,11 +38,13 @@ func driveInput(ctx *Context, h Handler, m *Member, seq uint64, payload msgpack.
 // Sim runs a room type's handler from recorded ops, with no goroutines and
 // no connections: the heart of `tickroom verify`.
 type Sim struct {
-	World   *state.World
-	ctx     Context
-	handler Handler
-	members map[uint32]*Member
-	order   []*Member
+	World      *state.World
+	typ        *Type
+	ctx        Context
+	handler    Handler
+	members    map[uint32]*Member
+	order      []*Member
+	nextMember uint32 // the highest member number a join op used
 }
 
 // NewSim makes a handler of type t with the recorded options and seed, runs
@@ -52,20 +54,50 @@ func NewSim(t *Type, options map[string]any, seed uint64) (*Sim, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rooms: sim: new %s: %w", t.Name, err)
 	}
-	s := &Sim{World: state.NewWorld(t.Schema), handler: h, members: make(map[uint32]*Member)}
-	s.ctx = Context{World: s.World, Rand: newRand(seed), sim: s}
-	if err := h.Init(&s.ctx); err != nil {
+	s := &Sim{World: state.NewWorld(t.Schema), typ: t, handler: h, members: make(map[uint32]*Member)}
+	s.ctx = *newContext(s.World, seed)
+	s.ctx.sim = s
+	if err := safeCall(func() error { return h.Init(&s.ctx) }); err != nil {
 		return nil, fmt.Errorf("rooms: sim: init: %w", err)
 	}
 	_ = s.World.AppendDelta(nil, 0)
 	return s, nil
 }
 
+// NewSimFromCheckpoint makes a handler of type t with the creator's
+// options and loads a checkpoint into it: the Sim stands at cp.Tick, and
+// applying the log's ops after cp.Log re-runs the room from there.
+func NewSimFromCheckpoint(t *Type, options map[string]any, cp *Checkpoint) (*Sim, error) {
+	s := &Sim{typ: t, members: make(map[uint32]*Member), nextMember: cp.NextMember}
+	h, ctx, members, err := restoreCheckpoint(t, options, cp, s)
+	if err != nil {
+		return nil, err
+	}
+	s.World, s.handler, s.ctx, s.order = ctx.World, h, ctx, members
+	for _, m := range members {
+		s.members[m.Number] = m
+	}
+	return s, nil
+}
+
+// Checkpoint takes a checkpoint of the Sim at its last published tick, as
+// a room would take one (its Chat and Log left empty).
+func (s *Sim) Checkpoint() (*Checkpoint, error) {
+	return takeCheckpoint(s.typ, s.handler, &s.ctx, s.order, s.nextMember)
+}
+
+// Tick returns the Sim's last published tick.
+func (s *Sim) Tick() uint64 { return s.World.Tick() }
+
 // Apply runs one recorded op as part of tick.
 func (s *Sim) Apply(tick uint64, op Op) error {
 	s.ctx.Tick = tick
 	switch op.Kind {
 	case OpJoin:
+		s.nextMember = max(s.nextMember, op.Member)
+		if s.members[op.Member] != nil {
+			return fmt.Errorf("rooms: sim: tick %d: member %d joined twice", tick, op.Member)
+		}
 		m := &Member{Number: op.Member, Name: op.Name}
 		if err := driveJoin(&s.ctx, s.handler, m); err != nil {
 			return nil // refused live too: the member was never seated

@@ -153,16 +153,24 @@ type Context struct {
 
 	room *Room
 	sim  *Sim
+	pcg  *rand.PCG // Rand's source, which checkpoints save
+	// restoring answers Members() while a Checkpointer's LoadState runs
+	// for a room being woken.
+	restoring []*Member
 }
 
 // NewContext returns a Context for driving a handler outside a room, as
 // tests and tools do: Emit records events in Emitted and Members returns nil.
 func NewContext(w *state.World, seed uint64) *Context {
-	return &Context{World: w, Rand: newRand(seed)}
+	return newContext(w, seed)
 }
 
-// newRand is the room's random source for a seed: rooms and sims alike.
-func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+// newContext returns a context with the room's random source for a seed:
+// rooms and sims alike.
+func newContext(w *state.World, seed uint64) *Context {
+	pcg := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
+	return &Context{World: w, Rand: rand.New(pcg), pcg: pcg}
+}
 
 // Emit sends a custom event with the given data to every member.
 func (c *Context) Emit(data map[string]any) {
@@ -180,6 +188,8 @@ func (c *Context) Emit(data map[string]any) {
 // Members returns the seated members in member-number order.
 func (c *Context) Members() []*Member {
 	switch {
+	case c.restoring != nil:
+		return c.restoring
 	case c.sim != nil:
 		return c.sim.order
 	case c.room != nil:

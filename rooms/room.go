@@ -196,7 +196,8 @@ func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts ma
 	}
 	r.inputs.limit = q
 	r.slowTicks = max(1, int(cfg.SlowConsumerGrace/r.period))
-	r.ctx = Context{World: r.world, Rand: newRand(seed), room: r}
+	r.ctx = *newContext(r.world, seed)
+	r.ctx.room = r
 	r.keyframeEvery = max(1, uint64(cfg.KeyframeInterval/r.period))
 	return r
 }

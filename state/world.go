@@ -194,6 +194,9 @@ func (w *World) Entities() []*Entity { return w.entities }
 // Get returns the live entity with the id, or nil.
 func (w *World) Get(id EntityID) *Entity { return w.byID[id] }
 
+// NextID returns the id the next spawned entity takes.
+func (w *World) NextID() EntityID { return w.nextID }
+
 // SetNextID makes the next spawned entity take this id. It only moves
 // forward; room types use it to give fixed entities fixed ids (the
 // benchmark scene's props are 0..99).

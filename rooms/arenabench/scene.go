@@ -97,8 +97,8 @@ func NewSceneIn(w *state.World) *Scene {
 // AddPlayer spawns a player entity; name defaults to "player-N" with N its
 // position among the scene's players, counted from 1.
 func (s *Scene) AddPlayer(name string) *Player {
-	if s.World.Len() == Props && len(s.players) == 0 {
-		s.World.SetNextID(FirstPlayer)
+	if s.World.NextID() < FirstPlayer {
+		s.World.SetNextID(FirstPlayer) // the first player; ids only move on after it
 	}
 	e := s.World.Spawn(PlayerKind)
 	if name == "" {

@@ -1,0 +1,24 @@
+package arena_test
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/internal/roomtest"
+	"github.com/tickroom/tickroom/state"
+)
+
+// TestCheckpointThenTailEqualsFullRun: an arena woken from a checkpoint at
+// any tick plays on exactly as if it had never slept.
+func TestCheckpointThenTailEqualsFullRun(t *testing.T) {
+	roomtest.CheckpointProperty(t, arena.Type, map[string]any{"coins": 6, "width": 400, "height": 300}, 30,
+		func(r *rand.Rand, _ *state.World) any {
+			if r.IntN(10) == 0 {
+				return msgpack.RawMessage{0xc1} // refused: not MessagePack
+			}
+			return map[string]any{"dx": r.Float64()*2.4 - 1.2, "dy": r.Float64()*2 - 1}
+		})
+}
