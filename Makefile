@@ -9,7 +9,7 @@ NPM ?= npm
 
 # Every fuzz target, as package:Target. Each runs for FUZZTIME in `make test`
 # (a smoke run from its committed seeds); run longer with FUZZTIME=5m.
-FUZZ_TARGETS = ./state:FuzzDecodeClient ./state:FuzzMirrorApply ./rooms/tape:FuzzReader ./cmd/tickroom:FuzzDecodeHandoff
+FUZZ_TARGETS = ./state:FuzzDecodeClient ./state:FuzzMirrorApply ./rooms/tape:FuzzReader ./state:FuzzLoadWorld ./rooms:FuzzDecodeCheckpoint
 FUZZTIME ?= 5s
 
 test: deps go-checks go-test fuzz client-checks client-unit e2e

@@ -10,8 +10,8 @@ import (
 type Config struct {
 	// MaxRooms is the most rooms open at once on this node (default 1000).
 	MaxRooms int
-	// IdleTimeout closes a room that has had no seated member for this long
-	// (default 60 s).
+	// IdleTimeout is how long a room stays empty (no seat, no spectator)
+	// before it goes to sleep, or closes when it cannot sleep (default 60 s).
 	IdleTimeout time.Duration
 	// SeatGrace is how long a dropped member's seat and entity are held for
 	// a reconnect with the resume token (default 30 s).
@@ -30,9 +30,26 @@ type Config struct {
 	ChatHistory int
 	// NameMaxLen is the longest display name in characters (default 32).
 	NameMaxLen int
-	// Recorder opens a recording for each new room that asks for one; nil
-	// records nothing.
-	Recorder RecorderFactory
+	// Logs keeps the log (the recording) of each room that is recorded;
+	// nil records nothing.
+	Logs LogStore
+	// Directory makes rooms durable: a room that empties goes to sleep
+	// instead of closing, and wakes on the next join; a room whose process
+	// stops or dies wakes in the next process. nil: rooms close when idle
+	// and die with their process. A room is durable when its type has
+	// checkpoints (and Checkpoints is set), or is deterministic and recorded.
+	Directory Directory
+	// Checkpoints keeps checkpoints of rooms whose handler implements
+	// Checkpointer; nil keeps none, and a wake re-runs the room's whole log.
+	Checkpoints CheckpointStore
+	// CheckpointInterval is how often a running durable room stores a
+	// checkpoint (default 30 s): a wake after a crash re-runs at most this
+	// much of the log, and a room without a log loses at most this much.
+	CheckpointInterval time.Duration
+	// DormantMaxAge is how long a sleeping room is kept after its last
+	// activity, by type name, "*" for every type; 0 keeps it for ever. A
+	// type in neither takes its Type.DormantMaxAge.
+	DormantMaxAge map[string]time.Duration
 	// KeyframeInterval is how often a recording stores a full snapshot, the
 	// points a replay seeks from (default 5 s).
 	KeyframeInterval time.Duration
@@ -57,6 +74,7 @@ func (c Config) withDefaults() Config {
 	defDur(&c.SlowConsumerGrace, 2*time.Second)
 	def(&c.ControlQueue, 256)
 	defDur(&c.KeyframeInterval, 5*time.Second)
+	defDur(&c.CheckpointInterval, 30*time.Second)
 	def(&c.ChatMaxLen, 500)
 	def(&c.ChatHistory, 50)
 	def(&c.NameMaxLen, 32)

@@ -39,6 +39,7 @@ const (
 	CloseRoomClosed    = 4011
 	CloseKicked        = 4012
 	CloseRefused       = 4013
+	CloseTypeGone      = 4014
 )
 
 // Client is one connection's handle on a room, from Room.Join until the

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -47,11 +48,19 @@ type Type struct {
 	Deterministic bool
 	// MaxPlayers is the default and highest member count; 0 means 64.
 	MaxPlayers int
+	// DormantMaxAge is how long a sleeping room of this type is kept after
+	// its last activity, unless Config.DormantMaxAge says otherwise; zero
+	// means DefaultDormantMaxAge.
+	DormantMaxAge time.Duration
 	// New makes a handler from the options a creator gave (decoded JSON; nil
 	// for none). It returns the options in effect after defaults, which travel
 	// in the welcome. Bad options are an error wrapping ErrBadOptions.
 	New func(options map[string]any) (Handler, map[string]any, error)
 }
+
+// DefaultDormantMaxAge is how long a sleeping room is kept when neither its
+// type nor the node says.
+const DefaultDormantMaxAge = 7 * 24 * time.Hour
 
 // ErrBadOptions is wrapped by Type.New for options it refuses.
 var ErrBadOptions = errors.New("bad room options")

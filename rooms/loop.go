@@ -28,7 +28,7 @@ func (r *Room) run() {
 		case <-timer.C:
 		}
 		if r.Closed() {
-			return // Close raced the timer: no tick after a close (handoff relies on it)
+			return // Close raced the timer: no tick after a close
 		}
 		start := time.Now()
 		if start.Sub(next) > lateThreshold {
@@ -37,6 +37,9 @@ func (r *Room) run() {
 		if err := r.safely("tick", func() error { r.step(start); return nil }); err != nil {
 			r.Close(CloseInternalError, "room failed")
 			return
+		}
+		if r.end != endForGood {
+			return // the tick put the room to sleep or stopped it (finish stores it)
 		}
 		end := time.Now()
 		r.stats.TickNanos.Store(int64(end.Sub(start)))
@@ -86,13 +89,18 @@ func (r *Room) step(now time.Time) {
 		fn()
 	}
 	r.afterTick = r.afterTick[:0]
-	if r.handoffTo != nil {
-		r.handoffTo <- r.export()
-		r.handoffTo = nil
-		r.Close(r.handoffCode, r.handoffReason)
+	// No op is pending now: the moment to store the room's state.
+	if req := r.stopReq.Load(); req != nil {
+		r.stopForRestart(*req)
 		return
 	}
-	r.reapIfIdle(now)
+	if r.reapIfIdle(now) {
+		return
+	}
+	if r.mgr != nil && tick-r.lastCheckpoint >= r.checkpointEvery {
+		r.lastCheckpoint = tick
+		r.checkpointLive()
+	}
 }
 
 func (r *Room) applyInput(in inputMsg) {
@@ -178,28 +186,73 @@ func (r *Room) mutate(fn func()) {
 	fn()
 }
 
-func (r *Room) reapIfIdle(now time.Time) {
-	if len(r.seats) > 0 {
+// reapIfIdle puts a room that has been empty (no seat, no spectator) for
+// IdleTimeout to sleep, or closes it when it cannot sleep. It reports
+// whether the room's loop ends.
+func (r *Room) reapIfIdle(now time.Time) bool {
+	if len(r.seats) > 0 || len(r.watchers) > 0 {
 		r.emptySince = time.Time{}
-		return
+		return false
 	}
 	if r.emptySince.IsZero() {
 		r.emptySince = now
-		return
+		return false
 	}
-	if now.Sub(r.emptySince) >= r.cfg.IdleTimeout {
-		r.log.Info("room idle, closing", "idle", now.Sub(r.emptySince).Round(time.Second))
+	idle := now.Sub(r.emptySince)
+	if idle < r.cfg.IdleTimeout {
+		return false
+	}
+	if !r.durable() {
+		r.log.Info("room idle, closing", "idle", idle.Round(time.Second))
 		r.Close(CloseRoomClosed, "room closed: idle")
+		return false // the loop sees the close
 	}
+	if err := r.sleep(); err != nil {
+		// Nothing was given up: the room runs on and tries again later.
+		r.log.Error("room could not go to sleep; it stays live", "err", err)
+		r.mgr.counters.SleepFailures.Add(1)
+		r.emptySince = now
+		return false
+	}
+	r.log.Info("room asleep", "idle", idle.Round(time.Second), "tick", r.world.Tick())
+	return true
 }
 
-// finish runs when the loop ends: members are told and closed.
+// finish runs when the loop ends. A room that went to sleep has nobody to
+// tell; a stopped one was stored by stopForRestart; a room closed for good
+// tells its members, ends its log and leaves the directory.
 func (r *Room) finish() {
 	r.isClosed.Store(true)
 	code, reason := r.closeBy.code, r.closeBy.reason
-	if code == 0 {
-		code, reason = CloseRoomClosed, "room closed"
+	switch r.end {
+	case endSleep:
+		reason = "asleep"
+	case endStop:
+		code, reason = r.stopReq.Load().code, r.stopReq.Load().reason
+		r.closeMembers(code, reason)
+	default:
+		if code == 0 {
+			code, reason = CloseRoomClosed, "room closed"
+		}
+		r.closeMembers(code, reason)
+		if r.recorder != nil {
+			r.record("close", r.recorder.Close)
+			r.recorder = nil
+		}
+		r.forgetStored()
 	}
+	r.recording.Store(false)
+	r.players.Store(0)
+	if r.onClosed != nil {
+		r.onClosed(r)
+	}
+	close(r.done)
+	r.log.Info("room stopped", "reason", reason, "ticks", r.stats.Ticks.Load())
+}
+
+// closeMembers sends every member and spectator a closing event and closes
+// their connections with code and reason.
+func (r *Room) closeMembers(code int, reason string) {
 	all := append(r.seats[:len(r.seats):len(r.seats)], r.watchers...)
 	if ev, err := state.EncodeEvent(&state.Event{Type: "closing", Reason: reason}); err == nil {
 		for _, s := range all {
@@ -213,15 +266,4 @@ func (r *Room) finish() {
 			s.client.conn.Close(code, reason)
 		}
 	}
-	r.players.Store(0)
-	if r.recorder != nil {
-		r.record("close", r.recorder.Close)
-		r.recorder = nil
-		r.recording.Store(false)
-	}
-	close(r.done)
-	if r.onClosed != nil {
-		r.onClosed(r)
-	}
-	r.log.Info("room closed", "reason", reason, "ticks", r.stats.Ticks.Load())
 }

@@ -1,12 +1,7 @@
 package rooms
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/binary"
 	"errors"
-	"fmt"
-	"sort"
 	"sync"
 	"time"
 )
@@ -25,16 +20,24 @@ type Manager struct {
 	cfg   Config
 	types *Registry
 
-	mu      sync.RWMutex
-	rooms   map[string]*Room
-	retired map[string]*Totals // by type: counters of rooms that closed
-	stopped bool
-	wg      sync.WaitGroup
+	mu       sync.RWMutex
+	rooms    map[string]*Room
+	waking   map[string]*wakeCall // rooms being woken (or deleted)
+	retired  map[string]*Totals   // by type: counters of rooms that stopped
+	stopped  bool
+	wg       sync.WaitGroup
+	persist  *persister // nil without a Directory
+	counters Counters
 }
 
 // NewManager returns a manager offering the registry's room types.
 func NewManager(types *Registry, cfg Config) *Manager {
-	return &Manager{cfg: cfg.withDefaults(), types: types, rooms: make(map[string]*Room), retired: make(map[string]*Totals)}
+	m := &Manager{cfg: cfg.withDefaults(), types: types, rooms: make(map[string]*Room),
+		waking: make(map[string]*wakeCall), retired: make(map[string]*Totals)}
+	if m.cfg.Directory != nil {
+		m.persist = newPersister()
+	}
+	return m
 }
 
 // Types returns the registry of room types.
@@ -47,58 +50,12 @@ type CreateRequest struct {
 	Public     bool
 	MaxPlayers int // 0: the type's default
 	// Record asks for the room to be recorded; nil means yes when the
-	// manager has a Recorder.
+	// manager has Logs.
 	Record *bool
 }
 
-// Create starts a new room.
-func (m *Manager) Create(req CreateRequest) (*Room, error) {
-	t := m.types.Get(req.Type)
-	if t == nil {
-		return nil, fmt.Errorf("%w: %q", ErrUnknownType, req.Type)
-	}
-	maxPlayers := req.MaxPlayers
-	if maxPlayers == 0 {
-		maxPlayers = t.PlayerLimit()
-	}
-	if maxPlayers < 1 || maxPlayers > t.PlayerLimit() {
-		return nil, fmt.Errorf("%w: maxPlayers %d outside 1..%d for %q", ErrBadRequest, maxPlayers, t.PlayerLimit(), t.Name)
-	}
-	h, opts, err := t.New(req.Options)
-	if err != nil {
-		if !errors.Is(err, ErrBadOptions) {
-			err = fmt.Errorf("%w: %v", ErrBadOptions, err)
-		}
-		return nil, err
-	}
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.stopped {
-		return nil, ErrStopped
-	}
-	if len(m.rooms) >= m.cfg.MaxRooms {
-		return nil, fmt.Errorf("%w: %d rooms open", ErrRoomLimit, len(m.rooms))
-	}
-	var seed [8]byte
-	_, _ = rand.Read(seed[:]) // crypto/rand.Read never fails on supported platforms
-	record := req.Record == nil || *req.Record
-	r, err := newRoom(newID(), t, h, req.Options, opts, req.Public, maxPlayers, binary.LittleEndian.Uint64(seed[:]), m.cfg, record)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadOptions, err)
-	}
-	r.onClosed = m.forget
-	m.rooms[r.ID] = r
-	m.wg.Add(1)
-	go func() {
-		defer m.wg.Done()
-		r.run()
-	}()
-	r.log.Info("room created", "public", r.Public, "maxPlayers", maxPlayers)
-	return r, nil
-}
-
-func (m *Manager) forget(r *Room) {
+// retire drops a room that stopped, keeping its counters.
+func (m *Manager) retire(r *Room) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.rooms[r.ID] == r {
@@ -215,6 +172,10 @@ type RoomInfo struct {
 	TickRate   int       `json:"tickRate"`
 	// RecordingID names the room's recording (GET /api/recordings/{id}).
 	RecordingID string `json:"recordingId,omitempty"`
+	// State is "live" (running here) or "dormant" (asleep: a join wakes it).
+	State RoomState `json:"state"`
+	// LastActive is when a sleeping room last had a member.
+	LastActive time.Time `json:"lastActive,omitzero"`
 }
 
 // Info describes a room for listings.
@@ -225,21 +186,7 @@ func (r *Room) Info() RoomInfo {
 	}
 	return RoomInfo{ID: r.ID, Type: r.Type.Name, Players: r.Players(), MaxPlayers: r.MaxPlayers,
 		CreatedAt: r.CreatedAt, Visibility: vis, Tick: r.CurrentTick(), TickRate: r.Type.TickRate,
-		RecordingID: r.recordingID}
-}
-
-// List returns the open public rooms, newest first.
-func (m *Manager) List() []RoomInfo {
-	m.mu.RLock()
-	out := make([]RoomInfo, 0, len(m.rooms))
-	for _, r := range m.rooms {
-		if r.Public && !r.Closed() {
-			out = append(out, r.Info())
-		}
-	}
-	m.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
-	return out
+		RecordingID: r.recordingID, State: StateLive}
 }
 
 // stop refuses new rooms from now on and returns the rooms open now.
@@ -252,23 +199,4 @@ func (m *Manager) stop() []*Room {
 		all = append(all, r)
 	}
 	return all
-}
-
-// Shutdown refuses new rooms, closes every room with the code and reason,
-// and waits for their goroutines until ctx ends.
-func (m *Manager) Shutdown(ctx context.Context, code int, reason string) error {
-	for _, r := range m.stop() {
-		r.Close(code, reason)
-	}
-	done := make(chan struct{})
-	go func() {
-		m.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("rooms: shutdown: %w", ctx.Err())
-	}
 }

@@ -1,12 +1,14 @@
 package rooms
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/google/uuid"
 
 	"github.com/tickroom/tickroom/state"
 )
@@ -52,7 +54,7 @@ func (r *Room) seat(c *Client) {
 		c.conn.Close(CloseRefused, truncate("join refused: "+refused.Error(), 120))
 		return
 	}
-	s := &seat{member: m, token: uuid.NewString(), client: c, playerID: c.playerID}
+	s := &seat{member: m, token: seatToken(r.secret, m.Number), client: c, playerID: c.playerID}
 	m.seat = s
 	m.PlayerID = c.playerID
 	c.seat = s
@@ -65,6 +67,17 @@ func (r *Room) seat(c *Client) {
 	r.log.Info("member joined", "member", m.Number, "name", m.Name, "session", c.session)
 	r.welcome(s, false)
 	r.broadcastEvent(&state.Event{Type: "join", Member: m.Number, Name: m.Name, Entity: entityID(m)})
+}
+
+// seatToken is the resume token of a room's member: an HMAC of the
+// member's number under the room's secret. A woken room gives every seat
+// its token back without storing tokens anywhere (least of all in its log,
+// which is served as a replay), and a member number is never reused, so a
+// token never names another member's seat.
+func seatToken(secret []byte, member uint32) string {
+	mac := hmac.New(sha256.New, secret)
+	_, _ = mac.Write(binary.BigEndian.AppendUint32([]byte("seat:"), member)) // hash writes never fail
+	return base64.RawURLEncoding.EncodeToString(mac.Sum(nil)[:16])
 }
 
 // watch adds a spectator: a seat with no member, kept in watchers.

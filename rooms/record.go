@@ -54,32 +54,31 @@ type Recorder interface {
 	Close() error
 }
 
-// RecorderFactory opens a recorder for a new room, or returns nil, nil when
-// this room is not to be recorded.
-type RecorderFactory func(h RecordingHeader) (Recorder, error)
-
-// startRecording opens the room's recording from its published tick, with
-// a keyframe of that tick first. A failure leaves the room unrecorded.
+// startRecording opens a new log for the room from its published tick,
+// with a keyframe of that tick first. A failure leaves the room unrecorded.
 func (r *Room) startRecording(tick uint64) {
-	if r.cfg.Recorder == nil {
+	if r.cfg.Logs == nil {
 		return
 	}
-	rec, err := r.cfg.Recorder(RecordingHeader{RoomID: r.ID, Type: r.Type.Name, TickRate: r.Type.TickRate, Seed: r.Seed,
+	w, err := r.cfg.Logs.Create(RecordingHeader{RoomID: r.ID, Type: r.Type.Name, TickRate: r.Type.TickRate, Seed: r.Seed,
 		Options: r.requested, Schema: r.Type.Schema.Wire(), StartTick: tick})
 	if err != nil {
 		r.log.Error("recording not started", "err", err)
 		return
 	}
-	if rec == nil {
-		return
-	}
-	r.recorder = rec
-	if named, ok := rec.(interface{ RecordingID() string }); ok {
-		r.recordingID = named.RecordingID()
-	}
+	r.recordingID = w.ID()
+	r.continueRecording(w, tick)
+}
+
+// continueRecording records on into w (a new log, or the room's own
+// continued after a wake) from the published tick, with a keyframe of
+// that tick: a replay can seek to the wake, and the part after it reads
+// on its own even if the log before it was damaged.
+func (r *Room) continueRecording(w LogWriter, tick uint64) {
+	r.recorder = w
 	r.recording.Store(true)
 	r.lastKeyframe = tick
-	r.record("keyframe", func() error { return rec.Keyframe(tick, r.currentSnapshot()) })
+	r.record("keyframe", func() error { return w.Keyframe(tick, r.currentSnapshot()) })
 }
 
 // RecordingID returns the id of the room's recording, or "" when the room

@@ -38,8 +38,10 @@ type Room struct {
 	Options    map[string]any
 	Seed       uint64
 
-	requested   map[string]any // the options the creator gave (recordings, handoff)
-	recordingID string         // set once at creation
+	requested   map[string]any // the options the creator gave (its log and row keep them)
+	recordingID string         // the room's log, set before the room runs
+	secret      []byte         // derives resume tokens (seatToken)
+	mgr         *Manager       // persists the room's row and checkpoints; nil in some tests
 
 	cfg     Config
 	log     *slog.Logger
@@ -48,15 +50,12 @@ type Room struct {
 	ctx     Context
 	period  time.Duration
 
-	control chan func()
-	inputs  inputQueue
-	quit    chan struct{}
-	done    chan struct{}
-	stopOne sync.Once
-	closeBy struct {
-		code   int
-		reason string
-	}
+	control  chan func()
+	inputs   inputQueue
+	quit     chan struct{}
+	done     chan struct{}
+	stopOne  sync.Once
+	closeBy  closeReason
 	onClosed func(*Room)
 
 	// Read by other goroutines (listing, pongs, tests).
@@ -82,19 +81,45 @@ type Room struct {
 
 	// Recording (room goroutine only): the ops applied since the last
 	// tick, in order, and where the last keyframe was.
-	recorder      Recorder
+	recorder      LogWriter
 	ops           []Op
 	keyframeEvery uint64
 	lastKeyframe  uint64
 
+	// Durability (room goroutine only): how often and when the room last
+	// wrote a checkpoint, and how its loop ends (see ending).
+	checkpointEvery uint64
+	lastCheckpoint  uint64
+	end             ending
+	// stopReq is set by Stop from any goroutine; the loop acts on it at the
+	// end of the next tick, when no op is pending.
+	stopReq atomic.Pointer[closeReason]
+
 	// Inspections waiting for the end of the next tick.
 	afterTick []func()
-
-	// Set by Manager.Handoff: export at the end of the next tick, then close.
-	handoffTo     chan *HandoffRoom
-	handoffCode   int
-	handoffReason string
 }
+
+// closeReason is a close code and its text, as members receive them.
+type closeReason struct {
+	code   int
+	reason string
+}
+
+// ending is how a room's loop ends.
+type ending uint8
+
+const (
+	// endForGood: the room's life is over (Close): its members are told,
+	// its log gets its end record, its row and checkpoints are deleted.
+	endForGood ending = iota
+	// endSleep: the room went dormant (empty for IdleTimeout): its state is
+	// in its stores and a join wakes it.
+	endSleep
+	// endStop: the process is stopping (Stop): the room's state is stored
+	// and the next process wakes it; members are closed with the stop's
+	// code and come back with their resume tokens.
+	endStop
+)
 
 // Stats are a room's counters, readable from any goroutine.
 type Stats struct {
@@ -159,24 +184,8 @@ func (q *inputQueue) take() []inputMsg {
 // lateThreshold is how late a tick may start before it counts as late.
 const lateThreshold = 5 * time.Millisecond
 
-// newRoom builds a room; requested are the options the creator gave (what
-// a recording stores, to make the same handler again), opts the effective ones.
-func newRoom(id string, t *Type, h Handler, requested, opts map[string]any, public bool, maxPlayers int, seed uint64, cfg Config, record bool) (*Room, error) {
-	r := cfg.newRoomShell(id, t, h, requested, opts, public, maxPlayers, seed)
-	if err := r.safely("init", func() error { return h.Init(&r.ctx) }); err != nil {
-		return nil, err
-	}
-	// Publish the starting state as tick 0 so that the first joiner's
-	// snapshot holds it and tick 1's delta has a base.
-	_ = r.world.AppendDelta(nil, 0)
-	if record {
-		r.startRecording(0)
-	}
-	return r, nil
-}
-
 // newRoomShell builds a room around a handler with an empty world, not yet
-// initialised or running: newRoom and Manager.Restore finish it.
+// initialised or running: Manager.Create and Manager.wake finish it.
 func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts map[string]any, public bool, maxPlayers int, seed uint64) *Room {
 	r := &Room{
 		ID: id, Type: t, Public: public, MaxPlayers: maxPlayers, CreatedAt: time.Now(),
@@ -199,6 +208,7 @@ func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts ma
 	r.ctx = *newContext(r.world, seed)
 	r.ctx.room = r
 	r.keyframeEvery = max(1, uint64(cfg.KeyframeInterval/r.period))
+	r.checkpointEvery = max(1, uint64(cfg.CheckpointInterval/r.period))
 	return r
 }
 
@@ -238,7 +248,7 @@ type JoinRequest struct {
 // JoinAs is Join with a verified identity.
 func (r *Room) JoinAs(conn Conn, req JoinRequest) (*Client, error) {
 	c := &Client{room: r, conn: conn, name: req.Name, token: req.Token, playerID: req.PlayerID, session: uuid.NewString()}
-	if err := r.do(func() { r.seat(c) }, 2*time.Second); err != nil {
+	if err := r.await(func() { r.seat(c) }); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -250,10 +260,32 @@ func (r *Room) JoinAs(conn Conn, req JoinRequest) (*Client, error) {
 // cannot send inputs or chat (the server refuses them).
 func (r *Room) Spectate(conn Conn) (*Client, error) {
 	c := &Client{room: r, conn: conn, spectator: true, session: uuid.NewString()}
-	if err := r.do(func() { r.watch(c) }, 2*time.Second); err != nil {
+	if err := r.await(func() { r.watch(c) }); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// await queues a join (or a spectator's) and waits until the room has run
+// it. It fails with ErrRoomClosed when the room stopped first (it closed,
+// or went to sleep, and Manager.Open wakes it again), so a join is never
+// left queued in a room that will not run it.
+func (r *Room) await(join func()) error {
+	ran := make(chan struct{})
+	if err := r.do(func() { join(); close(ran) }, 2*time.Second); err != nil {
+		return err
+	}
+	select {
+	case <-ran:
+		return nil
+	case <-r.done:
+		select {
+		case <-ran: // it ran just before the room stopped
+			return nil
+		default:
+			return ErrRoomClosed
+		}
+	}
 }
 
 // Spectators returns the number of spectators watching.
@@ -331,14 +363,24 @@ func (r *Room) Inspect(fn func(w *state.World), timeout time.Duration) error {
 	}
 }
 
-// Close stops the room: members get a closing event and a close frame with
-// the code and reason. It is idempotent and does not wait; see Done.
+// Close ends the room's life: members get a closing event and a close
+// frame with the code and reason, its log its end record, and its row and
+// checkpoints are deleted. It is idempotent and does not wait; see Done.
 func (r *Room) Close(code int, reason string) {
 	r.stopOne.Do(func() {
 		r.closeBy.code, r.closeBy.reason = code, reason
 		r.isClosed.Store(true)
 		close(r.quit)
 	})
+}
+
+// Stop stops the room for a restart of its process: at the end of its next
+// tick a durable room stores its state (the next process wakes it) and
+// closes its members with the code and reason, who come back with their
+// resume tokens. A room that cannot be stored closes for good (Close). It
+// does not wait; see Done.
+func (r *Room) Stop(code int, reason string) {
+	r.stopReq.CompareAndSwap(nil, &closeReason{code, reason})
 }
 
 // try queues fn on the room goroutine without blocking.

@@ -20,6 +20,7 @@ func (s *Server) adminRoutes(e *echo.Echo) {
 	g := e.Group("/api/admin", s.requireAdmin)
 	g.GET("/rooms", s.adminRooms)
 	g.GET("/rooms/:id", s.adminRoom)
+	g.DELETE("/rooms/:id", s.adminDelete)
 	g.POST("/rooms/:id/close", s.adminClose)
 	g.POST("/rooms/:id/kick", s.adminKick)
 	g.POST("/rooms/:id/spectate", s.adminSpectate)
@@ -69,7 +70,25 @@ func adminInfo(r *rooms.Room, now time.Time) adminRoomInfo {
 	}
 }
 
+// adminRooms lists the live rooms with their counters, or with
+// ?state=dormant the sleeping ones (public and unlisted), most recently
+// active first, up to ?limit= (default 100, at most 10000).
 func (s *Server) adminRooms(c echo.Context) error {
+	switch c.QueryParam("state") {
+	case "", "live":
+	case "dormant":
+		limit, err := queryLimit(c, 100, 10000)
+		if err != nil {
+			return err
+		}
+		list, err := s.rooms.Stored(limit)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, list)
+	default:
+		return apiError(http.StatusBadRequest, "bad_request", "state: want live or dormant")
+	}
 	now := time.Now()
 	all := s.rooms.All()
 	out := make([]adminRoomInfo, 0, len(all))
@@ -119,6 +138,20 @@ func (s *Server) adminClose(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// adminDelete ends a room's life, live or asleep: members are closed, its
+// row and checkpoints deleted; its recording stays (delete it separately).
+func (s *Server) adminDelete(c echo.Context) error {
+	id := c.Param("id")
+	if err := s.rooms.Delete(id, "room deleted by an administrator"); err != nil {
+		if errors.Is(err, rooms.ErrRoomBusy) {
+			return apiError(http.StatusConflict, "busy", "the room is waking; try again")
+		}
+		return roomLookupError(err)
+	}
+	s.log.Info("admin deleted room", "room", id, "remote", c.RealIP())
+	return c.NoContent(http.StatusNoContent)
+}
+
 func (s *Server) adminKick(c echo.Context) error {
 	r, err := s.adminFind(c)
 	if err != nil {
@@ -137,12 +170,13 @@ func (s *Server) adminKick(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
-// adminSpectate mints a short-lived spectator link for the monitor's view.
+// adminSpectate mints a short-lived spectator link for the monitor's view
+// (of a sleeping room too: opening it wakes the room).
 func (s *Server) adminSpectate(c echo.Context) error {
-	r, err := s.adminFind(c)
+	info, err := s.rooms.Lookup(c.Param("id"))
 	if err != nil {
-		return err
+		return roomLookupError(err)
 	}
-	q := s.links.query(r.ID, RoleSpectator, 10*time.Minute, time.Now())
-	return c.JSON(http.StatusOK, map[string]string{"wsUrl": "/ws/" + r.ID + "?" + q, "url": "/r/" + r.ID + "?" + q})
+	q := s.links.query(info.ID, RoleSpectator, 10*time.Minute, time.Now())
+	return c.JSON(http.StatusOK, map[string]string{"wsUrl": "/ws/" + info.ID + "?" + q, "url": "/r/" + info.ID + "?" + q})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -70,6 +71,9 @@ func (s *Server) createRoom(c echo.Context) error {
 		return apiError(http.StatusServiceUnavailable, "room_limit", "this server has as many rooms as it may hold; try again later")
 	case errors.Is(err, rooms.ErrStopped):
 		return apiError(http.StatusServiceUnavailable, "shutting_down", "this server is shutting down")
+	case errors.Is(err, rooms.ErrStorage):
+		s.log.Error("room not created", "err", err)
+		return apiError(http.StatusServiceUnavailable, "storage", "the room could not be stored on this server; try again later")
 	case err != nil:
 		return fmt.Errorf("create room: %w", err)
 	}
@@ -81,16 +85,56 @@ func (s *Server) createRoom(c echo.Context) error {
 	})
 }
 
+// listRooms lists the public rooms: live ones first, then up to ?limit=
+// (default 100, at most 1000) sleeping ones, most recently active first.
 func (s *Server) listRooms(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.rooms.List())
+	limit, err := queryLimit(c, 100, 1000)
+	if err != nil {
+		return err
+	}
+	list, err := s.rooms.List(limit)
+	if err != nil {
+		s.log.Error("list sleeping rooms", "err", err) // the live ones are still worth showing
+	}
+	return c.JSON(http.StatusOK, list)
 }
 
-func (s *Server) getRoom(c echo.Context) error {
-	r := s.rooms.Get(c.Param("id"))
-	if r == nil {
-		return apiError(http.StatusNotFound, "not_found", "no room with this id: it may have closed")
+// queryLimit reads ?limit=N in 1..most, def when absent.
+func queryLimit(c echo.Context, def, most int) (int, error) {
+	v := c.QueryParam("limit")
+	if v == "" {
+		return def, nil
 	}
-	return c.JSON(http.StatusOK, r.Info())
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > most {
+		return 0, apiError(http.StatusBadRequest, "bad_request", fmt.Sprintf("limit %q: want a number in 1..%d", v, most))
+	}
+	return n, nil
+}
+
+// getRoom describes a room, live or asleep, without waking it.
+func (s *Server) getRoom(c echo.Context) error {
+	info, err := s.rooms.Lookup(c.Param("id"))
+	if err != nil {
+		return roomLookupError(err)
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+// roomLookupError maps why a room cannot be found or opened to an answer.
+func roomLookupError(err error) error {
+	var gone *rooms.TypeGoneError
+	switch {
+	case errors.As(err, &gone):
+		return apiError(http.StatusGone, "type_gone", fmt.Sprintf("this room is a %q room, and this server no longer has that room type; it is kept in case the type comes back", gone.Type))
+	case errors.Is(err, rooms.ErrNotFound):
+		return apiError(http.StatusNotFound, "not_found", "no room with this id: it may have closed or expired")
+	case errors.Is(err, rooms.ErrStopped):
+		return apiError(http.StatusServiceUnavailable, "shutting_down", "this server is shutting down")
+	case errors.Is(err, rooms.ErrRoomLimit):
+		return apiError(http.StatusServiceUnavailable, "room_limit", "this server has as many rooms open as it may hold; try again later")
+	}
+	return fmt.Errorf("look up room: %w", err)
 }
 
 type typeInfo struct {

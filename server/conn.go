@@ -32,7 +32,8 @@ type wsConn struct {
 	limit     int
 
 	metrics *metrics
-	room    *rooms.Room   // nil when the id named no room
+	roomID  string        // the room the connection asked for
+	room    *rooms.Room   // set once the room is open
 	client  *rooms.Client // set once the join is queued
 
 	// Read-side limits, used only by the session's read goroutine; the

@@ -39,7 +39,7 @@ func newMetrics(mgr *rooms.Manager, extra ...prometheus.Collector) *metrics {
 			Help: "API errors answered, by error code."}, []string{"code"}),
 	}
 	reg.MustRegister(m.sessions, m.bytesIn, m.msgsIn, m.bytesOut, m.msgsOut, m.refused, m.closes, m.httpErrors,
-		&roomCollector{mgr: mgr},
+		&roomCollector{mgr: mgr}, &lifeCollector{mgr: mgr},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, c := range extra {

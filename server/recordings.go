@@ -5,13 +5,10 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/tape"
 )
 
@@ -119,32 +116,11 @@ func (s *Server) deleteRecording(c echo.Context) error {
 		if errors.Is(err, tape.ErrInProgress) {
 			return apiError(http.StatusConflict, "in_progress", "the recording is still being written; close its room first")
 		}
+		if errors.Is(err, tape.ErrInUse) {
+			return apiError(http.StatusConflict, "in_use", "the recording is the log of a room that still exists (it may be asleep); delete the room first")
+		}
 		return recordingErr(err)
 	}
 	s.log.Info("recording deleted", "recording", c.Param("id"), "remote", c.RealIP())
 	return c.NoContent(http.StatusNoContent)
-}
-
-// RecorderFactory records rooms into store and names each recording by its
-// tape's id, so rooms can tell clients where their recording is
-// (RoomInfo.RecordingID).
-func RecorderFactory(store *tape.Store) rooms.RecorderFactory {
-	return func(h rooms.RecordingHeader) (rooms.Recorder, error) {
-		rec, err := store.Factory(h)
-		if err != nil {
-			return nil, err
-		}
-		w, ok := rec.(*tape.Writer)
-		if !ok {
-			return rec, nil
-		}
-		return namedRecorder{w}, nil
-	}
-}
-
-type namedRecorder struct{ *tape.Writer }
-
-// RecordingID is the tape's id in its store: its file name without ".tape".
-func (n namedRecorder) RecordingID() string {
-	return strings.TrimSuffix(filepath.Base(n.Path()), tape.Ext)
 }

@@ -22,7 +22,7 @@ func newRecordingEnv(t *testing.T, sc server.Config) (*testEnv, *tape.Store) {
 		t.Fatal(err)
 	}
 	sc.Recordings = store
-	return newEnv(t, rooms.Config{Recorder: server.RecorderFactory(store), KeyframeInterval: 500 * time.Millisecond}, sc), store
+	return newEnv(t, rooms.Config{Logs: store, KeyframeInterval: 500 * time.Millisecond}, sc), store
 }
 
 // mirrorState copies a mirror's entities as comparable values.

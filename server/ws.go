@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -97,8 +98,10 @@ func checkOrigin(allowed []string) func(*http.Request) bool {
 
 func connOf(ms *melody.Session) *wsConn { return ms.Request.Context().Value(connKey{}).(*wsConn) }
 
-// handleWS upgrades GET /ws/{id}. Even for an unknown room the upgrade
-// goes ahead, so that a browser learns why from the close code (4004).
+// handleWS upgrades GET /ws/{id}. The room is found (and woken, if it
+// sleeps) after the upgrade, on the session's goroutine: even for an
+// unknown room the upgrade goes ahead, so that a browser learns why from
+// the close code (4004).
 //
 // melody runs a session inside the call that upgrades it, until the session
 // ends. Made from net/http's handler goroutine, that call would keep the
@@ -116,7 +119,8 @@ func (s *Server) handleWS(c echo.Context) error {
 		s.metrics.refused.WithLabelValues("sessions_per_ip").Inc()
 		return apiError(http.StatusTooManyRequests, "too_many_requests", "too many connections from your address")
 	}
-	conn := newWSConn(s.rooms.Get(c.Param("id")), s.cfg, s.metrics)
+	conn := newWSConn(nil, s.cfg, s.metrics)
+	conn.roomID = c.Param("id")
 	ready := make(chan error, 1)
 	conn.ready = ready
 	w, r := sockWriter{c.Response(), conn}, sessionRequest(c.Request(), conn)
@@ -211,43 +215,74 @@ func (s *Server) onConnect(ms *melody.Session) {
 	conn.s = ms
 	s.conns.Store(conn, struct{}{})
 	s.metrics.sessions.Inc()
-	if conn.room == nil {
-		conn.Close(rooms.CloseNotFound, "room not found")
-		return
-	}
-	role, err := s.links.role(conn.room.ID, q, time.Now())
+	role, err := s.links.role(conn.roomID, q, time.Now())
 	if err != nil {
 		conn.Close(rooms.CloseRefused, "join refused: "+err.Error())
 		return
 	}
-	var client *rooms.Client
-	if role == RoleSpectator {
-		client, err = conn.room.Spectate(conn)
-	} else {
-		req := rooms.JoinRequest{Name: q.Get("name"), Token: q.Get("token")}
-		if s.cfg.JWTSecret != "" {
-			id, name, aerr := verifyPlayer([]byte(s.cfg.JWTSecret), q.Get("auth"))
-			if aerr != nil {
-				s.metrics.refused.WithLabelValues("auth").Inc()
-				conn.Close(rooms.CloseRefused, "join refused: "+aerr.Error())
-				return
-			}
-			req.PlayerID = id
-			if name != "" {
-				req.Name = name
-			}
+	req := rooms.JoinRequest{Name: q.Get("name"), Token: q.Get("token")}
+	if s.cfg.JWTSecret != "" && role != RoleSpectator {
+		id, name, aerr := verifyPlayer([]byte(s.cfg.JWTSecret), q.Get("auth"))
+		if aerr != nil {
+			s.metrics.refused.WithLabelValues("auth").Inc()
+			conn.Close(rooms.CloseRefused, "join refused: "+aerr.Error())
+			return
 		}
-		client, err = conn.room.JoinAs(conn, req)
+		req.PlayerID = id
+		if name != "" {
+			req.Name = name
+		}
 	}
+	client, err := s.enter(conn, role, req)
+	if err != nil {
+		code, reason := closeFor(err)
+		conn.Close(code, reason)
+		return
+	}
+	conn.client = client
+	s.log.Info("session open", "room", conn.room.ID, "session", client.Session(), "spectator", client.Spectator(), "remote", ms.Request.RemoteAddr)
+}
+
+// enter opens the connection's room (waking it if it sleeps) and joins
+// it. A room that stops between the two (it went to sleep that moment) is
+// opened again: the join wakes it.
+func (s *Server) enter(conn *wsConn, role string, req rooms.JoinRequest) (*rooms.Client, error) {
+	var err error
+	for range 3 {
+		var room *rooms.Room
+		if room, err = s.rooms.Open(conn.roomID); err != nil {
+			return nil, err
+		}
+		conn.room = room
+		var client *rooms.Client
+		if role == RoleSpectator {
+			client, err = room.Spectate(conn)
+		} else {
+			client, err = room.JoinAs(conn, req)
+		}
+		if !errors.Is(err, rooms.ErrRoomClosed) {
+			return client, err
+		}
+	}
+	return nil, err
+}
+
+// closeFor is the close code and reason for a connection whose join failed.
+func closeFor(err error) (int, string) {
+	var gone *rooms.TypeGoneError
 	switch {
+	case errors.As(err, &gone):
+		return rooms.CloseTypeGone, fmt.Sprintf("room type %q is not on this server", gone.Type)
+	case errors.Is(err, rooms.ErrNotFound):
+		return rooms.CloseNotFound, "room not found"
 	case errors.Is(err, rooms.ErrRoomClosed):
-		conn.Close(rooms.CloseRoomClosed, "room closed")
-	case err != nil:
-		conn.Close(rooms.CloseTryAgainLater, "room busy, try again")
-	default:
-		conn.client = client
-		s.log.Info("session open", "room", conn.room.ID, "session", client.Session(), "spectator", client.Spectator(), "remote", ms.Request.RemoteAddr)
+		return rooms.CloseRoomClosed, "room closed"
+	case errors.Is(err, rooms.ErrStopped):
+		return rooms.CloseRestart, "server restarting"
+	case errors.Is(err, rooms.ErrUnrecoverable):
+		return rooms.CloseInternalError, "the room could not be restored"
 	}
+	return rooms.CloseTryAgainLater, "room busy, try again"
 }
 
 func (s *Server) onDisconnect(ms *melody.Session) {

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +28,7 @@ import (
 	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/store/sqlite"
 	"github.com/tickroom/tickroom/rooms/tape"
 	"github.com/tickroom/tickroom/server"
 )
@@ -68,7 +70,8 @@ type config struct {
 	tlsKey    string
 
 	dataDir       string
-	handoffDir    string
+	handoffDir    string // no longer used: rooms are durable in dataDir
+	dormantMaxAge string
 	record        bool
 	recMaxBytes   int64
 	recMaxAge     time.Duration
@@ -131,7 +134,7 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	dur(&c.grace, "shutdown-grace", 5*time.Second, "how long a shutdown may take")
 	str(&c.origins, "allowed-origins", "", "comma-separated extra origins allowed to open WebSockets (same origin is always allowed)")
 	num(&c.rooms.MaxRooms, "max-rooms", 1000, "most rooms open at once")
-	dur(&c.rooms.IdleTimeout, "room-idle", 60*time.Second, "close a room after it has been empty this long")
+	dur(&c.rooms.IdleTimeout, "room-idle", 60*time.Second, "a room empty this long goes to sleep (it wakes on the next join; one that cannot sleep closes)")
 	dur(&c.rooms.SeatGrace, "seat-grace", 30*time.Second, "how long a dropped member's seat is held for a reconnect")
 	dur(&c.rooms.SlowConsumerGrace, "slow-grace", 2*time.Second, "how long a member may stay too slow to take a snapshot before it is closed")
 	num(&c.rooms.ChatMaxLen, "chat-max-len", 500, "longest chat message in characters")
@@ -146,8 +149,10 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	flt(&c.server.ChatRate, "chat-rate", 2, "chat messages per second per connection")
 	num(&c.server.ChatBurst, "chat-burst", 5, "chat burst per connection")
 	boolean(&c.server.Pprof, "pprof", false, "serve net/http/pprof under /debug/pprof/")
-	str(&c.dataDir, "data-dir", "tickroom-data", "directory for recordings (DIR/recordings)")
-	str(&c.handoffDir, "handoff", "", "on shutdown, hand rooms, seats and resume tokens to the next process started with the same DIR")
+	str(&c.dataDir, "data-dir", "tickroom-data", "directory for the rooms (DIR/rooms.db: directory and checkpoints) and their recordings (DIR/recordings)")
+	str(&c.handoffDir, "handoff", "", "deprecated and ignored: every restart keeps the rooms in -data-dir")
+	dur(&c.rooms.CheckpointInterval, "checkpoint-interval", 30*time.Second, "how often a running room stores a checkpoint (a wake after a crash re-runs at most this much of its log)")
+	str(&c.dormantMaxAge, "dormant-max-age", "", "how long a sleeping room is kept after its last activity: DURATION for every type, TYPE=DURATION,... per type, 0 keeps them; empty: each type's default ("+typeAges()+")")
 	boolean(&c.record, "record", true, "record every room unless its creator asks not to")
 	num(&recMaxMiB, "recordings-max-mib", 1024, "total size recordings may take, in MiB; the oldest finished ones go first (0: no cap)")
 	dur(&c.recMaxAge, "recordings-max-age", 7*24*time.Hour, "delete finished recordings older than this (0: keep)")
@@ -173,6 +178,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
 	}
+	ages, err := parseAges(c.dormantMaxAge)
+	if err != nil {
+		return nil, fmt.Errorf("-dormant-max-age: %w", err)
+	}
+	c.rooms.DormantMaxAge = ages
 	c.server.ReadLimit = int64(readLimit)
 	c.recMaxBytes = int64(recMaxMiB) << 20
 	for _, o := range strings.Split(c.origins, ",") {
@@ -224,20 +234,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	c.rooms.Logger, c.server.Logger = log, log
+	if c.handoffDir != "" {
+		log.Warn("-handoff is no longer needed and is ignored: every restart keeps the rooms in -data-dir", "data-dir", c.dataDir)
+	}
+	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	dbPath := filepath.Join(c.dataDir, "rooms.db")
+	db, err := sqlite.Open(dbPath)
+	if err != nil {
+		return fmt.Errorf("rooms: %w (move the file aside to start with no rooms)", err)
+	}
+	defer db.Close()
+	c.rooms.Directory, c.rooms.Checkpoints = db, db
+	if c.server.LinkSecret == "" {
+		// Spectator links outlive restarts, like the rooms they lead to.
+		secret, err := db.Meta("link-secret", func() []byte {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+			return b
+		})
+		if err != nil {
+			return fmt.Errorf("rooms: %w", err)
+		}
+		c.server.LinkSecret = string(secret)
+	}
+	var mgr *rooms.Manager
 	var store *tape.Store
 	if c.record {
 		dir := filepath.Join(c.dataDir, "recordings")
 		store, err = tape.NewStore(dir, tape.StoreOptions{MaxBytes: c.recMaxBytes, MaxAge: c.recMaxAge,
-			Writer: tape.WriterOptions{FlushInterval: c.flushInterval}})
+			Writer: tape.WriterOptions{FlushInterval: c.flushInterval},
+			Keep:   func(id string) bool { return mgr.LogInUse(id) }})
 		if err != nil {
 			return fmt.Errorf("recordings: %w", err)
 		}
-		c.rooms.Recorder = server.RecorderFactory(store)
+		c.rooms.Logs = store
 		c.server.Recordings = store
 		c.server.Collectors = append(c.server.Collectors, recordingMetrics(store)...)
 		log.Info("recording rooms", "dir", dir)
 	}
-	mgr := rooms.NewManager(reg, c.rooms)
+	mgr = rooms.NewManager(reg, c.rooms)
 	srv := server.New(mgr, c.server)
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -251,6 +288,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		serve = func() error { return httpSrv.ServeTLS(ln, c.tlsCert, c.tlsKey) }
 		scheme = "https"
 	}
+	asleep, _ := mgr.Dormant()
+	log.Info("rooms", "db", dbPath, "asleep", asleep)
+	if woken, err := mgr.Recover(); err != nil {
+		log.Error("rooms that were live not woken", "err", err)
+	} else if woken > 0 {
+		log.Info("woke the rooms that were live", "rooms", woken)
+	}
 	log.Info("tickroom listening", "addr", ln.Addr().String(), "open", openURL(scheme, ln.Addr()))
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -263,6 +307,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		case sig := <-sigs:
 			// SIGTERM is how supervisors restart a service: tell clients to
 			// come back (1012). Ctrl-C means the server is going away (1001).
+			// Either way the rooms are stored and the next process wakes them.
 			stop := &server.Stopping{Code: rooms.CloseGoingAway, Reason: "server going away"}
 			if sig == syscall.SIGTERM {
 				stop = &server.Stopping{Code: rooms.CloseRestart, Reason: "server restarting"}
@@ -275,16 +320,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if store != nil {
 		go enforceRetention(ctx, store, log)
 	}
+	go mgr.RunExpiry(ctx, time.Minute)
 	stopRooms := func(ctx context.Context, code int, reason string) error { return mgr.Shutdown(ctx, code, reason) }
-	if c.handoffDir != "" {
-		if err := restoreHandoff(c.handoffDir, mgr, store, log); err != nil {
-			return err
-		}
-		stopRooms = func(ctx context.Context, _ int, _ string) error {
-			// Members are told to come back: the next process has their seats.
-			return writeHandoff(ctx, c.handoffDir, mgr, rooms.CloseRestart, "server restarting", log)
-		}
-	}
 	err = server.Serve(ctx, httpSrv, srv, stopRooms, c.grace, serve)
 	log.Info("tickroom stopped")
 	return err
@@ -301,4 +338,47 @@ func openURL(scheme string, a net.Addr) string {
 		host = "127.0.0.1"
 	}
 	return scheme + "://" + net.JoinHostPort(host, fmt.Sprint(tcp.Port)) + "/"
+}
+
+// parseAges reads -dormant-max-age: "" (each type's default), a duration
+// for every type ("0" keeps them), or TYPE=DURATION pairs, comma separated,
+// where "*" names every type not listed.
+func parseAges(v string) (map[string]time.Duration, error) {
+	out := map[string]time.Duration{}
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return out, nil
+	}
+	if !strings.Contains(v, "=") {
+		v = "*=" + v
+	}
+	for _, part := range strings.Split(v, ",") {
+		typ, d, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || typ == "" {
+			return nil, fmt.Errorf("%q: want TYPE=DURATION", part)
+		}
+		age, err := time.ParseDuration(strings.TrimSpace(d))
+		if err != nil || age < 0 {
+			return nil, fmt.Errorf("%q: want a duration such as 72h or 0 (keep)", part)
+		}
+		out[strings.TrimSpace(typ)] = age
+	}
+	return out, nil
+}
+
+// typeAges describes the built-in types' dormant max ages for -help.
+func typeAges() string {
+	reg, err := builtinTypes()
+	if err != nil {
+		return ""
+	}
+	var parts []string
+	for _, t := range reg.All() {
+		age := t.DormantMaxAge
+		if age == 0 {
+			age = rooms.DefaultDormantMaxAge
+		}
+		parts = append(parts, t.Name+" "+age.String())
+	}
+	return strings.Join(parts, ", ")
 }

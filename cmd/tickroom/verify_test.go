@@ -14,7 +14,6 @@ import (
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/tape"
-	"github.com/tickroom/tickroom/server"
 )
 
 type discardConn struct{}
@@ -34,7 +33,7 @@ func recordRoom(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mgr := rooms.NewManager(reg, rooms.Config{Recorder: server.RecorderFactory(store), KeyframeInterval: 250 * time.Millisecond,
+	mgr := rooms.NewManager(reg, rooms.Config{Logs: store, KeyframeInterval: 250 * time.Millisecond,
 		Logger: quiet()})
 	r, err := mgr.Create(rooms.CreateRequest{Type: "arena-bench"})
 	if err != nil {

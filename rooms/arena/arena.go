@@ -5,6 +5,8 @@
 package arena
 
 import (
+	"time"
+
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/state"
 )
@@ -57,6 +59,8 @@ var Type = &rooms.Type{
 	Schema:        Schema,
 	Deterministic: true,
 	MaxPlayers:    MaxPlayers,
+	// A match nobody came back to within a day is over.
+	DormantMaxAge: 24 * time.Hour,
 	New: func(options map[string]any) (rooms.Handler, map[string]any, error) {
 		opts, err := ParseOptions(options)
 		if err != nil {

@@ -2,6 +2,7 @@ package arenabench
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -16,6 +17,8 @@ var Type = &rooms.Type{
 	Schema:        Schema,
 	Deterministic: true,
 	MaxPlayers:    64,
+	// Benchmark rooms are throwaway.
+	DormantMaxAge: time.Hour,
 	New: func(opts map[string]any) (rooms.Handler, map[string]any, error) {
 		if len(opts) > 0 {
 			return nil, nil, fmt.Errorf("%w: arena-bench takes no options", rooms.ErrBadOptions)

@@ -6,6 +6,8 @@
 package board
 
 import (
+	"time"
+
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/state"
 )
@@ -71,6 +73,8 @@ var Type = &rooms.Type{
 	Schema:        Schema,
 	Deterministic: true,
 	MaxPlayers:    MaxPlayers,
+	// A board behind a link is a document: kept a season after its last visit.
+	DormantMaxAge: 90 * 24 * time.Hour,
 	New: func(options map[string]any) (rooms.Handler, map[string]any, error) {
 		opts, err := ParseOptions(options)
 		if err != nil {

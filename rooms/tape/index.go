@@ -32,21 +32,29 @@ type summary struct {
 	FirstTick uint64   `msgpack:"firstTick"`
 	LastTick  uint64   `msgpack:"lastTick"`
 	Clean     bool     `msgpack:"clean"`
-	Members   []string `msgpack:"members"`
-	Ticks     []uint64 `msgpack:"ticks"`   // keyframe ticks, ascending
-	Offsets   []int64  `msgpack:"offsets"` // keyframe frame offsets
+	EndOffset int64    `msgpack:"endOffset"`  // offset of the end record, when Clean
+	Members   []string `msgpack:"members"`    // names from join ops, in join order
+	Numbers   []uint32 `msgpack:"memberNums"` // their member numbers
+	Ticks     []uint64 `msgpack:"ticks"`      // keyframe ticks, ascending
+	Offsets   []int64  `msgpack:"offsets"`    // keyframe frame offsets
 
 	Keyframes []Keyframe `msgpack:"-"`
+	members   []member
 }
 
 var errStaleIndex = errors.New("index does not describe this tape")
 
 // writeIndex writes s to path atomically: a temporary file in the same
-// directory, fsynced, then renamed over path.
-func writeIndex(path string, s *summary) error {
+// directory, fsynced when sync is set, then renamed over path. An index a
+// crash left empty or torn fails its checksum and is ignored.
+func writeIndex(path string, s *summary, sync bool) error {
 	s.Ticks, s.Offsets = make([]uint64, len(s.Keyframes)), make([]int64, len(s.Keyframes))
 	for i, k := range s.Keyframes {
 		s.Ticks[i], s.Offsets[i] = k.Tick, k.Offset
+	}
+	s.Members, s.Numbers = memberNames(s.members), make([]uint32, len(s.members))
+	for i, m := range s.members {
+		s.Numbers[i] = m.num
 	}
 	body, err := msgpack.Marshal(s)
 	if err != nil {
@@ -68,9 +76,11 @@ func writeIndex(path string, s *summary) error {
 		_ = tmp.Close() // the write error is the one to report
 		return fmt.Errorf("write index: %w", err)
 	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close() // the sync error is the one to report
-		return fmt.Errorf("write index: sync: %w", err)
+	if sync {
+		if err := tmp.Sync(); err != nil {
+			_ = tmp.Close() // the sync error is the one to report
+			return fmt.Errorf("write index: sync: %w", err)
+		}
 	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("write index: %w", err)
@@ -82,7 +92,9 @@ func writeIndex(path string, s *summary) error {
 }
 
 // readIndex loads the index at path if it is intact and describes the tape
-// of the given size and header checksum.
+// of the given header checksum, as it was at some size up to tapeSize: an
+// index describes a prefix of the tape (tapes only grow), and a scan from
+// its ValidSize completes it (loadSummary).
 func readIndex(path string, tapeSize int64, hdrCRC uint32) (*summary, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -104,8 +116,16 @@ func readIndex(path string, tapeSize int64, hdrCRC uint32) (*summary, error) {
 	if err := msgpack.Unmarshal(body, &s); err != nil {
 		return nil, fmt.Errorf("%w: %v", errStaleIndex, err)
 	}
-	if s.TapeSize != tapeSize || s.HeaderCRC != hdrCRC || len(s.Ticks) != len(s.Offsets) {
+	switch {
+	case s.TapeSize > tapeSize || s.ValidSize > s.TapeSize || s.HeaderCRC != hdrCRC || len(s.Ticks) != len(s.Offsets):
 		return nil, errStaleIndex
+	case s.TapeSize != tapeSize && (s.Clean || s.ValidSize != s.TapeSize):
+		return nil, fmt.Errorf("%w: the tape changed after its end", errStaleIndex)
+	case len(s.Numbers) != len(s.Members):
+		return nil, fmt.Errorf("%w: no member numbers (an older index)", errStaleIndex)
+	}
+	for i, name := range s.Members {
+		s.members = append(s.members, member{s.Numbers[i], name})
 	}
 	s.Keyframes = make([]Keyframe, len(s.Ticks))
 	for i := range s.Ticks {
@@ -118,18 +138,30 @@ func readIndex(path string, tapeSize int64, hdrCRC uint32) (*summary, error) {
 	return &s, nil
 }
 
-// scan reads every frame from start to learn what the index would hold. It
-// returns the damage that stopped it, if any; io.EOF at a frame boundary
-// is not damage (a tape in progress, or one a crash cut between frames).
-func scan(ra io.ReaderAt, start int64, h *Header, size int64, hdrCRC uint32) (*summary, *DamageError, error) {
-	s := &summary{TapeSize: size, ValidSize: start, HeaderCRC: hdrCRC, FirstTick: h.StartTick, LastTick: h.StartTick}
-	var j joinScanner
-	d, err := scanFrames(newFrameReader(ra, start, h.StartTick), s, &j)
-	if err != nil {
-		return nil, nil, err
+// loadSummary learns what a tape holds: from its index when that
+// describes the whole file, else from the index's prefix and a scan of
+// the rest, else from a scan of every frame. It returns the damage that
+// stopped the scan, if any; io.EOF at a frame boundary is not damage (a
+// tape in progress, or one a crash cut between frames). fromIndex says
+// whether the index described the file as it is.
+func loadSummary(ra io.ReaderAt, idxPath string, start int64, h *Header, size int64, hdrCRC uint32) (s *summary, d *DamageError, fromIndex bool, err error) {
+	s, ierr := readIndex(idxPath, size, hdrCRC)
+	switch {
+	case ierr == nil && s.TapeSize == size:
+		return s, nil, true, nil
+	case ierr == nil:
+		s.TapeSize = size
+	default:
+		s = &summary{TapeSize: size, ValidSize: start, HeaderCRC: hdrCRC, FirstTick: h.StartTick, LastTick: h.StartTick}
 	}
+	j := joinScanner{members: s.members}
+	d, err = scanFrames(newFrameReader(ra, s.ValidSize, s.LastTick), s, &j)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	s.members = j.members
 	s.Members = memberNames(j.members)
-	return s, d, nil
+	return s, d, false, nil
 }
 
 func scanFrames(fr *frameReader, s *summary, j *joinScanner) (*DamageError, error) {
@@ -147,7 +179,7 @@ func scanFrames(fr *frameReader, s *summary, j *joinScanner) (*DamageError, erro
 		}
 		s.ValidSize = fr.off
 		if f.kind == KindEnd {
-			s.Clean = true
+			s.Clean, s.EndOffset = true, f.off
 			if fr.off < s.TapeSize {
 				return &DamageError{Offset: fr.off, Records: s.Records, Reason: "data after the end record"}, nil
 			}

@@ -20,7 +20,7 @@ import (
 func TestConcurrentUse(t *testing.T) {
 	s, err := tape.NewStore(t.TempDir(), tape.StoreOptions{})
 	must(t, err)
-	rec, err := s.Factory(scenario{}.header())
+	rec, err := s.Create(scenario{}.header())
 	must(t, err)
 	w := rec.(*tape.Writer)
 	sc := scenario{Ticks: 200, Players: 3, KeyEvery: 20, HoldInput: 1}

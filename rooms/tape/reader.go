@@ -109,13 +109,12 @@ func newReader(path string, f *os.File) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tape: open: %w", err)
 	}
-	if r.sum, err = readIndex(path+".idx", st.Size(), r.hdrCRC); err != nil {
-		if r.sum, r.damage, err = scan(f, r.dataStart, &r.hdr, st.Size(), r.hdrCRC); err != nil {
-			return nil, fmt.Errorf("tape: scan: %w", err)
-		}
-		if r.sum.Clean && r.damage == nil {
-			_ = writeIndex(path+".idx", r.sum) // best effort: without it the next Open scans again
-		}
+	var fromIndex bool
+	if r.sum, r.damage, fromIndex, err = loadSummary(f, path+".idx", r.dataStart, &r.hdr, st.Size(), r.hdrCRC); err != nil {
+		return nil, fmt.Errorf("tape: scan: %w", err)
+	}
+	if !fromIndex && r.sum.Clean && r.damage == nil {
+		_ = writeIndex(path+".idx", r.sum, true) // best effort: without it the next Open scans again
 	}
 	r.schema, r.schemaErr = state.SchemaFromWire(r.hdr.Schema)
 	r.it = newFrameReader(f, r.dataStart, r.hdr.StartTick)

@@ -17,10 +17,13 @@ import (
 	"github.com/tickroom/tickroom/rooms"
 )
 
-// Store errors, for errors.Is.
+// Store errors, for errors.Is. ErrNotFound is also rooms.ErrNotFound.
 var (
-	ErrNotFound   = errors.New("tape: no such recording")
+	ErrNotFound   = fmt.Errorf("tape: no such recording (%w)", rooms.ErrNotFound)
 	ErrInProgress = errors.New("tape: recording in progress")
+	// ErrInUse: the recording is the log of a room that still exists
+	// (StoreOptions.Keep).
+	ErrInUse = errors.New("tape: recording is the log of a room that still exists")
 )
 
 // Ext is the file name extension of a tape in a Store.
@@ -38,6 +41,10 @@ type StoreOptions struct {
 	Writer WriterOptions
 	// Now is the clock MaxAge is measured with; nil means time.Now.
 	Now func() time.Time
+	// Keep, when set, reports recordings that must not be deleted, by
+	// retention or by Delete: the logs of rooms that still exist (live or
+	// asleep), which they are woken from. They count towards MaxBytes.
+	Keep func(id string) bool
 }
 
 // Store is a directory of tapes named <uuid>.tape, each with its index
@@ -95,23 +102,66 @@ func NewStore(dir string, opts StoreOptions) (*Store, error) {
 // Dir returns the store's directory.
 func (s *Store) Dir() string { return s.dir }
 
-// Factory starts a recording in a new tape <dir>/<uuid>.tape. Its method
-// value is a rooms.RecorderFactory: cfg.Recorder = store.Factory.
-func (s *Store) Factory(h rooms.RecordingHeader) (rooms.Recorder, error) {
+var _ rooms.LogStore = (*Store)(nil)
+
+// Create starts a recording in a new tape <dir>/<uuid>.tape
+// (rooms.LogStore).
+func (s *Store) Create(h rooms.RecordingHeader) (rooms.LogWriter, error) {
 	id := uuid.NewString()
-	s.mu.Lock()
-	s.live[id] = nil // before the file exists, so that Enforce never sees it unclaimed
-	s.mu.Unlock()
+	if err := s.claim(id); err != nil {
+		return nil, err
+	}
 	w, err := Create(s.file(id), h, s.opts.Writer)
 	if err != nil {
 		s.forget(id)
 		return nil, fmt.Errorf("tape: new recording %s: %w", id, err)
 	}
+	s.opened(id, w)
+	return w, nil
+}
+
+// Continue opens a recording to append to it again (rooms.LogStore).
+func (s *Store) Continue(id string) (rooms.LogWriter, rooms.LogEnd, error) {
+	if !validID(id) {
+		return nil, rooms.LogEnd{}, fmt.Errorf("tape: continue %q: %w", id, ErrNotFound)
+	}
+	if err := s.claim(id); err != nil {
+		return nil, rooms.LogEnd{}, err
+	}
+	w, end, err := Continue(s.file(id), s.opts.Writer)
+	if err != nil {
+		s.forget(id)
+		return nil, rooms.LogEnd{}, err
+	}
+	s.opened(id, w)
+	return w, end, nil
+}
+
+// Read reads a recording's ticks and events after from (rooms.LogStore).
+func (s *Store) Read(id string, from rooms.LogPosition, fn func(rooms.LogRecord) error) error {
+	if !validID(id) {
+		return fmt.Errorf("tape: read %q: %w", id, ErrNotFound)
+	}
+	return ReadLog(s.file(id), from, fn)
+}
+
+// claim marks a recording as being written, before its file is created or
+// opened, so that Enforce never sees it unclaimed.
+func (s *Store) claim(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, live := s.live[id]; live {
+		return fmt.Errorf("tape: recording %s: %w", id, ErrInProgress)
+	}
+	s.live[id] = nil
+	return nil
+}
+
+func (s *Store) opened(id string, w *Writer) {
 	w.onClose = func() { s.forget(id) }
 	s.mu.Lock()
 	s.live[id] = w
 	s.mu.Unlock()
-	return w, nil
 }
 
 func (s *Store) forget(id string) {
@@ -206,6 +256,9 @@ func (s *Store) remove(id string) error {
 	defer s.mu.Unlock()
 	if _, live := s.live[id]; live {
 		return ErrInProgress
+	}
+	if s.opts.Keep != nil && s.opts.Keep(id) {
+		return ErrInUse
 	}
 	delete(s.cache, id)
 	if err := os.Remove(s.file(id)); err != nil {
@@ -314,7 +367,7 @@ func (s *Store) Enforce() ([]string, error) {
 		case err == nil:
 			removed = append(removed, f.id)
 			total -= f.size
-		case errors.Is(err, ErrInProgress), errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrNotFound):
+		case errors.Is(err, ErrInProgress), errors.Is(err, ErrInUse), errors.Is(err, fs.ErrNotExist), errors.Is(err, ErrNotFound):
 		default:
 			return removed, fmt.Errorf("tape: enforce: delete %s: %w", f.id, err)
 		}

@@ -20,8 +20,8 @@ func startRecording(t *testing.T, s *tape.Store, sc scenario, roomID string, clo
 	t.Helper()
 	h := sc.header()
 	h.RoomID = roomID
-	var factory rooms.RecorderFactory = s.Factory
-	rec, err := factory(h)
+	var logs rooms.LogStore = s
+	rec, err := logs.Create(h)
 	must(t, err)
 	sc.run(t, rec)
 	w := rec.(*tape.Writer)
@@ -30,7 +30,10 @@ func startRecording(t *testing.T, s *tape.Store, sc scenario, roomID string, clo
 	} else {
 		must(t, w.Flush())
 	}
-	return strings.TrimSuffix(filepath.Base(w.Path()), tape.Ext), w
+	if id := strings.TrimSuffix(filepath.Base(w.Path()), tape.Ext); id != w.ID() {
+		t.Fatalf("ID %q, want the file's name %q", w.ID(), id)
+	}
+	return w.ID(), w
 }
 
 func TestStore(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -71,22 +72,13 @@ type member struct {
 	name string
 }
 
-var _ rooms.Recorder = (*Writer)(nil)
+var _ rooms.LogWriter = (*Writer)(nil)
 
 // Create creates a new tape at path (it must not exist) and writes its
 // header. The header's Schema must be a []state.WireKind or a
 // *state.Schema.
 func Create(path string, h rooms.RecordingHeader, opts WriterOptions) (*Writer, error) {
-	w := &Writer{path: path, interval: opts.FlushInterval, bufSize: opts.BufferSize, now: opts.Now}
-	if w.interval <= 0 {
-		w.interval = time.Second
-	}
-	if w.bufSize <= 0 {
-		w.bufSize = 64 << 10
-	}
-	if w.now == nil {
-		w.now = time.Now
-	}
+	w := newWriter(path, opts)
 	var schema []state.WireKind
 	switch s := h.Schema.(type) {
 	case []state.WireKind:
@@ -195,6 +187,70 @@ func (w *Writer) Flush() error {
 	return nil
 }
 
+// ID returns the tape's id: its file name without the extension (in a
+// Store, the recording's id).
+func (w *Writer) ID() string { return strings.TrimSuffix(filepath.Base(w.path), Ext) }
+
+// Position writes out the buffered records and returns where the tape
+// ends: the tick of its last record and the file offset after it. It also
+// refreshes the seek index (not fsynced), so that after a crash Open and
+// Continue scan only what was written since.
+func (w *Writer) Position() (rooms.LogPosition, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.usable(); err != nil {
+		return rooms.LogPosition{}, fmt.Errorf("tape: position: %w", err)
+	}
+	if err := w.flush(w.now()); err != nil {
+		return rooms.LogPosition{}, fmt.Errorf("tape: position: %w", err)
+	}
+	_ = writeIndex(w.path+".idx", w.summary(false), false) // best effort: without it a crash costs a longer scan
+	return rooms.LogPosition{Tick: w.prev, Cursor: w.size}, nil
+}
+
+// Pause writes out the buffered records, fsyncs and closes the file and
+// writes the seek index, without an end record: the room goes on later
+// (Continue). After a failed write it only closes the file and returns
+// that failure.
+func (w *Writer) Pause() error {
+	w.mu.Lock()
+	if w.closed {
+		w.mu.Unlock()
+		return nil
+	}
+	w.closed = true
+	err := w.pause()
+	onClose := w.onClose
+	w.mu.Unlock()
+	if onClose != nil {
+		onClose()
+	}
+	return err
+}
+
+func (w *Writer) pause() error {
+	if w.err != nil {
+		_ = w.f.Close() // the write failure is the error worth reporting
+		return fmt.Errorf("tape: pause: %w", w.err)
+	}
+	if err := w.flush(w.now()); err != nil {
+		_ = w.f.Close() // as above
+		return fmt.Errorf("tape: pause: %w", err)
+	}
+	if err := w.f.Sync(); err != nil {
+		_ = w.f.Close() // as above
+		return fmt.Errorf("tape: pause: sync: %w", err)
+	}
+	if err := w.f.Close(); err != nil {
+		return fmt.Errorf("tape: pause: %w", err)
+	}
+	if err := writeIndex(w.path+".idx", w.summary(false), true); err != nil {
+		return fmt.Errorf("tape: pause: %w", err)
+	}
+	syncDir(filepath.Dir(w.path))
+	return nil
+}
+
 // Close writes the end record, flushes, fsyncs and closes the file, then
 // writes the seek index beside it (path + ".idx"). Closing again does
 // nothing. After a failed write Close only closes the file and returns that
@@ -226,7 +282,7 @@ func (w *Writer) finish() error {
 		_ = w.f.Close() // the encoding failure is the error worth reporting
 		return fmt.Errorf("tape: close: encode footer: %w", err)
 	}
-	records := w.records
+	records, endOffset := w.records, w.size+int64(len(w.buf))
 	if err := w.appendFrame(KindEnd, w.prev, nil, foot); err != nil {
 		_ = w.f.Close() // as above
 		return fmt.Errorf("tape: close: end record: %w", err)
@@ -243,7 +299,9 @@ func (w *Writer) finish() error {
 	if err := w.f.Close(); err != nil {
 		return fmt.Errorf("tape: close: %w", err)
 	}
-	if err := writeIndex(w.path+".idx", w.summary(true)); err != nil {
+	sum := w.summary(true)
+	sum.EndOffset = endOffset
+	if err := writeIndex(w.path+".idx", sum, true); err != nil {
 		return fmt.Errorf("tape: close: %w", err)
 	}
 	syncDir(filepath.Dir(w.path))
@@ -344,8 +402,7 @@ func (w *Writer) noteJoins(ops []rooms.Op) {
 
 func (w *Writer) summary(clean bool) *summary {
 	return &summary{TapeSize: w.size, ValidSize: w.size, HeaderCRC: w.hdrCRC, Records: w.records,
-		FirstTick: w.first, LastTick: w.prev, Clean: clean, Members: memberNames(w.members),
-		Keyframes: w.keyframes}
+		FirstTick: w.first, LastTick: w.prev, Clean: clean, members: w.members, Keyframes: w.keyframes}
 }
 
 func addMember(ms []member, num uint32, name string) []member {

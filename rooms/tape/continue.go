@@ -1,0 +1,156 @@
+package tape
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/rooms"
+)
+
+// A tape is a room's log for the room's whole life: a room that sleeps, or
+// whose process stops or dies, goes on in the same tape when it wakes, so
+// its replay has no seam. Continue opens a tape to append to it again and
+// ReadLog reads its ops back for a wake to re-run.
+
+// Continue opens the tape at path to append after its last good frame. A
+// damaged tail (a frame cut short by a crash, or corrupt bytes) is cut off
+// and described in the LogEnd's Damage; an end record is cut off too (the
+// room's life goes on). The seek index is rewritten at Pause or Close.
+func Continue(path string, opts WriterOptions) (*Writer, rooms.LogEnd, error) {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, rooms.LogEnd{}, fmt.Errorf("tape: continue: %w", notFound(err))
+	}
+	w, end, err := continueFile(path, f, opts)
+	if err != nil {
+		_ = f.Close() // the error above is the one to report
+		return nil, rooms.LogEnd{}, fmt.Errorf("tape: continue %s: %w", path, err)
+	}
+	return w, end, nil
+}
+
+func continueFile(path string, f *os.File, opts WriterOptions) (*Writer, rooms.LogEnd, error) {
+	hdr, hdrCRC, dataStart, err := readHeader(f)
+	if err != nil {
+		return nil, rooms.LogEnd{}, fmt.Errorf("read header: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		return nil, rooms.LogEnd{}, err
+	}
+	sum, damage, _, err := loadSummary(f, path+".idx", dataStart, &hdr, st.Size(), hdrCRC)
+	if err == nil && sum.Clean && sum.EndOffset <= dataStart {
+		// An index from before end offsets were kept: scan for it.
+		sum, damage, _, err = loadSummary(f, "", dataStart, &hdr, st.Size(), hdrCRC)
+	}
+	if err != nil {
+		return nil, rooms.LogEnd{}, fmt.Errorf("scan: %w", err)
+	}
+	size := sum.ValidSize
+	if sum.Clean {
+		size = sum.EndOffset
+	}
+	if size < st.Size() {
+		if err := f.Truncate(size); err != nil {
+			return nil, rooms.LogEnd{}, fmt.Errorf("cut the tail at %d: %w", size, err)
+		}
+	}
+	if _, err := f.Seek(size, io.SeekStart); err != nil {
+		return nil, rooms.LogEnd{}, err
+	}
+	w := newWriter(path, opts)
+	w.hdr, w.hdrCRC, w.f = hdr, hdrCRC, f
+	w.size, w.lastFlush = size, w.now()
+	w.prev, w.first, w.records = sum.LastTick, sum.FirstTick, sum.Records
+	w.keyframes, w.members = sum.Keyframes, sum.members
+	// The index now describes the tape as far as it goes (no end record),
+	// so that a crash before the next Position, Pause or Close costs a
+	// scan of only what comes after.
+	if err := writeIndex(path+".idx", w.summary(false), false); err != nil {
+		return nil, rooms.LogEnd{}, err
+	}
+	end := rooms.LogEnd{LogPosition: rooms.LogPosition{Tick: sum.LastTick, Cursor: size}, Header: recordingHeader(hdr)}
+	if damage != nil {
+		end.Damage = damage
+	}
+	return w, end, nil
+}
+
+// recordingHeader is a tape header as rooms sees it.
+func recordingHeader(h Header) rooms.RecordingHeader {
+	return rooms.RecordingHeader{RoomID: h.RoomID, Type: h.Type, TickRate: h.TickRate, Seed: h.Seed,
+		Options: h.Options, Schema: h.Schema, StartTick: h.StartTick}
+}
+
+// ReadLog calls fn with each tick and event record of the tape at path
+// after from (the zero position is the tape's start), in order, until the
+// end or fn's first error. A damaged frame ends it with an error wrapping
+// rooms.ErrLogDamaged (and the *DamageError).
+func ReadLog(path string, from rooms.LogPosition, fn func(rooms.LogRecord) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("tape: read log: %w", notFound(err))
+	}
+	defer f.Close()
+	hdr, _, dataStart, err := readHeader(f)
+	if err != nil {
+		return fmt.Errorf("tape: read log %s: header: %w", path, err)
+	}
+	fr := newFrameReader(f, dataStart, hdr.StartTick)
+	if from.Cursor > 0 {
+		fr = newFrameReader(f, from.Cursor, from.Tick)
+	}
+	for {
+		fm, err := fr.read()
+		if err == io.EOF {
+			return nil
+		}
+		var d *DamageError
+		if errors.As(err, &d) {
+			return fmt.Errorf("tape: read log %s: %w: %w", path, rooms.ErrLogDamaged, d)
+		} else if err != nil {
+			return fmt.Errorf("tape: read log %s: %w", path, err)
+		}
+		var rec rooms.LogRecord
+		switch fm.kind {
+		case KindEnd:
+			return nil
+		case KindKeyframe:
+			continue
+		case KindDelta:
+			rec = rooms.LogRecord{Tick: fm.tick, IsTick: true}
+		case KindOps:
+			rec = rooms.LogRecord{Tick: fm.tick, IsTick: true}
+			if err := msgpack.Unmarshal(fm.ops, &rec.Ops); err != nil {
+				return fmt.Errorf("tape: read log %s: %w: ops at tick %d: %v", path, rooms.ErrLogDamaged, fm.tick, err)
+			}
+		case KindEvent:
+			rec = rooms.LogRecord{Tick: fm.tick, Event: slices.Clone(fm.msg)}
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
+}
+
+// newWriter returns a writer for path with the options' defaults filled
+// in, not yet attached to a file.
+func newWriter(path string, opts WriterOptions) *Writer {
+	w := &Writer{path: path, interval: opts.FlushInterval, bufSize: opts.BufferSize, now: opts.Now}
+	if w.interval <= 0 {
+		w.interval = time.Second
+	}
+	if w.bufSize <= 0 {
+		w.bufSize = 64 << 10
+	}
+	if w.now == nil {
+		w.now = time.Now
+	}
+	return w
+}
