@@ -52,14 +52,16 @@ export function hasFlag(name) {
  * Starts the server on 127.0.0.1 (a secure context, so WebGPU is offered),
  * ready when /healthz answers, with `args` after -addr, and a fresh data
  * directory (-data-dir, removed on stop) when `dataDir` is true, or
- * 'optional' and the binary has the flag.
+ * 'optional' and the binary has the flag. A `dataDir` path is used as it
+ * is and kept, and `port` picks the port: a restart on the same data.
  */
-export async function startServer({ args = [], dataDir = false } = {}) {
+export async function startServer({ args = [], dataDir = false, port: wantPort } = {}) {
   const bin = serverBinary();
-  const port = await freePort();
+  const port = wantPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
+  const given = typeof dataDir === 'string';
   const useDir = dataDir === 'optional' ? hasFlag('data-dir') : dataDir;
-  const dir = useDir ? mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-')) : null;
+  const dir = given ? dataDir : useDir ? mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-')) : null;
   const all = ['-addr', `127.0.0.1:${port}`, ...(dir ? ['-data-dir', dir] : []), ...args];
   const child = spawn(bin, all, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -81,8 +83,14 @@ export async function startServer({ args = [], dataDir = false } = {}) {
   );
   return {
     url,
+    port,
     dataDir: dir,
     log: () => log,
+    /** Sends the signal and waits for the process to end; the data directory stays. */
+    async kill(signal = 'SIGKILL') {
+      if (!dead) child.kill(signal);
+      return exited;
+    },
     async stop() {
       if (!dead) {
         child.kill('SIGTERM');
@@ -90,7 +98,7 @@ export async function startServer({ args = [], dataDir = false } = {}) {
         await exited;
         clearTimeout(t);
       }
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      if (dir && !given) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

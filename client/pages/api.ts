@@ -9,6 +9,10 @@ export interface RoomInfo {
   /** RFC 3339 text or a Unix time (seconds or ms); see ageText. */
   createdAt: string | number;
   visibility: 'public' | 'unlisted';
+  /** "live" (running) or "dormant" (asleep: opening it wakes it, as it was). */
+  state?: 'live' | 'dormant';
+  /** When a sleeping room last had someone in it. */
+  lastActive?: string;
 }
 
 export interface RoomType {

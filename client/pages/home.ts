@@ -46,20 +46,20 @@ export function homePage(root: HTMLElement): void {
   loop();
 }
 
+/** Live rooms first (fullest first), then sleeping ones (most recently active first, as the server sends them). */
 function renderLobby(body: HTMLElement, rooms: RoomInfo[]): void {
-  const rows = rooms
-    .slice()
-    .sort((a, b) => b.players - a.players || a.id.localeCompare(b.id))
-    .map((r) =>
-      h(
-        'tr',
-        { 'data-room': r.id },
-        h('td', {}, r.type),
-        h('td', {}, `${r.players}/${r.maxPlayers}`),
-        h('td', {}, ageText(r.createdAt)),
-        h('td', {}, r.players >= r.maxPlayers ? 'full' : h('a', { href: `/r/${encodeURIComponent(r.id)}` }, 'join')),
-      ),
-    );
+  const asleep = (r: RoomInfo): boolean => r.state === 'dormant';
+  const live = rooms.filter((r) => !asleep(r)).sort((a, b) => b.players - a.players || a.id.localeCompare(b.id));
+  const rows = [...live, ...rooms.filter(asleep)].map((r) =>
+    h(
+      'tr',
+      { 'data-room': r.id, 'data-state': asleep(r) ? 'dormant' : 'live', class: asleep(r) ? 'asleep' : '' },
+      h('td', {}, r.type),
+      h('td', {}, asleep(r) ? h('span', { class: 'sleeping', title: 'Nobody is in it: opening it wakes it as it was' }, 'asleep') : `${r.players}/${r.maxPlayers}`),
+      h('td', {}, ageText(r.createdAt)),
+      h('td', {}, !asleep(r) && r.players >= r.maxPlayers ? 'full' : h('a', { href: `/r/${encodeURIComponent(r.id)}` }, asleep(r) ? 'open' : 'join')),
+    ),
+  );
   replace(body, ...rows);
 }
 

@@ -3,7 +3,7 @@
 //
 // For tests and debugging the page exposes `window.tickroom` (see TickroomDebug).
 import { Connection, type Entity, type Welcome } from '../core/index';
-import { getRoom, type RoomInfo } from './api';
+import { ApiError, getRoom, type RoomInfo } from './api';
 import { ArenaControls } from './arena-controls';
 import { BoardControls } from './board-controls';
 import { ChatPanel } from './chat';
@@ -42,6 +42,7 @@ const FINAL_PAGES: Record<number, [string, string]> = {
   4004: ['No such room', 'This room does not exist or has closed. Ask for a new link, or start a room yourself.'],
   4009: ['Room full', 'Every seat in this room is taken. Try again later.'],
   4011: ['Room closed', 'This room has closed.'],
+  4014: ['Room unavailable', 'This room is kept, but this server cannot open rooms of its type. Try again after the server is updated.'],
 };
 
 function tokenKey(id: string): string {
@@ -71,6 +72,10 @@ export async function roomPage(root: HTMLElement, id: string): Promise<void> {
   try {
     info = await getRoom(id);
   } catch (err) {
+    if (err instanceof ApiError && err.status === 410) {
+      messagePage(root, 'Room unavailable', `${err.message}.`);
+      return;
+    }
     messagePage(root, 'Cannot reach the server', `${(err as Error).message}. Reload the page to try again.`);
     return;
   }
