@@ -138,6 +138,7 @@ func (m *Manager) start(r *Room) error {
 		return fmt.Errorf("rooms: start %s: a room with this id is open", r.ID)
 	}
 	r.onClosed = m.retire
+	r.durableAtStart = r.durable()
 	m.rooms[r.ID] = r
 	m.wg.Add(1)
 	go func() {

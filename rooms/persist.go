@@ -106,6 +106,12 @@ func (r *Room) durable() bool {
 	return r.checkpointable() || (r.Type.Deterministic && r.recorder != nil)
 }
 
+// Durable reports whether the room outlives its goroutine and its process:
+// it sleeps when empty instead of closing, and wakes after a restart or a
+// crash. It is set when the room starts (a room whose recording later fails
+// and that keeps no checkpoints stops being durable).
+func (r *Room) Durable() bool { return r.durableAtStart }
+
 // row is the room's directory row as of now.
 func (r *Room) row(st RoomState) RoomRecord {
 	active := time.Now()

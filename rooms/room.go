@@ -42,6 +42,8 @@ type Room struct {
 	recordingID string         // the room's log, set before the room runs
 	secret      []byte         // derives resume tokens (seatToken)
 	mgr         *Manager       // persists the room's row and checkpoints; nil in some tests
+	// durableAtStart is durable() when the room started, for Durable.
+	durableAtStart bool
 
 	cfg     Config
 	log     *slog.Logger

@@ -33,6 +33,11 @@ type createRoomResponse struct {
 	WSURL       string `json:"wsUrl"`
 	Visibility  string `json:"visibility"`
 	MaxPlayers  int    `json:"maxPlayers"`
+	// Durable says whether the room outlives an empty spell (it sleeps and
+	// wakes on the next join) and a restart or crash of the server. A room
+	// not recorded ("record": false) is durable when its type keeps
+	// checkpoints; otherwise it closes when idle.
+	Durable bool `json:"durable"`
 }
 
 func (s *Server) createRoom(c echo.Context) error {
@@ -81,7 +86,7 @@ func (s *Server) createRoom(c echo.Context) error {
 	return c.JSON(http.StatusCreated, createRoomResponse{
 		ID: r.ID, Type: info.Type, ShareURL: "/r/" + r.ID, WSURL: "/ws/" + r.ID,
 		SpectateURL: "/r/" + r.ID + "?" + s.links.query(r.ID, RoleSpectator, s.cfg.SpectateLinkTTL, time.Now()),
-		Visibility:  info.Visibility, MaxPlayers: info.MaxPlayers,
+		Visibility:  info.Visibility, MaxPlayers: info.MaxPlayers, Durable: r.Durable(),
 	})
 }
 
