@@ -209,3 +209,14 @@ func safeCall(fn func() error) (err error) {
 	}()
 	return fn()
 }
+
+// CheckpointerOf reports whether a room type's handlers keep checkpoints
+// (a handler made with no options answers for all).
+func CheckpointerOf(t *Type) (Checkpointer, bool) {
+	h, _, err := t.New(nil)
+	if err != nil {
+		return nil, false
+	}
+	c, ok := h.(Checkpointer)
+	return c, ok
+}

@@ -64,7 +64,12 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 		path, info.Type, info.RoomID, info.LastTick-info.FirstTick, info.TickRate, info.Keyframes)
 
 	recorded := state.NewMirror(t.Schema) // the recorded stream, for naming a differing field
-	var ticks, keyframes int
+	var ticks, keyframes, checkpoints int
+	// resumed is a room loaded from a checkpoint of the re-run, taken at the
+	// last keyframe: it must go on exactly as the full re-run does, which
+	// is what a wake relies on (checkpoint + tail equals the full run).
+	var resumed *rooms.Sim
+	var resumedAt uint64
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -94,6 +99,13 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 				return diverged(out, rec.Tick, "keyframe", sim, recorded)
 			}
 			keyframes++
+			if resumed != nil {
+				checkpoints++
+			}
+			if resumed, err = reloaded(t, info.Options, sim); err != nil {
+				return fmt.Errorf("verify: tick %d: %w", rec.Tick, err)
+			}
+			resumedAt = rec.Tick
 		case tape.KindOps, tape.KindDelta:
 			ops, err := rec.DecodeOps()
 			if err != nil {
@@ -103,6 +115,11 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 				if err := sim.Apply(rec.Tick, op); err != nil {
 					return fmt.Errorf("verify: %w", err)
 				}
+				if resumed != nil {
+					if err := resumed.Apply(rec.Tick, op); err != nil {
+						return fmt.Errorf("verify: from the checkpoint at tick %d: %w", resumedAt, err)
+					}
+				}
 			}
 			got := sim.Step(rec.Tick)
 			if _, err := recorded.Apply(rec.Data); err != nil {
@@ -111,11 +128,44 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 			if !bytes.Equal(got, rec.Data) {
 				return diverged(out, rec.Tick, "delta", sim, recorded)
 			}
+			if resumed != nil {
+				if alt := resumed.Step(rec.Tick); !bytes.Equal(alt, rec.Data) {
+					fmt.Fprintf(out, "DIVERGED at tick %d: the room loaded from the checkpoint of tick %d publishes other bytes than the recording\n", rec.Tick, resumedAt)
+					return fmt.Errorf("%w at tick %d (checkpoint of tick %d)", errDiverged, rec.Tick, resumedAt)
+				}
+			}
 			ticks++
 		}
 	}
+	if resumed != nil {
+		checkpoints++
+	}
 	fmt.Fprintf(out, "ok: %d ticks and %d keyframes re-ran exactly as recorded\n", ticks, keyframes)
+	if _, ok := rooms.CheckpointerOf(t); ok {
+		fmt.Fprintf(out, "ok: %d checkpoints (one at each keyframe) loaded and re-ran their tails to the same bytes\n", checkpoints)
+	}
 	return nil
+}
+
+// reloaded takes a checkpoint of sim, passes it through its stored form
+// and loads it into a new Sim; nil when the type keeps no checkpoints.
+func reloaded(t *rooms.Type, options map[string]any, sim *rooms.Sim) (*rooms.Sim, error) {
+	if _, ok := rooms.CheckpointerOf(t); !ok {
+		return nil, nil
+	}
+	cp, err := sim.Checkpoint()
+	if err != nil {
+		return nil, err
+	}
+	b, err := rooms.EncodeCheckpoint(cp)
+	if err != nil {
+		return nil, err
+	}
+	back, err := rooms.DecodeCheckpoint(b)
+	if err != nil {
+		return nil, err
+	}
+	return rooms.NewSimFromCheckpoint(t, options, back)
 }
 
 // diverged reports the first difference between the re-run world and the

@@ -13,6 +13,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/tape"
 )
 
@@ -146,3 +147,53 @@ func TestVerifyPassesAndCatchesAnAlteredInput(t *testing.T) {
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// forgetfulBench is arena-bench whose checkpoints forget the players'
+// inputs: a re-run is exact, a wake from a checkpoint is not.
+func forgetfulBench() *rooms.Type {
+	t := *arenabench.Type
+	t.New = func(opts map[string]any) (rooms.Handler, map[string]any, error) {
+		h, eff, err := arenabench.Type.New(opts)
+		return forgetful{h, h.(rooms.Checkpointer)}, eff, err
+	}
+	return &t
+}
+
+type forgetful struct {
+	rooms.Handler
+	cp rooms.Checkpointer
+}
+
+func (f forgetful) SaveState(ctx *rooms.Context) ([]byte, error) { return f.cp.SaveState(ctx) }
+
+func (f forgetful) LoadState(ctx *rooms.Context, b []byte) error {
+	if err := f.cp.LoadState(ctx, b); err != nil {
+		return err
+	}
+	for _, m := range ctx.Members() {
+		m.Data.(*arenabench.Player).Input = arenabench.Input{}
+	}
+	return nil
+}
+
+// TestVerifyChecksCheckpoints: verify loads a checkpoint at every keyframe
+// and re-runs the tail from it; a type whose checkpoints lose state is
+// caught though its full re-run is exact.
+func TestVerifyChecksCheckpoints(t *testing.T) {
+	path := recordRoom(t)
+	reg, _ := builtinTypes()
+	var out bytes.Buffer
+	if err := verifyTape(path, reg, &out); err != nil || !strings.Contains(out.String(), "checkpoints (one at each keyframe) loaded") {
+		t.Fatalf("verify: %v\n%s", err, out.String())
+	}
+	bad := rooms.NewRegistry()
+	if err := bad.Register(forgetfulBench()); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	err := verifyTape(path, bad, &out)
+	if !errors.Is(err, errDiverged) || !strings.Contains(out.String(), "loaded from the checkpoint of tick") {
+		t.Fatalf("verify of forgetful checkpoints: %v\n%s", err, out.String())
+	}
+	t.Logf("verify said: %s", strings.TrimSpace(out.String()))
+}
