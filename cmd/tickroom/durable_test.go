@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,6 +34,25 @@ type child struct {
 	cmd   *exec.Cmd
 	ready chan struct{}
 	exit  chan error
+
+	mu  sync.Mutex
+	log []string // every line it logged
+}
+
+// logged reports whether a line the child logged contains every one of parts.
+func (c *child) logged(parts ...string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, line := range c.log {
+		all := true
+		for _, p := range parts {
+			all = all && strings.Contains(line, p)
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }
 
 func startChild(t *testing.T, args ...string) *child {
@@ -51,6 +71,9 @@ func startChild(t *testing.T, args ...string) *child {
 		sc := bufio.NewScanner(stderr)
 		once := false
 		for sc.Scan() {
+			c.mu.Lock()
+			c.log = append(c.log, sc.Text())
+			c.mu.Unlock()
 			if testing.Verbose() {
 				t.Log("child:", sc.Text())
 			}

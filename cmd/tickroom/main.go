@@ -237,8 +237,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if c.handoffDir != "" {
 		log.Warn("-handoff is no longer needed and is ignored: every restart keeps the rooms in -data-dir", "data-dir", c.dataDir)
 	}
-	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
-		return fmt.Errorf("data dir: %w", err)
+	if err := writable(c.dataDir); err != nil {
+		return err
 	}
 	dbPath := filepath.Join(c.dataDir, "rooms.db")
 	db, err := sqlite.Open(dbPath)
@@ -381,4 +381,18 @@ func typeAges() string {
 		parts = append(parts, t.Name+" "+age.String())
 	}
 	return strings.Join(parts, ", ")
+}
+
+// writable makes sure dir exists and takes new files: rooms that cannot be
+// stored would be lost, so a read-only data directory stops the start.
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("data dir %s is not writable (rooms are stored there): %w", dir, err)
+	}
+	_ = f.Close()
+	return os.Remove(f.Name())
 }
