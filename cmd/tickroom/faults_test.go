@@ -181,4 +181,3 @@ func TestFullAndReadOnlyDiskKeepRoomsRunning(t *testing.T) {
 	}
 	t.Logf("read-only data dir: %s", strings.TrimSpace(string(out[max(0, len(out)-300):])))
 }
-
