@@ -82,6 +82,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // EncodeCheckpoint frames a checkpoint for a CheckpointStore.
 func EncodeCheckpoint(cp *Checkpoint) ([]byte, error) {
 	var body bytes.Buffer
+	body.Grow(len(cp.World) + len(cp.Handler) + len(cp.Rand) + 64*len(cp.Members) + 256*len(cp.Chat) + 256)
 	enc := msgpack.NewEncoder(&body)
 	enc.UseCompactInts(true)
 	if err := enc.Encode(cp); err != nil {

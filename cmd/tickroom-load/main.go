@@ -37,10 +37,12 @@ func main() {
 
 // subcommands maps a name to its runner; one file each.
 var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"scene": runScene,
-	"idle":  runIdle,
-	"join":  runJoin,
-	"serve": runServe,
+	"scene":   runScene,
+	"idle":    runIdle,
+	"join":    runJoin,
+	"serve":   runServe,
+	"wake":    runWake,
+	"dormant": runDormant,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -65,6 +67,8 @@ func usage(w io.Writer) {
   scene   R rooms x C clients of arena-bench: bandwidth, CPU, RSS, latency, divergences
   idle    N idle connections: server RSS per connection
   join    join latency (POST /api/rooms and WebSocket open to first snapshot) while R rooms are busy
+  wake    wake latency of stored rooms (a board of 10,000 ops, an arena hour): share link to first snapshot
+  dormant what N sleeping rooms cost: heap, disk, lobby and lookup latency
   serve   run a tickroom server (the same packages) with the built-in room types plus idle-bench
           (1 Hz, no entities), pprof on and per-address limits off; idle uses it by default
 `)

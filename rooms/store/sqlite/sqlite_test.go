@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,5 +77,27 @@ func TestRefusesAFileThatIsNotADatabase(t *testing.T) {
 	}
 	if !strings.Contains(err.Error(), path) {
 		t.Fatalf("the error does not name the file: %v", err)
+	}
+}
+
+// BenchmarkSaveCheckpoint is the persister's cost of storing one
+// checkpoint (a transaction with its pruning) of 1 KiB and of 100 KiB.
+func BenchmarkSaveCheckpoint(b *testing.B) {
+	for _, size := range []int{1 << 10, 100 << 10} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			s, err := sqlite.Open(filepath.Join(b.TempDir(), "rooms.db"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			data := make([]byte, size)
+			tick := uint64(0)
+			for b.Loop() {
+				tick++
+				if err := s.SaveCheckpoint("room", tick, data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
