@@ -62,11 +62,11 @@ func (w *World) AppendCheckpoint(dst []byte) ([]byte, error) {
 		dst = make([]byte, 0, 64+len(w.entities)*(8+16*len(w.schema.Kinds[0].Fields)))
 	}
 	b := append(dst, 0x95)
-	b = mpInt(b, checkpointVersion)
-	b = mpUint(b, w.schema.Fingerprint())
-	b = mpUint(b, w.tick)
-	b = mpUint(b, uint64(w.nextID))
-	b = mpArray(b, len(w.entities))
+	b = AppendInt(b, checkpointVersion)
+	b = AppendUint(b, w.schema.Fingerprint())
+	b = AppendUint(b, w.tick)
+	b = AppendUint(b, uint64(w.nextID))
+	b = AppendArrayLen(b, len(w.entities))
 	for _, e := range w.entities {
 		coded := 0
 		for _, f := range e.kind.Fields {
@@ -74,84 +74,28 @@ func (w *World) AppendCheckpoint(dst []byte) ([]byte, error) {
 				coded++
 			}
 		}
-		b = mpArray(b, 2+len(e.vals)+2*coded)
-		b = mpUint(b, uint64(e.kind.ID))
-		b = mpUint(b, uint64(e.id))
+		b = AppendArrayLen(b, 2+len(e.vals)+2*coded)
+		b = AppendUint(b, uint64(e.kind.ID))
+		b = AppendUint(b, uint64(e.id))
 		for i, f := range e.kind.Fields {
 			switch {
 			case f.Type == Q || f.Type == F32:
 				b = binary.BigEndian.AppendUint64(append(b, 0xcb), math.Float64bits(e.vals[i].f))
 			case f.Type == String:
-				b = mpString(b, e.vals[i].s)
+				b = AppendString(b, e.vals[i].s)
 			default:
-				b = mpInt(b, e.vals[i].i)
+				b = AppendInt(b, e.vals[i].i)
 			}
 		}
 		for _, h := range [][]int64{e.h1, e.h0} {
 			for i, f := range e.kind.Fields {
 				if f.Type.coded() {
-					b = mpInt(b, h[i])
+					b = AppendInt(b, h[i])
 				}
 			}
 		}
 	}
 	return b, nil
-}
-
-// MessagePack appenders, in the shortest form for each value.
-
-func mpArray(b []byte, n int) []byte {
-	switch {
-	case n < 16:
-		return append(b, 0x90|byte(n))
-	case n <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
-}
-
-func mpUint(b []byte, v uint64) []byte {
-	switch {
-	case v < 0x80:
-		return append(b, byte(v))
-	case v <= math.MaxUint8:
-		return append(b, 0xcc, byte(v))
-	case v <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
-	case v <= math.MaxUint32:
-		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
-}
-
-func mpInt(b []byte, v int64) []byte {
-	switch {
-	case v >= 0:
-		return mpUint(b, uint64(v))
-	case v >= -32:
-		return append(b, byte(v))
-	case v >= math.MinInt8:
-		return append(b, 0xd0, byte(v))
-	case v >= math.MinInt16:
-		return binary.BigEndian.AppendUint16(append(b, 0xd1), uint16(v))
-	case v >= math.MinInt32:
-		return binary.BigEndian.AppendUint32(append(b, 0xd2), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xd3), uint64(v))
-}
-
-func mpString(b []byte, s string) []byte {
-	switch n := len(s); {
-	case n < 32:
-		b = append(b, 0xa0|byte(n))
-	case n <= math.MaxUint8:
-		b = append(b, 0xd9, byte(n))
-	case n <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
-	}
-	return append(b, s...)
 }
 
 // LoadWorld rebuilds a world over s from a checkpoint. The checkpoint comes

@@ -290,7 +290,7 @@ func wsHeader(n int64, masked bool) int64 {
 // the browser client's MessagePack encoder writes non-integer numbers.
 func appendInput(b []byte, seq uint64, in arenabench.Input) []byte {
 	b = append(b, 0x93, state.ClientInput)
-	b = appendUint(b, seq)
+	b = state.AppendUint(b, seq)
 	b = append(b, 0x82, 0xa2, 'd', 'x', 0xcb)
 	b = binary.BigEndian.AppendUint64(b, math.Float64bits(in.DX))
 	b = append(b, 0xa2, 'd', 'y', 0xcb)
@@ -301,20 +301,6 @@ func appendInput(b []byte, seq uint64, in arenabench.Input) []byte {
 func appendPing(b []byte, t float64) []byte {
 	b = append(b, 0x92, state.ClientPing, 0xcb)
 	return binary.BigEndian.AppendUint64(b, math.Float64bits(t))
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	switch {
-	case v < 128:
-		return append(b, byte(v))
-	case v <= math.MaxUint8:
-		return append(b, 0xcc, byte(v))
-	case v <= math.MaxUint16:
-		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
-	case v <= math.MaxUint32:
-		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
 }
 
 var resyncMsg = []byte{0x91, state.ClientResync}

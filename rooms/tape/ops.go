@@ -1,11 +1,10 @@
 package tape
 
 import (
-	"encoding/binary"
-
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/state"
 )
 
 // Ops are stored as a msgpack array of 5-element arrays [kind, member,
@@ -16,69 +15,17 @@ import (
 
 // appendOps appends ops in their stored form.
 func appendOps(b []byte, ops []rooms.Op) []byte {
-	b = appendArrayLen(b, len(ops))
+	b = state.AppendArrayLen(b, len(ops))
 	for i := range ops {
 		op := &ops[i]
 		b = append(b, 0x95)
-		b = appendUint(b, uint64(op.Kind))
-		b = appendUint(b, uint64(op.Member))
-		b = appendStr(b, op.Name)
-		b = appendUint(b, op.Seq)
-		b = appendBin(b, op.Payload)
+		b = state.AppendUint(b, uint64(op.Kind))
+		b = state.AppendUint(b, uint64(op.Member))
+		b = state.AppendString(b, op.Name)
+		b = state.AppendUint(b, op.Seq)
+		b = state.AppendBin(b, op.Payload)
 	}
 	return b
-}
-
-func appendArrayLen(b []byte, n int) []byte {
-	switch {
-	case n < 16:
-		return append(b, 0x90|byte(n))
-	case n <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, 0xdc), uint16(n))
-	}
-	return binary.BigEndian.AppendUint32(append(b, 0xdd), uint32(n))
-}
-
-func appendUint(b []byte, v uint64) []byte {
-	switch {
-	case v < 0x80:
-		return append(b, byte(v))
-	case v <= 0xff:
-		return append(b, 0xcc, byte(v))
-	case v <= 0xffff:
-		return binary.BigEndian.AppendUint16(append(b, 0xcd), uint16(v))
-	case v <= 0xffffffff:
-		return binary.BigEndian.AppendUint32(append(b, 0xce), uint32(v))
-	}
-	return binary.BigEndian.AppendUint64(append(b, 0xcf), v)
-}
-
-func appendStr(b []byte, s string) []byte {
-	switch n := len(s); {
-	case n < 32:
-		b = append(b, 0xa0|byte(n))
-	case n <= 0xff:
-		b = append(b, 0xd9, byte(n))
-	case n <= 0xffff:
-		b = binary.BigEndian.AppendUint16(append(b, 0xda), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xdb), uint32(n))
-	}
-	return append(b, s...)
-}
-
-func appendBin(b []byte, p []byte) []byte {
-	switch n := len(p); {
-	case p == nil:
-		return append(b, 0xc0)
-	case n <= 0xff:
-		b = append(b, 0xc4, byte(n))
-	case n <= 0xffff:
-		b = binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
-	}
-	return append(b, p...)
 }
 
 // joinScanner collects member names from join ops while a reader scans a
