@@ -201,13 +201,10 @@ func restoreCheckpoint(t *Type, options map[string]any, cp *Checkpoint, sim *Sim
 	return h, ctx, members, nil
 }
 
-// safeCall runs handler code outside a room, turning a panic into an error.
+// safeCall runs handler code outside a room, turning a panic into a
+// *PanicError.
 func safeCall(fn func() error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panicked: %v", p)
-		}
-	}()
+	defer recovered("re-run", &err)
 	return fn()
 }
 

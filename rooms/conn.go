@@ -40,6 +40,7 @@ const (
 	CloseKicked        = 4012
 	CloseRefused       = 4013
 	CloseTypeGone      = 4014
+	CloseRoomFailed    = 4015
 )
 
 // Client is one connection's handle on a room, from Room.Join until the

@@ -12,11 +12,42 @@ import (
 // live Room and by a Sim re-running a recording alike: one code path, so
 // that a re-run makes exactly the calls the live room made.
 
+// A handler that panics in Join, Leave or Input is stopped there, the
+// same way live and in a re-run: the join is refused, the leave done, the
+// input refused (whatever the handler changed before it panicked stays, in
+// both). So a logged op that made the handler panic re-runs to the same
+// state instead of failing the re-run. A panic in Tick stops the room.
+
+// PanicError is a handler's panic, recovered.
+type PanicError struct {
+	Step  string
+	Value any
+}
+
+func (e *PanicError) Error() string {
+	return fmt.Sprintf("handler panicked in %s: %v", e.Step, e.Value)
+}
+
+// recovered turns a panic into a *PanicError in *err; it must be deferred.
+func recovered(step string, err *error) {
+	if p := recover(); p != nil {
+		*err = &PanicError{Step: step, Value: p}
+	}
+}
+
 // driveJoin seats m with the handler.
-func driveJoin(ctx *Context, h Handler, m *Member) error {
+func driveJoin(ctx *Context, h Handler, m *Member) (err error) {
+	defer recovered("join", &err)
 	e, err := h.Join(ctx, m)
 	m.Entity = e
 	return err
+}
+
+// driveLeave removes m from the handler.
+func driveLeave(ctx *Context, h Handler, m *Member) (err error) {
+	defer recovered("leave", &err)
+	h.Leave(ctx, m)
+	return nil
 }
 
 // driveInput applies one input. A seq not above the last applied one is
@@ -28,11 +59,13 @@ func driveInput(ctx *Context, h Handler, m *Member, seq uint64, payload msgpack.
 	}
 	prev := m.LastSeq
 	m.LastSeq = seq
-	if err := h.Input(ctx, m, payload); err != nil {
-		m.LastSeq = prev
-		return true, err
-	}
-	return true, nil
+	defer func() {
+		if err != nil {
+			m.LastSeq = prev
+		}
+	}()
+	defer recovered("input", &err)
+	return true, h.Input(ctx, m, payload)
 }
 
 // Sim runs a room type's handler from recorded ops, with no goroutines and
@@ -109,7 +142,7 @@ func (s *Sim) Apply(tick uint64, op Op) error {
 		if m == nil {
 			return fmt.Errorf("rooms: sim: tick %d: leave of unknown member %d", tick, op.Member)
 		}
-		s.handler.Leave(&s.ctx, m)
+		_ = driveLeave(&s.ctx, s.handler, m) // a panic is part of the replay, as live
 		delete(s.members, op.Member)
 		for i, x := range s.order {
 			if x == m {

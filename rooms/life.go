@@ -32,6 +32,9 @@ var (
 	ErrStorage = errors.New("room storage failed")
 	// ErrUnrecoverable: the room's stores hold nothing it can wake from.
 	ErrUnrecoverable = errors.New("room cannot be woken")
+	// ErrRoomFailed: the room stopped because its handler panicked; it is
+	// kept, and the next start of the server tries to wake it again.
+	ErrRoomFailed = errors.New("room failed")
 )
 
 // TypeGoneError names the missing type of a stored room.
@@ -79,7 +82,7 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 	_, _ = rand.Read(seed[:]) // crypto/rand.Read never fails on supported platforms
 	_, _ = rand.Read(secret)
 	r := m.cfg.newRoomShell(newID(), t, h, req.Options, opts, req.Public, maxPlayers, binary.LittleEndian.Uint64(seed[:]))
-	r.mgr, r.secret = m, secret
+	r.mgr, r.secret, r.lastActive, r.memberReserve = m, secret, r.CreatedAt, memberBlock
 	if err := r.safely("init", func() error { return h.Init(&r.ctx) }); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadOptions, err)
 	}
@@ -91,7 +94,13 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 	}
 	if r.durable() {
 		row := r.row(StateLive)
-		if err := m.persist.wait(func() error { return m.store(r.ID, 0, nil, &row) }); err != nil {
+		var cp []byte
+		if r.recorder == nil { // no log to re-run: a crash before the first checkpoint must find one
+			if cp, err = r.checkpoint(LogPosition{}); err != nil {
+				return nil, fmt.Errorf("%w: %v", ErrStorage, err)
+			}
+		}
+		if err := m.persist.wait(func() error { return m.store(r.ID, 0, cp, &row) }); err != nil {
 			if r.recorder != nil {
 				_ = r.recorder.Close() // the room never was: its log ends here
 			}
@@ -154,7 +163,11 @@ func (m *Manager) start(r *Room) error {
 // going to sleep is waited for, then woken. It fails with an error wrapping
 // ErrNotFound for an id the directory does not know (one indexed lookup,
 // no scan), ErrTypeGone, ErrRoomLimit or ErrStopped.
-func (m *Manager) Open(id string) (*Room, error) {
+func (m *Manager) Open(id string) (*Room, error) { return m.open(id, false) }
+
+// open is Open; withFailed also wakes a room whose row says it failed
+// (Recover does, at start: the build may be fixed).
+func (m *Manager) open(id string, withFailed bool) (*Room, error) {
 	for {
 		m.mu.Lock()
 		if m.stopped {
@@ -181,36 +194,63 @@ func (m *Manager) Open(id string) (*Room, error) {
 			m.mu.Unlock()
 			return nil, fmt.Errorf("room %s: %w", id, ErrNotFound)
 		}
-		w := &wakeCall{done: make(chan struct{})}
-		m.waking[id] = w
+		w := m.hold(id)
 		m.mu.Unlock()
-
-		r, err := m.wake(id)
-		if err == nil {
-			if err = m.start(r); err != nil && r.recorder != nil {
-				_ = r.recorder.Pause() // not started: the log goes on at the next wake
-			}
-		}
-		m.mu.Lock()
-		delete(m.waking, id)
-		m.mu.Unlock()
-		w.err = err
-		close(w.done)
-		if err != nil {
-			return nil, err
-		}
-		return r, nil
+		return m.wakeHeld(id, w, withFailed)
 	}
+}
+
+// hold takes the id's waking slot, so that nothing else wakes or deletes
+// the room meanwhile, and counts the work in the manager's WaitGroup, so
+// that Shutdown waits for it. The caller holds m.mu and has checked that
+// the manager is not stopped; release gives the slot back.
+func (m *Manager) hold(id string) *wakeCall {
+	w := &wakeCall{done: make(chan struct{})}
+	m.waking[id] = w
+	m.wg.Add(1)
+	return w
+}
+
+func (m *Manager) release(id string, w *wakeCall, err error) {
+	m.mu.Lock()
+	delete(m.waking, id)
+	m.mu.Unlock()
+	w.err = err
+	close(w.done)
+	m.wg.Done()
+}
+
+// wakeHeld wakes the room whose slot w the caller holds, and starts it.
+func (m *Manager) wakeHeld(id string, w *wakeCall, withFailed bool) (r *Room, err error) {
+	defer func() {
+		if p := recover(); p != nil { // never leave the slot held: every opener would wait for ever
+			err = fmt.Errorf("rooms: wake %s: %w", id, &PanicError{Step: "wake", Value: p})
+		}
+		m.release(id, w, err)
+	}()
+	if r, err = m.wake(id, withFailed); err != nil {
+		return nil, err
+	}
+	if err = m.start(r); err != nil {
+		if r.recorder != nil {
+			_ = r.recorder.Pause() // not started: the log goes on at the next wake
+		}
+		return nil, err
+	}
+	return r, nil
 }
 
 // wake rebuilds a stored room: its newest good checkpoint (if its type
 // has them), the log after it re-run (if its type is deterministic), its
 // seats held for SeatGrace with their resume tokens, its log continued.
-func (m *Manager) wake(id string) (*Room, error) {
+func (m *Manager) wake(id string, withFailed bool) (*Room, error) {
 	start := time.Now()
 	rec, err := m.cfg.Directory.Get(id)
 	if err != nil {
 		return nil, fmt.Errorf("room %s: %w", id, err)
+	}
+	if rec.State == StateFailed && !withFailed {
+		return nil, fmt.Errorf("room %s: %w: it is kept, and tried again when the server restarts", id, ErrRoomFailed)
 	}
 	t := m.types.Get(rec.Type)
 	if t == nil {
@@ -245,10 +285,18 @@ func (m *Manager) rebuild(rec RoomRecord, t *Type) (*Room, error) {
 	var w LogWriter
 	var end LogEnd
 	if rec.LogID != "" && m.cfg.Logs != nil {
-		if w, end, err = m.cfg.Logs.Continue(rec.LogID); err != nil {
-			log.Error("room's log not continued", "log", rec.LogID, "err", err)
+		w, end, err = m.cfg.Logs.Continue(rec.LogID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// Deleted by hand: the room wakes from its checkpoint (if any)
+			// and records on in a new log.
+			log.Warn("room's log is gone", "log", rec.LogID)
 			w = nil
-		} else if end.Damage != nil {
+		case err != nil:
+			// Anything else may pass (a full disk, too many open files):
+			// waking without the log's tail would lose it for good.
+			return nil, fmt.Errorf("rooms: wake %s: continue its log: %w", rec.ID, err)
+		case end.Damage != nil:
 			m.counters.LogDamage.Add(1)
 			log.Warn("room's log was damaged: its tail is cut off and the room wakes at its last good tick",
 				"log", rec.LogID, "tick", end.Tick, "damage", end.Damage)
@@ -282,10 +330,14 @@ func (m *Manager) rebuild(rec RoomRecord, t *Type) (*Room, error) {
 	}
 
 	r := m.cfg.newRoomShell(rec.ID, t, sim.handler, rec.Options, opts, rec.Public, rec.MaxPlayers, rec.Seed)
-	r.mgr, r.secret, r.CreatedAt, r.recordingID = m, rec.Secret, rec.CreatedAt, rec.LogID
+	r.mgr, r.secret, r.CreatedAt, r.recordingID, r.lastActive = m, rec.Secret, rec.CreatedAt, rec.LogID, rec.LastActive
 	r.world, r.ctx = sim.World, sim.ctx
 	r.ctx.sim, r.ctx.room, r.ctx.World = nil, r, r.world
-	r.nextMember = sim.nextMember
+	// Numbers up to the reserve may have gone to joins a crash lost: start
+	// above them, so that no token (derived from the number) names a seat
+	// twice.
+	r.nextMember = max(sim.nextMember, rec.MemberReserve)
+	r.memberReserve = r.nextMember + memberBlock
 	r.tick.Store(sim.Tick())
 	r.lastCheckpoint = sim.Tick()
 	if over := len(chat) - r.cfg.ChatHistory; over > 0 {
@@ -303,6 +355,9 @@ func (m *Manager) rebuild(rec RoomRecord, t *Type) (*Room, error) {
 		}
 	}
 	r.players.Store(int32(len(r.seats)))
+	if len(r.seats) > 0 {
+		r.lastActive = now
+	}
 	switch {
 	case w != nil:
 		r.continueRecording(w, sim.Tick())
@@ -416,6 +471,10 @@ func (m *Manager) Lookup(id string) (RoomInfo, error) {
 
 // storedInfo describes a room that is not running here.
 func (m *Manager) storedInfo(rec RoomRecord) RoomInfo {
+	st := StateDormant // not running here: a row that says live is a room a process left
+	if rec.State == StateFailed {
+		st = StateFailed
+	}
 	vis := "unlisted"
 	if rec.Public {
 		vis = "public"
@@ -425,7 +484,7 @@ func (m *Manager) storedInfo(rec RoomRecord) RoomInfo {
 		rate = t.TickRate
 	}
 	return RoomInfo{ID: rec.ID, Type: rec.Type, MaxPlayers: rec.MaxPlayers, CreatedAt: rec.CreatedAt, Visibility: vis,
-		Tick: rec.Tick, TickRate: rate, RecordingID: rec.LogID, State: StateDormant, LastActive: rec.LastActive}
+		Tick: rec.Tick, TickRate: rate, RecordingID: rec.LogID, State: st, LastActive: rec.LastActive}
 }
 
 // List returns the public rooms: the live ones, newest first, then up to
@@ -454,7 +513,7 @@ func (m *Manager) List(limit int) ([]RoomInfo, error) {
 	}
 	n := 0
 	for _, rec := range recs {
-		if live[rec.ID] || m.types.Get(rec.Type) == nil || n == limit {
+		if live[rec.ID] || m.types.Get(rec.Type) == nil || rec.State == StateFailed || n == limit {
 			continue
 		}
 		out = append(out, m.storedInfo(rec))
@@ -474,6 +533,14 @@ func (m *Manager) Recover() (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("rooms: recover: %w", err)
 	}
+	failed, err := m.cfg.Directory.List(DirectoryQuery{State: StateFailed, Limit: m.cfg.MaxRooms})
+	if err != nil {
+		return 0, fmt.Errorf("rooms: recover: %w", err)
+	}
+	if len(failed) > 0 {
+		m.cfg.Logger.Info("trying the rooms that failed again", "rooms", len(failed))
+	}
+	recs = append(recs, failed...)
 	if len(recs) > 0 {
 		m.cfg.Logger.Info("waking the rooms that were live", "rooms", len(recs))
 	}
@@ -504,47 +571,71 @@ func (m *Manager) Delete(id string, reason string) error {
 		<-r.done
 		return nil
 	}
+	return m.deleteStored(id, func(RoomRecord) bool { return true })
+}
+
+// deleteStored deletes a room that is not running here, if its row passes
+// check (read again once the room is held, so that nothing that happened
+// meanwhile is deleted by mistake). It holds the id's waking slot, so no
+// wake starts while it runs.
+func (m *Manager) deleteStored(id string, check func(RoomRecord) bool) error {
 	if m.cfg.Directory == nil {
 		return fmt.Errorf("room %s: %w", id, ErrNotFound)
 	}
-	// Hold the id as if waking, so that no wake starts meanwhile.
 	m.mu.Lock()
-	if m.rooms[id] != nil || m.waking[id] != nil {
+	switch {
+	case m.stopped:
 		m.mu.Unlock()
-		return fmt.Errorf("rooms: delete %s: %w: it is waking", id, ErrRoomBusy)
+		return ErrStopped
+	case m.rooms[id] != nil || m.waking[id] != nil:
+		m.mu.Unlock()
+		return fmt.Errorf("rooms: delete %s: %w: it is running, waking or going to sleep", id, ErrRoomBusy)
 	}
-	w := &wakeCall{done: make(chan struct{}), err: fmt.Errorf("room %s: %w", id, ErrNotFound)}
-	m.waking[id] = w
+	w := m.hold(id)
 	m.mu.Unlock()
-	err := m.deleteStored(id)
-	m.mu.Lock()
-	delete(m.waking, id)
-	m.mu.Unlock()
-	if err != nil {
-		w.err = nil // not deleted: the waiters try again
-	}
-	close(w.done)
-	return err
-}
-
-// deleteStored ends a stored room's log and deletes its row and checkpoints.
-func (m *Manager) deleteStored(id string) error {
+	var err error
+	defer func() { m.release(id, w, err) }()
 	rec, err := m.cfg.Directory.Get(id)
 	if err != nil {
-		return fmt.Errorf("room %s: %w", id, err)
+		err = fmt.Errorf("room %s: %w", id, err)
+		return err
 	}
-	if rec.LogID != "" && m.cfg.Logs != nil {
-		if w, _, err := m.cfg.Logs.Continue(rec.LogID); err == nil {
-			if err := w.Close(); err != nil {
-				m.cfg.Logger.Warn("deleted room's log not ended", "room", id, "err", err)
-			}
+	if !check(rec) {
+		err = nil
+		return errSkipped
+	}
+	if err = m.deleteRow(rec); err != nil {
+		return err
+	}
+	// The waiters find no row: not found.
+	err = fmt.Errorf("room %s: %w", id, ErrNotFound)
+	return nil
+}
+
+// deleteRow ends a stored room's log and deletes its row and checkpoints.
+// The caller makes sure nothing wakes the room meanwhile.
+func (m *Manager) deleteRow(rec RoomRecord) error {
+	m.endLog(rec.ID, rec)
+	if err := m.persist.wait(func() error { return m.unstore(rec.ID) }); err != nil {
+		return fmt.Errorf("rooms: delete %s: %w", rec.ID, err)
+	}
+	m.cfg.Logger.Info("stored room deleted", "room", rec.ID, "type", rec.Type)
+	return nil
+}
+
+// errSkipped: deleteStored found the row no longer matching its check.
+var errSkipped = errors.New("not deleted: the room changed")
+
+// endLog gives a stored room's log its end record.
+func (m *Manager) endLog(id string, rec RoomRecord) {
+	if rec.LogID == "" || m.cfg.Logs == nil {
+		return
+	}
+	if w, _, err := m.cfg.Logs.Continue(rec.LogID); err == nil {
+		if err := w.Close(); err != nil {
+			m.cfg.Logger.Warn("deleted room's log not ended", "room", id, "err", err)
 		}
 	}
-	if err := m.persist.wait(func() error { return m.unstore(id) }); err != nil {
-		return fmt.Errorf("rooms: delete %s: %w", id, err)
-	}
-	m.cfg.Logger.Info("stored room deleted", "room", id, "type", rec.Type)
-	return nil
 }
 
 // dormantMaxAge is how long a sleeping room of type t is kept (0: for ever).
@@ -575,20 +666,30 @@ func (m *Manager) Expire(now time.Time) (int, error) {
 		if age <= 0 {
 			continue
 		}
-		recs, err := m.cfg.Directory.List(DirectoryQuery{State: StateDormant, Type: t.Name, ActiveBefore: now.Add(-age), Limit: 1000 - deleted})
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		cutoff := now.Add(-age)
+		var recs []RoomRecord
+		for _, st := range []RoomState{StateDormant, StateFailed} {
+			got, err := m.cfg.Directory.List(DirectoryQuery{State: st, Type: t.Name, ActiveBefore: cutoff, Limit: 1000 - deleted})
+			if err != nil {
+				errs = append(errs, err)
+			}
+			recs = append(recs, got...)
+		}
+		stillOld := func(rec RoomRecord) bool {
+			return rec.State != StateLive && rec.LastActive.Before(cutoff)
 		}
 		for _, rec := range recs {
-			if err := m.Delete(rec.ID, "expired"); err != nil {
-				if !errors.Is(err, ErrRoomBusy) {
-					errs = append(errs, err)
-				}
-				continue
+			switch err := m.deleteStored(rec.ID, stillOld); {
+			case err == nil:
+				deleted++
+				m.counters.Expired.Add(1)
+			case errors.Is(err, ErrRoomBusy), errors.Is(err, errSkipped), errors.Is(err, ErrNotFound):
+				// woken (or deleted) meanwhile: not ours to expire
+			case errors.Is(err, ErrStopped):
+				return deleted, errors.Join(errs...)
+			default:
+				errs = append(errs, err)
 			}
-			deleted++
-			m.counters.Expired.Add(1)
 		}
 		if deleted >= 1000 {
 			break

@@ -54,6 +54,10 @@ type LogWriter interface {
 	// Position writes out what is buffered and returns where the log ends:
 	// a checkpoint taken now names it, and a wake re-runs from there.
 	Position() (LogPosition, error)
+	// Sync makes what Position last returned durable (fsync); it may be
+	// called from another goroutine than the room's, and fails harmlessly
+	// on a writer that was paused or closed since.
+	Sync() error
 	// Pause writes out, syncs and closes the writer without ending the log:
 	// the room sleeps or its process stops, and LogStore.Continue picks the
 	// log up again. Close, in contrast, ends the log with the room's life.
@@ -109,6 +113,11 @@ const (
 	// StateDormant: the room sleeps: no goroutine, no memory, only its
 	// stores. A join wakes it.
 	StateDormant RoomState = "dormant"
+	// StateFailed: the room stopped because its handler panicked in a
+	// tick. It is kept as it was before that tick and not woken by joins
+	// (a re-run would fail the same way); the next process (a fixed build)
+	// tries to wake it at start.
+	StateFailed RoomState = "failed"
 )
 
 // RoomRecord is a room's row in the directory.
@@ -128,6 +137,11 @@ type RoomRecord struct {
 	LogID      string    // the room's log, "" when it is not recorded
 	Tick       uint64    // the last tick known to the directory
 	Players    int       // seats at the last update (a dormant room has none)
+	// MemberReserve is the highest member number the room may have given
+	// out: a wake starts numbering above it, so that a number given out in
+	// a log tail a crash lost is never given to someone else (the resume
+	// token is derived from the number).
+	MemberReserve uint32
 }
 
 // DirectoryQuery selects rooms to list.

@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -35,7 +36,7 @@ func (r *Room) run() {
 			r.stats.LateTicks.Add(1)
 		}
 		if err := r.safely("tick", func() error { r.step(start); return nil }); err != nil {
-			r.Close(CloseInternalError, "room failed")
+			r.end = endFailed
 			return
 		}
 		if r.end != endForGood {
@@ -51,6 +52,14 @@ func (r *Room) run() {
 			next = next.Add(missed * r.period)
 		}
 		timer.Reset(next.Sub(end))
+	}
+}
+
+// logPanic logs a handler panic that drive.go recovered.
+func (r *Room) logPanic(err error) {
+	var p *PanicError
+	if errors.As(err, &p) {
+		r.log.Error("room handler panicked", "step", p.Step, "panic", p.Value)
 	}
 }
 
@@ -109,15 +118,11 @@ func (r *Room) applyInput(in inputMsg) {
 		return // left or replaced before its input's tick, or a spectator
 	}
 	m := s.member
-	var called bool
-	err := r.safely("input", func() error {
-		var err error
-		called, err = driveInput(&r.ctx, r.handler, m, in.seq, in.payload)
-		return err
-	})
+	called, err := driveInput(&r.ctx, r.handler, m, in.seq, in.payload)
 	if called {
 		r.logOp(Op{Kind: OpInput, Member: m.Number, Seq: in.seq, Payload: in.payload})
 	}
+	r.logPanic(err)
 	if err != nil {
 		r.stats.InputsRejected.Add(1)
 		r.sendTo(s, state.EncodeError(state.ErrCodeBadInput, err.Error()))
@@ -190,6 +195,9 @@ func (r *Room) mutate(fn func()) {
 // IdleTimeout to sleep, or closes it when it cannot sleep. It reports
 // whether the room's loop ends.
 func (r *Room) reapIfIdle(now time.Time) bool {
+	if len(r.seats) > 0 {
+		r.lastActive = now
+	}
 	if len(r.seats) > 0 || len(r.watchers) > 0 {
 		r.emptySince = time.Time{}
 		return false
@@ -224,9 +232,20 @@ func (r *Room) reapIfIdle(now time.Time) bool {
 func (r *Room) finish() {
 	r.isClosed.Store(true)
 	code, reason := r.closeBy.code, r.closeBy.reason
+	if r.end == endSleep && r.closeRequested() {
+		// Closed (deleted) while it was going to sleep: the close wins.
+		r.end = endForGood
+		if err := r.mgr.deleteRow(r.row(StateDormant)); err != nil {
+			r.log.Error("room deleted while going to sleep: not deleted", "err", err)
+		}
+	}
 	switch r.end {
 	case endSleep:
 		reason = "asleep"
+	case endFailed:
+		code, reason = CloseInternalError, "room failed"
+		r.closeMembers(code, reason)
+		r.storeFailed()
 	case endStop:
 		code, reason = r.stopReq.Load().code, r.stopReq.Load().reason
 		r.closeMembers(code, reason)
@@ -248,6 +267,16 @@ func (r *Room) finish() {
 	}
 	close(r.done)
 	r.log.Info("room stopped", "reason", reason, "ticks", r.stats.Ticks.Load())
+}
+
+// closeRequested reports whether Close was called.
+func (r *Room) closeRequested() bool {
+	select {
+	case <-r.quit:
+		return true
+	default:
+		return false
+	}
 }
 
 // closeMembers sends every member and spectator a closing event and closes

@@ -43,12 +43,14 @@ func (r *Room) seat(c *Client) {
 		c.conn.Close(CloseFull, fmt.Sprintf("room full (%d players)", r.MaxPlayers))
 		return
 	}
+	r.reserveMember()
 	r.nextMember++
 	m := &Member{Number: r.nextMember, Name: cleanName(c.name, r.cfg.NameMaxLen, r.nextMember)}
 	var refused error
 	r.mutate(func() {
 		r.logOp(Op{Kind: OpJoin, Member: m.Number, Name: m.Name})
-		refused = r.safely("join", func() error { return driveJoin(&r.ctx, r.handler, m) })
+		refused = driveJoin(&r.ctx, r.handler, m)
+		r.logPanic(refused)
 	})
 	if refused != nil {
 		c.conn.Close(CloseRefused, truncate("join refused: "+refused.Error(), 120))
@@ -218,7 +220,7 @@ func (r *Room) removeSeat(s *seat, reason string) {
 	m := s.member
 	r.mutate(func() {
 		r.logOp(Op{Kind: OpLeave, Member: m.Number})
-		_ = r.safely("leave", func() error { r.handler.Leave(&r.ctx, m); return nil })
+		r.logPanic(driveLeave(&r.ctx, r.handler, m))
 	})
 	if c := s.client; c != nil {
 		c.seat = nil

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // Counters are the manager's counters of rooms' lives, readable from any
@@ -36,7 +35,10 @@ type Counters struct {
 type persister struct {
 	jobs chan persistJob
 	wg   sync.WaitGroup
-	once sync.Once
+	// mu guards the send side: held for reading while sending, for writing
+	// while closing, so that nothing is sent on a closed queue.
+	mu      sync.RWMutex
+	stopped bool
 }
 
 type persistJob struct {
@@ -66,12 +68,23 @@ func newPersister() *persister {
 // error.
 func (p *persister) wait(fn func() error) error {
 	res := make(chan error, 1)
-	p.jobs <- persistJob{run: fn, result: res}
+	p.mu.RLock()
+	if p.stopped {
+		p.mu.RUnlock()
+		return ErrStopped
+	}
+	p.jobs <- persistJob{run: fn, result: res} // the worker drains without the lock
+	p.mu.RUnlock()
 	return <-res
 }
 
-// try queues fn unless the queue is full.
+// try queues fn unless the queue is full (or the persister stopped).
 func (p *persister) try(fn func() error) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.stopped {
+		return false
+	}
 	select {
 	case p.jobs <- persistJob{run: fn}:
 		return true
@@ -86,7 +99,12 @@ func (p *persister) stop() {
 	if p == nil {
 		return
 	}
-	p.once.Do(func() { close(p.jobs) })
+	p.mu.Lock()
+	if !p.stopped {
+		p.stopped = true
+		close(p.jobs)
+	}
+	p.mu.Unlock()
 	p.wg.Wait()
 }
 
@@ -114,13 +132,27 @@ func (r *Room) Durable() bool { return r.durableAtStart }
 
 // row is the room's directory row as of now.
 func (r *Room) row(st RoomState) RoomRecord {
-	active := time.Now()
-	if len(r.seats) == 0 && !r.emptySince.IsZero() {
-		active = r.emptySince
-	}
 	return RoomRecord{ID: r.ID, Type: r.Type.Name, Options: r.requested, Public: r.Public, MaxPlayers: r.MaxPlayers,
-		Seed: r.Seed, Secret: r.secret, State: st, CreatedAt: r.CreatedAt, LastActive: active, LogID: r.recordingID,
-		Tick: r.world.Tick(), Players: len(r.seats)}
+		Seed: r.Seed, Secret: r.secret, State: st, CreatedAt: r.CreatedAt, LastActive: r.lastActive, LogID: r.recordingID,
+		Tick: r.world.Tick(), Players: len(r.seats), MemberReserve: r.memberReserve}
+}
+
+// memberBlock is how many member numbers a room reserves in its row at a time.
+const memberBlock = 64
+
+// reserveMember makes sure the next member number is within the reserve
+// stored in the room's row, extending it by a block (and waiting for the
+// write) when it is not: a number is never given out unless a crash would
+// find it reserved (RoomRecord.MemberReserve).
+func (r *Room) reserveMember() {
+	if r.mgr == nil || r.cfg.Directory == nil || r.nextMember < r.memberReserve {
+		return
+	}
+	r.memberReserve = r.nextMember + memberBlock
+	row := r.row(StateLive)
+	if err := r.mgr.persist.wait(func() error { return r.mgr.store(row.ID, 0, nil, &row) }); err != nil {
+		r.log.Error("member reserve not stored: after a crash a member number may be given out twice", "err", err)
+	}
 }
 
 // checkpoint encodes the room's checkpoint at its last published tick, with
@@ -159,6 +191,7 @@ func (r *Room) checkpointLive() {
 		return
 	}
 	var data []byte
+	logw := r.recorder
 	if r.checkpointable() {
 		pos, _ := r.logPosition() // without a log the checkpoint alone wakes the room
 		b, err := r.checkpoint(pos)
@@ -170,6 +203,15 @@ func (r *Room) checkpointLive() {
 	}
 	row, tick, log := r.row(StateLive), r.world.Tick(), r.log
 	stored := r.mgr.persist.try(func() error {
+		// A checkpoint names a place in the log: the log must be on disk
+		// up to there before the checkpoint is, or a power cut could leave
+		// a checkpoint that points past the log's end.
+		if data != nil && logw != nil {
+			if err := logw.Sync(); err != nil {
+				log.Error("log not synced: checkpoint skipped", "tick", tick, "err", err)
+				data = nil
+			}
+		}
 		if err := r.mgr.store(row.ID, tick, data, &row); err != nil {
 			log.Error("room state not stored", "tick", tick, "err", err)
 		}
@@ -185,11 +227,15 @@ func (r *Room) checkpointLive() {
 // nothing up, when neither a checkpoint nor a log to re-run could be kept.
 func (r *Room) storeState(st RoomState) error {
 	pos, logErr := r.logPosition()
+	if logErr == nil {
+		logErr = r.recorder.Sync()
+	}
 	cpErr := ErrNoCheckpoints
 	if r.checkpointable() {
 		var data []byte
 		if data, cpErr = r.checkpoint(pos); cpErr == nil {
-			cpErr = r.mgr.persist.wait(func() error { return r.mgr.store(r.ID, r.world.Tick(), data, nil) })
+			id, tick := r.ID, r.world.Tick()
+			cpErr = r.mgr.persist.wait(func() error { return r.mgr.store(id, tick, data, nil) })
 		}
 		if cpErr != nil {
 			r.log.Error("checkpoint not stored", "tick", r.world.Tick(), "err", cpErr)
@@ -198,18 +244,26 @@ func (r *Room) storeState(st RoomState) error {
 	if cpErr != nil && (!r.Type.Deterministic || logErr != nil) {
 		return fmt.Errorf("rooms: store %s: no checkpoint (%v) and no log to re-run (%v)", r.ID, cpErr, logErr)
 	}
-	if r.recorder != nil {
-		if err := r.recorder.Pause(); err != nil {
-			r.log.Error("recording not paused", "err", err)
-		}
-		r.recorder = nil
-	}
+	r.pauseLog()
 	row := r.row(st)
+	row.MemberReserve = r.nextMember // stored cleanly: every join is in the log or the checkpoint
 	if err := r.mgr.persist.wait(func() error { return r.mgr.store(r.ID, 0, nil, &row) }); err != nil {
 		// A row that still says live wakes the room all the same.
 		r.log.Error("room row not stored", "err", err)
 	}
 	return nil
+}
+
+// pauseLog writes out and closes the room's log without ending it.
+func (r *Room) pauseLog() {
+	if r.recorder == nil {
+		return
+	}
+	if err := r.recorder.Pause(); err != nil {
+		r.log.Error("recording not paused", "err", err)
+	}
+	r.recorder = nil
+	r.recording.Store(false)
 }
 
 // sleep stores the room and ends its loop.
@@ -239,9 +293,30 @@ func (r *Room) stopForRestart(req closeReason) {
 	}
 	if err := r.storeState(st); err != nil {
 		r.log.Error("room not stored at stop: the next process wakes it from what is stored", "err", err)
+		r.pauseLog()
 	}
 	r.end = endStop
 	r.isClosed.Store(true)
+}
+
+// storeFailed keeps a room whose handler panicked in a tick as it was
+// before that tick: its log is paused (the failing tick is not in it) and
+// its row says failed. A room that is not durable just ends.
+func (r *Room) storeFailed() {
+	if !r.durable() {
+		if r.recorder != nil {
+			r.record("close", r.recorder.Close)
+			r.recorder = nil
+		}
+		return
+	}
+	r.pauseLog()
+	row := r.row(StateFailed)
+	row.Tick = r.tick.Load() // the last tick published; the world is mid-tick
+	if err := r.mgr.persist.wait(func() error { return r.mgr.store(row.ID, 0, nil, &row) }); err != nil {
+		r.log.Error("failed room's row not stored", "err", err)
+	}
+	r.log.Error("room failed: kept as it was before the failing tick; the next start of the server tries it again")
 }
 
 // forgetStored deletes the row and checkpoints of a room whose life is over.

@@ -59,6 +59,7 @@ func (m *memRecorder) Close() error {
 
 func (m *memRecorder) ID() string   { return "mem-" + m.header.RoomID }
 func (m *memRecorder) Pause() error { return m.Close() }
+func (m *memRecorder) Sync() error  { return nil }
 
 func (m *memRecorder) Position() (rooms.LogPosition, error) {
 	m.mu.Lock()

@@ -44,6 +44,11 @@ type Room struct {
 	mgr         *Manager       // persists the room's row and checkpoints; nil in some tests
 	// durableAtStart is durable() when the room started, for Durable.
 	durableAtStart bool
+	// memberReserve is the highest member number the directory row allows
+	// (RoomRecord.MemberReserve); lastActive is when the room last had a
+	// seat (room goroutine only).
+	memberReserve uint32
+	lastActive    time.Time
 
 	cfg     Config
 	log     *slog.Logger
@@ -121,6 +126,9 @@ const (
 	// and the next process wakes it; members are closed with the stop's
 	// code and come back with their resume tokens.
 	endStop
+	// endFailed: the handler panicked in a tick: members are closed with
+	// 1011, the log is paused, the row says failed (see StateFailed).
+	endFailed
 )
 
 // Stats are a room's counters, readable from any goroutine.

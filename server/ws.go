@@ -273,6 +273,8 @@ func closeFor(err error) (int, string) {
 	switch {
 	case errors.As(err, &gone):
 		return rooms.CloseTypeGone, fmt.Sprintf("room type %q is not on this server", gone.Type)
+	case errors.Is(err, rooms.ErrRoomFailed):
+		return rooms.CloseRoomFailed, "the room stopped on an error; it is kept and tried again when the server restarts"
 	case errors.Is(err, rooms.ErrNotFound):
 		return rooms.CloseNotFound, "room not found"
 	case errors.Is(err, rooms.ErrRoomClosed):

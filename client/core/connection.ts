@@ -69,6 +69,7 @@ const STOP_CODES: ReadonlyMap<number, string> = new Map([
   [4012, 'removed from the room'],
   [4013, 'the room refused to seat you'],
   [4014, 'this room cannot open on this server'],
+  [4015, 'this room stopped on an error'],
 ]);
 const CLOSE_TOKEN_UNKNOWN = 4001;
 /** Sent when the client gives up on a silent socket (4000-4999 are application codes). */

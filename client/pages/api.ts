@@ -10,7 +10,7 @@ export interface RoomInfo {
   createdAt: string | number;
   visibility: 'public' | 'unlisted';
   /** "live" (running) or "dormant" (asleep: opening it wakes it, as it was). */
-  state?: 'live' | 'dormant';
+  state?: 'live' | 'dormant' | 'failed';
   /** When a sleeping room last had someone in it. */
   lastActive?: string;
 }

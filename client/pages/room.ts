@@ -42,6 +42,7 @@ const FINAL_PAGES: Record<number, [string, string]> = {
   4004: ['No such room', 'This room does not exist or has closed. Ask for a new link, or start a room yourself.'],
   4009: ['Room full', 'Every seat in this room is taken. Try again later.'],
   4011: ['Room closed', 'This room has closed.'],
+  4015: ['Room stopped on an error', 'This room stopped because of a bug on the server. It is kept as it was just before, and the server tries it again when it restarts.'],
   4014: ['Room unavailable', 'This room is kept, but this server cannot open rooms of its type. Try again after the server is updated.'],
 };
 

@@ -208,6 +208,22 @@ func (w *Writer) Position() (rooms.LogPosition, error) {
 	return rooms.LogPosition{Tick: w.prev, Cursor: w.size}, nil
 }
 
+// Sync fsyncs what the writer has written out (Position, Flush). It may be
+// called from another goroutine; on a writer closed since, it fails
+// harmlessly.
+func (w *Writer) Sync() error {
+	w.mu.Lock()
+	f, closed := w.f, w.closed
+	w.mu.Unlock()
+	if closed {
+		return fmt.Errorf("tape: sync: %w", ErrClosed)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("tape: sync: %w", err)
+	}
+	return nil
+}
+
 // Pause writes out the buffered records, fsyncs and closes the file and
 // writes the seek index, without an end record: the room goes on later
 // (Continue). After a failed write it only closes the file and returns

@@ -41,7 +41,8 @@ CREATE TABLE IF NOT EXISTS rooms (
 	last_active INTEGER NOT NULL, -- unix ms
 	log_id      TEXT NOT NULL,
 	tick        INTEGER NOT NULL,
-	players     INTEGER NOT NULL
+	players     INTEGER NOT NULL,
+	member_reserve INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rooms_by_activity ON rooms (last_active DESC, id);
 CREATE INDEX IF NOT EXISTS rooms_public_by_activity ON rooms (public, last_active DESC, id);
@@ -127,29 +128,30 @@ func (s *Store) Put(r rooms.RoomRecord) error {
 		return fmt.Errorf("sqlite: put %s: options: %w", r.ID, err)
 	}
 	_, err = s.db.Exec(`INSERT OR REPLACE INTO rooms
-		(id, type, options, public, max_players, seed, secret, state, created_at, last_active, log_id, tick, players)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		(id, type, options, public, max_players, seed, secret, state, created_at, last_active, log_id, tick, players, member_reserve)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.Type, opts, r.Public, r.MaxPlayers, int64(r.Seed), r.Secret, string(r.State),
-		r.CreatedAt.UnixMilli(), r.LastActive.UnixMilli(), r.LogID, int64(r.Tick), r.Players)
+		r.CreatedAt.UnixMilli(), r.LastActive.UnixMilli(), r.LogID, int64(r.Tick), r.Players, int64(r.MemberReserve))
 	if err != nil {
 		return fmt.Errorf("sqlite: put %s: %w", r.ID, err)
 	}
 	return nil
 }
 
-const columns = `id, type, options, public, max_players, seed, secret, state, created_at, last_active, log_id, tick, players`
+const columns = `id, type, options, public, max_players, seed, secret, state, created_at, last_active, log_id, tick, players, member_reserve`
 
 type scanner interface{ Scan(dest ...any) error }
 
 func scanRow(sc scanner) (rooms.RoomRecord, error) {
 	var r rooms.RoomRecord
 	var opts []byte
-	var seed, created, active, tick int64
+	var seed, created, active, tick, reserve int64
 	var st string
 	if err := sc.Scan(&r.ID, &r.Type, &opts, &r.Public, &r.MaxPlayers, &seed, &r.Secret, &st, &created, &active,
-		&r.LogID, &tick, &r.Players); err != nil {
+		&r.LogID, &tick, &r.Players, &reserve); err != nil {
 		return r, err
 	}
+	r.MemberReserve = uint32(reserve)
 	if err := json.Unmarshal(opts, &r.Options); err != nil {
 		return r, fmt.Errorf("room %s: options: %w", r.ID, err)
 	}

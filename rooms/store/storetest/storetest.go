@@ -21,7 +21,7 @@ import (
 func row(id string, st rooms.RoomState, public bool, typ string, active time.Time) rooms.RoomRecord {
 	return rooms.RoomRecord{ID: id, Type: typ, Options: map[string]any{"width": float64(800), "name": "x"}, Public: public,
 		MaxPlayers: 16, Seed: 0xfeedface12345678, Secret: []byte("0123456789abcdef0123456789abcdef"), State: st,
-		CreatedAt: active.Add(-time.Hour), LastActive: active, LogID: "log-" + id, Tick: 1234, Players: 3}
+		CreatedAt: active.Add(-time.Hour), LastActive: active, LogID: "log-" + id, Tick: 1234, Players: 3, MemberReserve: 70}
 }
 
 // Directory checks a rooms.Directory.
