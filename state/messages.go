@@ -243,6 +243,37 @@ func EncodeWelcome(w *Welcome) ([]byte, error) {
 	return b, nil
 }
 
+// DecodeWelcome decodes a welcome message, [1, welcome], as a client does,
+// and builds the schema its kinds describe, which the client's mirror
+// decodes everything after it with. Whatever the bytes, it returns an error
+// or a valid schema, never a panic (FuzzDecodeWelcome): a client cannot
+// trust the server it was pointed at.
+func DecodeWelcome(msg []byte) (*Welcome, *Schema, error) {
+	if err := WellSized(msg); err != nil {
+		return nil, nil, fmt.Errorf("state: welcome: %w", err)
+	}
+	var head []msgpack.RawMessage
+	if err := msgpack.Unmarshal(msg, &head); err != nil {
+		return nil, nil, fmt.Errorf("state: welcome: %w", err)
+	}
+	if len(head) != 2 {
+		return nil, nil, fmt.Errorf("state: welcome: %d elements, want [%d, welcome]", len(head), MsgWelcome)
+	}
+	var tag int
+	if err := msgpack.Unmarshal(head[0], &tag); err != nil || tag != MsgWelcome {
+		return nil, nil, fmt.Errorf("state: welcome: type tag is not %d", MsgWelcome)
+	}
+	var w Welcome
+	if err := msgpack.Unmarshal(head[1], &w); err != nil {
+		return nil, nil, fmt.Errorf("state: welcome body: %w", err)
+	}
+	s, err := SchemaFromWire(w.Kinds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state: welcome schema: %w", err)
+	}
+	return &w, s, nil
+}
+
 // EncodeEvent encodes [4, event].
 func EncodeEvent(ev *Event) ([]byte, error) {
 	b, err := marshalCompact([]any{MsgEvent, ev})
