@@ -6,6 +6,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/state"
 )
 
 // Ops are stored as a msgpack array of 5-element arrays [kind, member,
@@ -91,9 +92,11 @@ func (j *joinScanner) scan(ops []byte) {
 	if j.scanArrays(ops) {
 		return
 	}
-	// Not the form this package writes: decode it the slow way.
+	// Not the form this package writes: decode it the slow way, once its
+	// lengths are known to be honest (state.WellSized: a lying one would
+	// make the decoder allocate without bound).
 	var all []rooms.Op
-	if msgpack.Unmarshal(ops, &all) != nil {
+	if state.WellSized(ops) != nil || msgpack.Unmarshal(ops, &all) != nil {
 		return // the checksum was right, so the writer wrote it so: no names to learn
 	}
 	for _, op := range all {

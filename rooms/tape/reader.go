@@ -38,6 +38,9 @@ func (r Record) DecodeOps() ([]rooms.Op, error) {
 		return nil, nil
 	}
 	var ops []rooms.Op
+	if err := state.WellSized(r.Ops); err != nil {
+		return nil, fmt.Errorf("tape: decode ops at tick %d: %w", r.Tick, err)
+	}
 	if err := msgpack.Unmarshal(r.Ops, &ops); err != nil {
 		return nil, fmt.Errorf("tape: decode ops at tick %d: %w", r.Tick, err)
 	}
