@@ -50,17 +50,17 @@ export function hasFlag(name) {
 
 /**
  * Starts the server on 127.0.0.1 (a secure context, so WebGPU is offered),
- * ready when /healthz answers, with `args` after -addr, and a fresh data
- * directory (-data-dir, removed on stop) when `dataDir` is true, or
- * 'optional' and the binary has the flag.
+ * ready when /healthz answers, with `args` after -addr and its own fresh
+ * data directory (-data-dir, under the system's temporary directory,
+ * removed on stop): a test never records into the checkout's
+ * ./tickroom-data (`make test` checks that it leaves nothing behind).
  */
-export async function startServer({ args = [], dataDir = false } = {}) {
+export async function startServer({ args = [] } = {}) {
   const bin = serverBinary();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const useDir = dataDir === 'optional' ? hasFlag('data-dir') : dataDir;
-  const dir = useDir ? mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-')) : null;
-  const all = ['-addr', `127.0.0.1:${port}`, ...(dir ? ['-data-dir', dir] : []), ...args];
+  const dir = mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-'));
+  const all = ['-addr', `127.0.0.1:${port}`, '-data-dir', dir, ...args];
   const child = spawn(bin, all, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
@@ -68,17 +68,25 @@ export async function startServer({ args = [], dataDir = false } = {}) {
   const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
   let dead = null;
   void exited.then((e) => (dead = e));
-  await waitFor(
-    async () => {
-      if (dead) throw new Error(`server exited early (${JSON.stringify(dead)}) with ${all.join(' ')}:\n${log}`);
-      try {
-        return (await fetch(`${url}/healthz`)).ok;
-      } catch {
-        return false;
-      }
-    },
-    { timeout: 15_000, message: 'server /healthz' },
-  );
+  try {
+    await waitFor(
+      async () => {
+        if (dead) throw new Error(`server exited early (${JSON.stringify(dead)}) with ${all.join(' ')}:\n${log}`);
+        try {
+          return (await fetch(`${url}/healthz`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeout: 15_000, message: 'server /healthz' },
+    );
+  } catch (err) {
+    // A server that never came up leaves neither a process nor a directory.
+    if (!dead) child.kill('SIGKILL');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url,
     dataDir: dir,
@@ -90,7 +98,7 @@ export async function startServer({ args = [], dataDir = false } = {}) {
         await exited;
         clearTimeout(t);
       }
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
