@@ -49,8 +49,17 @@ type ClientMessage struct {
 
 // DecodeClient decodes an untrusted client message strictly: the frame must
 // be exactly one MessagePack array of the documented shape, nothing after it.
+//
+// Its lengths are checked first (WellSized): the pooled decoder grows its
+// buffer toward whatever length a string or binary header claims and keeps
+// it, so a hundred 8-byte frames each claiming a 2 GiB payload left 4.5 GiB
+// in the pool and cost a minute of CPU (found by FuzzDecodeClient;
+// TestDecodeClientIgnoresLyingLengths).
 func DecodeClient(b []byte) (ClientMessage, error) {
 	var msg ClientMessage
+	if err := WellSized(b); err != nil {
+		return msg, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
 	rd := bytes.NewReader(b)
 	dec := msgpack.GetDecoder() // one per client frame: pooled, not allocated
 	defer msgpack.PutDecoder(dec)
