@@ -5,15 +5,30 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test deps go-checks go-test client-checks bundle-check client-unit e2e build run bench fuzz
+.PHONY: test clean-start clean-check deps go-checks go-test client-checks bundle-check client-unit e2e build run bench fuzz
 
-# Every fuzz target, as package:Target. Each runs for FUZZTIME in `make test`
-# (a smoke run from its committed seeds); run longer with FUZZTIME=5m.
-FUZZ_TARGETS = ./state:FuzzDecodeClient ./state:FuzzMirrorApply ./rooms/tape:FuzzReader ./state:FuzzLoadWorld ./rooms:FuzzDecodeCheckpoint
+# Every fuzz target, as package:Target: every decoder of bytes from outside
+# (docs/SECURITY.md). Each runs for FUZZTIME in `make test` (a smoke run from
+# its committed seeds); run longer with FUZZTIME=5m, or by count with
+# FUZZTIME=1000000x. FUZZMINIMIZETIME bounds the minimizing of each new
+# input; FUZZFLAGS is passed on (say FUZZFLAGS=-parallel=1).
+FUZZ_TARGETS = ./state:FuzzDecodeClient ./state:FuzzMirrorApply ./state:FuzzDecodeWelcome ./state:FuzzWellSized \
+	./rooms/tape:FuzzReader ./rooms/tape:FuzzReaderChecksummed ./rooms/arena:FuzzArenaInputs ./rooms/board:FuzzBoardInputs \
+	./server:FuzzCreateRoomBody ./server:FuzzAdminKickBody ./server:FuzzLinkRole ./server:FuzzVerifyPlayer \
+	./state:FuzzLoadWorld ./rooms:FuzzDecodeCheckpoint
 FUZZTIME ?= 5s
+FUZZMINIMIZETIME ?= 2000x
+FUZZFLAGS ?=
 
-test: deps go-checks go-test fuzz client-checks client-unit e2e
+test: clean-start deps go-checks go-test fuzz client-checks client-unit e2e clean-check
 	@echo "make test: all checks passed"
+
+# make test leaves the checkout as it found it (scripts/check-clean.sh).
+clean-start:
+	@scripts/check-clean.sh start
+
+clean-check:
+	@scripts/check-clean.sh end
 
 deps:
 	@$(NPM) ci --no-audit --no-fund --loglevel=error
@@ -57,9 +72,4 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./state/ ./rooms/...
 
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-	  pkg=$${t%%:*}; name=$${t##*:}; \
-	  echo "fuzz $$name ($(FUZZTIME))"; \
-	  $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg >/tmp/fuzz-$$name.log 2>&1 || { cat /tmp/fuzz-$$name.log; exit 1; }; \
-	  tail -n 3 /tmp/fuzz-$$name.log | grep -E 'execs|ok' | tail -n 2; \
-	done
+	@GO=$(GO) FUZZTIME=$(FUZZTIME) FUZZMINIMIZETIME=$(FUZZMINIMIZETIME) FUZZFLAGS="$(FUZZFLAGS)" scripts/fuzz.sh $(FUZZ_TARGETS)

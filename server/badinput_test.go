@@ -75,6 +75,9 @@ func TestBadInputNeverHurtsTheRoom(t *testing.T) {
 		{name: "empty frame", send: raw([]byte{}), wantErr: state.ErrCodeBadMessage},
 		{name: "truncated MessagePack", send: raw(truncated(mustPack(t, []any{state.ClientInput, 1, validInput}), 3)), wantErr: state.ErrCodeBadMessage},
 		{name: "array header only", send: raw([]byte{0x93}), wantErr: state.ErrCodeBadMessage},
+		// 8 bytes claiming a 2 GiB payload: refused before the decoder grows
+		// a buffer toward it (state.TestDecodeClientIgnoresLyingLengths).
+		{name: "lying payload length", send: raw([]byte{0x93, state.ClientInput, 0x01, 0xc6, 0x7f, 0xff, 0xff, 0xff}), wantErr: state.ErrCodeBadMessage},
 		{name: "map instead of array", send: packed(map[string]any{"type": 1, "seq": 1}), wantErr: state.ErrCodeBadMessage},
 		{name: "bare integer", send: packed(1), wantErr: state.ErrCodeBadMessage},
 		{name: "empty array", send: packed([]any{}), wantErr: state.ErrCodeBadMessage},

@@ -55,6 +55,34 @@ type Config struct {
 	// TrustProxy takes the client address from X-Forwarded-For / X-Real-IP
 	// (set it only behind a proxy that sets them); otherwise the socket's.
 	TrustProxy bool
+
+	// The connection limits below apply to the http.Server from HTTPServer
+	// and the listener from Listener.
+
+	// ConnsPerIP is the most TCP connections one client address may hold
+	// at once, plain HTTP and WebSocket alike (an IPv6 address counts by
+	// its /64); one more is closed as soon as it is accepted. It is counted
+	// at the socket, so behind a proxy (TrustProxy) every connection comes
+	// from the proxy: then the default is no limit, and a positive value
+	// caps the proxy's connections to this server. Default 256, or no
+	// limit with TrustProxy; negative: no limit.
+	ConnsPerIP int
+	// HeaderTimeout is how long a client may take to send a request's
+	// headers, the first request's or a kept-alive connection's next one
+	// (default 10 s; negative: no limit). Slow headers are how slowloris
+	// holds connections.
+	HeaderTimeout time.Duration
+	// BodyTimeout is how long a request's body may take to arrive, counted
+	// from the end of its headers (default 10 s; negative: no limit). A
+	// WebSocket upgrade has no body: sessions are never cut by it.
+	BodyTimeout time.Duration
+	// IdleTimeout is how long a kept-alive HTTP connection may wait for its
+	// next request before it is closed (default 60 s; negative: never).
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds a request's header lines; a larger header is
+	// answered 431 by net/http, which allows 4 KiB of slack over it
+	// (default 16 KiB; negative: net/http's own 1 MiB).
+	MaxHeaderBytes int
 	// JWTSecret turns on player authentication: every player join must carry
 	// ?auth=JWT, an HS256 token signed with this secret whose subject is the
 	// player's id (a seat belongs to its player) and whose "name" claim, if
@@ -123,6 +151,23 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SessionsPerIP == 0 {
 		c.SessionsPerIP = 100
+	}
+	if c.ConnsPerIP == 0 {
+		c.ConnsPerIP = 256
+		if c.TrustProxy {
+			c.ConnsPerIP = -1 // every connection is the proxy's: a cap would cap the service
+		}
+	}
+	for _, x := range []struct {
+		v *time.Duration
+		d time.Duration
+	}{{&c.HeaderTimeout, 10 * time.Second}, {&c.BodyTimeout, 10 * time.Second}, {&c.IdleTimeout, 60 * time.Second}} {
+		if *x.v == 0 {
+			*x.v = x.d
+		}
+	}
+	if c.MaxHeaderBytes == 0 {
+		c.MaxHeaderBytes = 16 << 10
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

@@ -11,15 +11,18 @@ import (
 // rooms' counters at scrape time, so the room loop pays nothing for
 // Prometheus beyond its own atomic counters.
 type metrics struct {
-	registry   *prometheus.Registry
-	sessions   prometheus.Gauge
-	bytesIn    prometheus.Counter
-	msgsIn     prometheus.Counter
-	bytesOut   prometheus.Counter
-	msgsOut    prometheus.Counter
-	refused    *prometheus.CounterVec // by reason
-	closes     *prometheus.CounterVec // by close code sent
-	httpErrors *prometheus.CounterVec // by code
+	registry     *prometheus.Registry
+	sessions     prometheus.Gauge
+	bytesIn      prometheus.Counter
+	msgsIn       prometheus.Counter
+	bytesOut     prometheus.Counter
+	msgsOut      prometheus.Counter
+	refused      *prometheus.CounterVec // by reason
+	closes       *prometheus.CounterVec // by close code sent
+	httpErrors   *prometheus.CounterVec // by code
+	tcpConns     prometheus.Gauge
+	connsRefused *prometheus.CounterVec // by reason
+	httpTimeouts *prometheus.CounterVec // by phase
 }
 
 func newMetrics(mgr *rooms.Manager, extra ...prometheus.Collector) *metrics {
@@ -37,8 +40,19 @@ func newMetrics(mgr *rooms.Manager, extra ...prometheus.Collector) *metrics {
 			Help: "Sessions closed by the server, by close code."}, []string{"code"}),
 		httpErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickroom_http_errors_total",
 			Help: "API errors answered, by error code."}, []string{"code"}),
+		tcpConns: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tickroom_tcp_connections",
+			Help: "TCP connections open (HTTP and WebSocket), as counted for the per-address cap."}),
+		connsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickroom_connections_refused_total",
+			Help: "TCP connections closed as soon as they were accepted, by reason (conns_per_ip)."}, []string{"reason"}),
+		httpTimeouts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tickroom_http_timeouts_total",
+			Help: "HTTP connections cut by a timeout, by phase (headers: a request's headers too slow; body: its body too slow; idle: a kept-alive connection with no next request)."}, []string{"phase"}),
 	}
+	for _, phase := range []string{"headers", "body", "idle"} {
+		m.httpTimeouts.WithLabelValues(phase) // exported at 0 before the first one
+	}
+	m.connsRefused.WithLabelValues(reasonConnsPerIP)
 	reg.MustRegister(m.sessions, m.bytesIn, m.msgsIn, m.bytesOut, m.msgsOut, m.refused, m.closes, m.httpErrors,
+		m.tcpConns, m.connsRefused, m.httpTimeouts,
 		&roomCollector{mgr: mgr}, &lifeCollector{mgr: mgr},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -23,6 +23,9 @@ import (
 	"github.com/tickroom/tickroom/rooms"
 )
 
+// maxBody is the largest request body any route reads.
+const maxBody = "64K"
+
 // Server is the HTTP handler of one tickroom node.
 type Server struct {
 	cfg      Config
@@ -54,6 +57,9 @@ func New(mgr *rooms.Manager, cfg Config) *Server {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
 	e.Use(middleware.Recover())
+	// No route takes a body over 64 KiB (the API's own limit, which the
+	// admin routes lacked): past it, 413 too_large.
+	e.Use(middleware.BodyLimit(maxBody))
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		ContentTypeNosniff: "nosniff",
 		XFrameOptions:      "DENY",
@@ -125,7 +131,10 @@ func pprofHandler(w http.ResponseWriter, r *http.Request) {
 func (s *Server) Drain() { s.draining.Store(true) }
 
 // ServeHTTP makes the server an http.Handler.
-func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.bodyDeadline(w, r)
+	s.echo.ServeHTTP(w, r)
+}
 
 // CloseSessions closes every WebSocket session still open with the code and
 // reason and waits, until ctx ends, for their handlers to return. Rooms close

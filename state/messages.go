@@ -49,8 +49,17 @@ type ClientMessage struct {
 
 // DecodeClient decodes an untrusted client message strictly: the frame must
 // be exactly one MessagePack array of the documented shape, nothing after it.
+//
+// Its lengths are checked first (WellSized): the pooled decoder grows its
+// buffer toward whatever length a string or binary header claims and keeps
+// it, so a hundred 8-byte frames each claiming a 2 GiB payload left 4.5 GiB
+// in the pool and cost a minute of CPU (found by FuzzDecodeClient;
+// TestDecodeClientIgnoresLyingLengths).
 func DecodeClient(b []byte) (ClientMessage, error) {
 	var msg ClientMessage
+	if err := WellSized(b); err != nil {
+		return msg, fmt.Errorf("%w: %v", ErrBadMessage, err)
+	}
 	rd := bytes.NewReader(b)
 	dec := msgpack.GetDecoder() // one per client frame: pooled, not allocated
 	defer msgpack.PutDecoder(dec)
@@ -241,6 +250,37 @@ func EncodeWelcome(w *Welcome) ([]byte, error) {
 		return nil, fmt.Errorf("state: encode welcome: %w", err)
 	}
 	return b, nil
+}
+
+// DecodeWelcome decodes a welcome message, [1, welcome], as a client does,
+// and builds the schema its kinds describe, which the client's mirror
+// decodes everything after it with. Whatever the bytes, it returns an error
+// or a valid schema, never a panic (FuzzDecodeWelcome): a client cannot
+// trust the server it was pointed at.
+func DecodeWelcome(msg []byte) (*Welcome, *Schema, error) {
+	if err := WellSized(msg); err != nil {
+		return nil, nil, fmt.Errorf("state: welcome: %w", err)
+	}
+	var head []msgpack.RawMessage
+	if err := msgpack.Unmarshal(msg, &head); err != nil {
+		return nil, nil, fmt.Errorf("state: welcome: %w", err)
+	}
+	if len(head) != 2 {
+		return nil, nil, fmt.Errorf("state: welcome: %d elements, want [%d, welcome]", len(head), MsgWelcome)
+	}
+	var tag int
+	if err := msgpack.Unmarshal(head[0], &tag); err != nil || tag != MsgWelcome {
+		return nil, nil, fmt.Errorf("state: welcome: type tag is not %d", MsgWelcome)
+	}
+	var w Welcome
+	if err := msgpack.Unmarshal(head[1], &w); err != nil {
+		return nil, nil, fmt.Errorf("state: welcome body: %w", err)
+	}
+	s, err := SchemaFromWire(w.Kinds)
+	if err != nil {
+		return nil, nil, fmt.Errorf("state: welcome schema: %w", err)
+	}
+	return &w, s, nil
 }
 
 // EncodeEvent encodes [4, event].

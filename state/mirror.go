@@ -59,6 +59,7 @@ type Mirror struct {
 	Entities map[EntityID]*MirrorEntity
 
 	rd  bytes.Reader
+	msg []byte // the message being applied; rd reads it
 	dec *msgpack.Decoder
 }
 
@@ -74,6 +75,7 @@ func NewMirror(s *Schema) *Mirror {
 // delta is applied whole or not at all only as far as its base tick goes:
 // on ErrBaseMismatch nothing changed.
 func (m *Mirror) Apply(msg []byte) (int, error) {
+	m.msg = msg
 	m.rd.Reset(msg)
 	m.dec.Reset(&m.rd)
 	n, err := m.dec.DecodeArrayLen()
@@ -297,6 +299,11 @@ func (m *Mirror) readPlain(dst *value, f Field) error {
 			dst.i = 1
 		}
 	case String:
+		// The decoder grows its buffer toward the length a string claims
+		// and keeps it: a lie must not get that far (see DecodeClient).
+		if _, err := skipValue(m.msg[len(m.msg)-m.rd.Len():], maxNesting); err != nil {
+			return err
+		}
 		dst.s, err = m.dec.DecodeString()
 	}
 	return err

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createRoomByApi, join, newPage, saveArtifact, screenshot, serverAndBrowser, startServer, waitFor } from './helpers.mjs';
 
 const TOKEN = 'e2e-admin-token-7f3a';
-const env = serverAndBrowser({ args: ['-admin-token', TOKEN], dataDir: 'optional' });
+const env = serverAndBrowser({ args: ['-admin-token', TOKEN] });
 
 const text = (page, sel) => page.locator(sel).textContent().catch(() => null);
 

@@ -4,7 +4,7 @@
 // removed, to prove the WebGL2 fallback draws too.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MODES, createRoomFromHome, join, newPage, serverAndBrowser, waitFor, waitForPixels } from './helpers.mjs';
+import { MODES, createRoomByApi, createRoomFromHome, join, newPage, saveArtifact, serverAndBrowser, waitFor, waitForPixels } from './helpers.mjs';
 
 const env = serverAndBrowser();
 
@@ -84,3 +84,62 @@ for (const mode of MODES) {
     });
   });
 }
+
+/** The scoreboard rows on a page: [name, score], in the order shown. */
+function scores(page) {
+  return page.$$eval('#scores li[data-entity]', (lis) => lis.map((li) => [li.querySelector('.name').textContent, Number(li.querySelector('.score').textContent)]));
+}
+
+test('scoreboard: every avatar with its score, highest first, updating live', async () => {
+  const room = await createRoomByApi(env.server.url, 'arena');
+  const a = await newPage(env.browser, { hideGpu: true });
+  const b = await newPage(env.browser, { hideGpu: true });
+  try {
+    await join(a.page, env.server.url + room.shareUrl, 'alice');
+    await join(b.page, env.server.url + room.shareUrl, 'bob');
+    await waitFor(async () => {
+      const s = await scores(b.page);
+      return s.length === 2 && s.some(([n, v]) => n === 'alice' && v === 0) && s.some(([n, v]) => n === 'bob (you)' && v === 0);
+    }, { message: "both avatars at 0 on B's scoreboard" });
+
+    // alice walks to the nearest coin: a steering loop on her own page, one
+    // input per tick, slowing down so as not to overshoot (speed 6 a tick).
+    await a.page.evaluate(() => {
+      const t = window.tickroom;
+      window.stopBot = t.mirror.subscribe((m) => {
+        const self = t.selfEntity();
+        if (!self) return;
+        let coin = null;
+        let dist = Infinity;
+        for (const e of m.entities.values()) {
+          if (e.kind.name !== 'coin') continue;
+          const d = Math.hypot(e.get('x') - self.get('x'), e.get('y') - self.get('y'));
+          if (d < dist) [coin, dist] = [e, d];
+        }
+        if (coin === null || dist === 0) return;
+        const k = Math.min(1, dist / 6) / dist;
+        t.connection.sendInput({ dx: (coin.get('x') - self.get('x')) * k, dy: (coin.get('y') - self.get('y')) * k });
+      });
+    });
+    const board = await waitFor(async () => {
+      const s = await scores(b.page);
+      return s[0]?.[0] === 'alice' && s[0][1] >= 1 && s;
+    }, { timeout: 30_000, message: "alice scores and leads B's scoreboard" });
+    await a.page.evaluate(() => window.stopBot());
+    assert.deepEqual(board[1], ['bob (you)', 0], 'bob second, at 0');
+    // The board shows what the mirror holds.
+    const mirrored = await b.page.evaluate(() =>
+      [...window.tickroom.mirror.entities.values()].filter((e) => e.kind.name === 'avatar').map((e) => [e.get('name'), e.get('score')]),
+    );
+    const shown = await scores(b.page);
+    for (const [name, score] of shown) {
+      assert.ok(mirrored.some(([n, v]) => name.startsWith(n) && v >= score), `${name} ${score} is in B's mirror (${JSON.stringify(mirrored)})`);
+    }
+    assert.match(await a.page.locator('#scores li.self').textContent(), /alice \(you\)/, "A's own row is marked");
+    saveArtifact('arena-scoreboard-B.png', await b.page.screenshot());
+    assert.deepEqual(a.errors.concat(b.errors).filter((e) => !/favicon/.test(e)), [], 'no page errors');
+  } finally {
+    await a.context.close();
+    await b.context.close();
+  }
+});

@@ -50,19 +50,20 @@ export function hasFlag(name) {
 
 /**
  * Starts the server on 127.0.0.1 (a secure context, so WebGPU is offered),
- * ready when /healthz answers, with `args` after -addr, and a fresh data
- * directory (-data-dir, removed on stop) when `dataDir` is true, or
- * 'optional' and the binary has the flag. A `dataDir` path is used as it
- * is and kept, and `port` picks the port: a restart on the same data.
+ * ready when /healthz answers, with `args` after -addr and its own fresh
+ * data directory (-data-dir, under the system's temporary directory,
+ * removed on stop): a test never records into the checkout's
+ * ./tickroom-data (`make test` checks that it leaves nothing behind).
+ * A `dataDir` path is used instead, and kept on stop, and `port` picks
+ * the port: a restart on the same data.
  */
-export async function startServer({ args = [], dataDir = false, port: wantPort } = {}) {
+export async function startServer({ args = [], dataDir, port: wantPort } = {}) {
   const bin = serverBinary();
   const port = wantPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const given = typeof dataDir === 'string';
-  const useDir = dataDir === 'optional' ? hasFlag('data-dir') : dataDir;
-  const dir = given ? dataDir : useDir ? mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-')) : null;
-  const all = ['-addr', `127.0.0.1:${port}`, ...(dir ? ['-data-dir', dir] : []), ...args];
+  const dir = given ? dataDir : mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-'));
+  const all = ['-addr', `127.0.0.1:${port}`, '-data-dir', dir, ...args];
   const child = spawn(bin, all, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => (log += d));
@@ -70,17 +71,25 @@ export async function startServer({ args = [], dataDir = false, port: wantPort }
   const exited = new Promise((res) => child.once('exit', (code, signal) => res({ code, signal })));
   let dead = null;
   void exited.then((e) => (dead = e));
-  await waitFor(
-    async () => {
-      if (dead) throw new Error(`server exited early (${JSON.stringify(dead)}) with ${all.join(' ')}:\n${log}`);
-      try {
-        return (await fetch(`${url}/healthz`)).ok;
-      } catch {
-        return false;
-      }
-    },
-    { timeout: 15_000, message: 'server /healthz' },
-  );
+  try {
+    await waitFor(
+      async () => {
+        if (dead) throw new Error(`server exited early (${JSON.stringify(dead)}) with ${all.join(' ')}:\n${log}`);
+        try {
+          return (await fetch(`${url}/healthz`)).ok;
+        } catch {
+          return false;
+        }
+      },
+      { timeout: 15_000, message: 'server /healthz' },
+    );
+  } catch (err) {
+    // A server that never came up leaves neither a process nor a directory.
+    if (!dead) child.kill('SIGKILL');
+    await exited;
+    if (!given) rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url,
     port,
@@ -98,7 +107,7 @@ export async function startServer({ args = [], dataDir = false, port: wantPort }
         await exited;
         clearTimeout(t);
       }
-      if (dir && !given) rmSync(dir, { recursive: true, force: true });
+      if (!given) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -2,7 +2,7 @@
 // ones) and refreshes; an unknown room id gets a clear "no such room" page.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRoomByApi, join, newPage, saveArtifact, serverAndBrowser, waitFor } from './helpers.mjs';
+import { createRoomByApi, createRoomFromHome, join, newPage, saveArtifact, serverAndBrowser, waitFor } from './helpers.mjs';
 
 const env = serverAndBrowser();
 const createRoom = (type, visibility) => createRoomByApi(env.server.url, type, { visibility });
@@ -63,5 +63,33 @@ test('chat: to everyone, and a direct message by clicking a member', async () =>
   } finally {
     await a.context.close();
     await b.context.close();
+  }
+});
+
+test('home: the share link is readable in full at any width, and the copy button says it copied', async () => {
+  for (const width of [960, 360]) {
+    const { context, page, errors } = await newPage(env.browser, { hideGpu: true, width, height: 700 });
+    try {
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: env.server.url });
+      const link = await createRoomFromHome(page, env.server.url, 'board');
+      assert.match(link, /^http:\/\/127\.0\.0\.1:\d+\/r\/[A-Za-z0-9_-]{22}$/, 'share link');
+      const box = page.locator('#share-link');
+      // Nothing of it is scrolled out of sight, and the box is inside the window.
+      const fits = await waitFor(
+        () => box.evaluate((el) => el.clientWidth > 0 && el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight && { ...el.getBoundingClientRect().toJSON(), lines: Math.round(el.scrollHeight / parseFloat(getComputedStyle(el).lineHeight)) }),
+        { message: `the whole share link visible at ${width} px` },
+      );
+      assert.ok(fits.left >= 0 && fits.right <= width, `share box at ${fits.left}..${fits.right} inside a ${width} px window`);
+      if (width === 360) assert.ok(fits.lines >= 2, `at 360 px the link wraps (${fits.lines} lines)`);
+      assert.equal(await box.inputValue(), link, 'the box holds the whole link');
+      saveArtifact(`share-link-${width}.png`, await page.screenshot());
+
+      await page.locator('#copy-link').click();
+      await waitFor(async () => /Copied/.test(await page.locator('#copy-link').textContent()), { message: 'copy button says it copied' });
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), link, 'the clipboard holds the link');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
   }
 });

@@ -37,7 +37,7 @@ before(async () => {
     missing = 'the server has no -data-dir flag yet';
     return;
   }
-  server = await startServer({ args: ['-admin-token', TOKEN], dataDir: true });
+  server = await startServer({ args: ['-admin-token', TOKEN] });
   const res = await fetch(`${server.url}/api/recordings`);
   if (!res.ok) missing = `GET /api/recordings answers ${res.status}`;
   browser = await launchBrowser();

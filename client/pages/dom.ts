@@ -33,7 +33,7 @@ export function replace(parent: Node, ...children: Child[]): void {
 }
 
 /** Copies text to the clipboard; falls back to selecting `input` for a manual copy. */
-export async function copyText(text: string, input?: HTMLInputElement): Promise<boolean> {
+export async function copyText(text: string, input?: HTMLInputElement | HTMLTextAreaElement): Promise<boolean> {
   try {
     await navigator.clipboard.writeText(text);
     return true;

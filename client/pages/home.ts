@@ -135,21 +135,59 @@ function createForm(): HTMLElement {
   return form;
 }
 
-/** The share link of a new room with a copy button and a way in. */
+/** How long the copy button says it copied. */
+const COPIED_MS = 2500;
+
+/**
+ * The share link of a new room with a copy button and a way in. The link is
+ * a read-only textarea that wraps and grows to fit, so that the whole
+ * address is always readable, however narrow the window.
+ */
 export function shareBox(absolute: string, path: string): HTMLElement {
-  const link = h('input', { type: 'text', id: 'share-link', readonly: true, value: absolute, 'aria-label': 'share link' });
-  const copied = h('span', { class: 'note', role: 'status' });
+  const link = h('textarea', { id: 'share-link', readonly: true, rows: 1, spellcheck: 'false', 'aria-label': 'share link' });
+  link.value = absolute;
+  link.addEventListener('focus', () => link.select());
+  const copied = h('span', { class: 'note', role: 'status', id: 'copy-status' });
   const copy = h('button', { type: 'button', id: 'copy-link' }, 'Copy link');
+  let reset: ReturnType<typeof setTimeout> | null = null;
   copy.addEventListener('click', () => {
     void copyText(absolute, link).then((ok) => {
-      copied.textContent = ok ? 'copied' : 'press Ctrl+C to copy';
+      copy.textContent = ok ? 'Copied ✓' : 'Copy link';
+      copied.textContent = ok ? 'The link is on your clipboard.' : 'Press Ctrl+C to copy the selected link.';
+      if (reset !== null) clearTimeout(reset);
+      reset = setTimeout(() => {
+        copy.textContent = 'Copy link';
+        copied.textContent = '';
+      }, COPIED_MS);
     });
   });
-  return h(
+  const box = h(
     'div',
     { class: 'share' },
     h('p', {}, 'Room created. Send this link to the others:'),
-    h('div', { class: 'row' }, link, copy, copied),
+    link,
+    h('div', { class: 'row' }, copy, copied),
     h('a', { href: path, id: 'open-room', class: 'button' }, 'Open the room'),
   );
+  fitHeight(link);
+  return box;
+}
+
+/**
+ * Keeps a textarea as tall as its wrapped text, from when it is in the page
+ * and whenever the window's width changes; it stops once the textarea has
+ * left the page.
+ */
+function fitHeight(area: HTMLTextAreaElement): void {
+  const fit = (): void => {
+    if (!area.isConnected) {
+      removeEventListener('resize', fit);
+      return;
+    }
+    const borders = area.offsetHeight - area.clientHeight;
+    area.style.height = 'auto';
+    area.style.height = `${area.scrollHeight + borders}px`;
+  };
+  requestAnimationFrame(fit);
+  addEventListener('resize', fit);
 }

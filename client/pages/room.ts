@@ -12,6 +12,7 @@ import { MemberList } from './members';
 import { messagePage } from './message-page';
 import { promptName, rememberedName } from './name-prompt';
 import { Scene } from './scene';
+import { Scoreboard, hasScores } from './scoreboard';
 
 /**
  * `window.tickroom`, set once the room page has a connection:
@@ -116,6 +117,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
   const rendererText = h('div', { id: 'renderer', title: 'renderer' }, '');
   const notice = h('div', { id: 'notice', role: 'alert', hidden: true });
   let controls: ArenaControls | BoardControls | null = null;
+  let scoreboard: Scoreboard | null = null;
   let noticeTimer: ReturnType<typeof setTimeout> | null = null;
 
   const showNotice = (text: string): void => {
@@ -146,6 +148,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
         if (page) {
           scene.destroy();
           controls?.destroy();
+          scoreboard?.destroy();
           messagePage(root, page[0], page[1]);
           if (s.code === 4011) showRecordingLink(root.querySelector('#message'));
         }
@@ -201,6 +204,12 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     scene.setWorld(width, height);
     scene.hiddenMember = w.spectator ? -1 : w.member;
     chat.setReadOnly(w.spectator);
+    // Spectators see the scores too.
+    if (scoreboard === null && hasScores(w.schema)) {
+      scoreboard = new Scoreboard(conn.mirror);
+      side.insertBefore(scoreboard.element, side.firstChild);
+    }
+    scoreboard?.setSelf(w.spectator ? -1 : w.entity);
     if (w.spectator) {
       statusText.textContent = 'watching';
       return;

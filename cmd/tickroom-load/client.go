@@ -179,23 +179,13 @@ func (c *sceneClient) handle(f *fleet, at int64) int {
 }
 
 func (c *sceneClient) onWelcome(msg []byte) {
-	var head []msgpack.RawMessage
-	if err := msgpack.Unmarshal(msg, &head); err != nil || len(head) < 2 {
-		c.decodeErrs++
-		c.problem("welcome: %v", err)
-		return
-	}
-	if err := msgpack.Unmarshal(head[1], &c.welcome); err != nil {
-		c.decodeErrs++
-		c.problem("welcome body: %v", err)
-		return
-	}
-	s, err := state.SchemaFromWire(c.welcome.Kinds)
+	w, s, err := state.DecodeWelcome(msg)
 	if err != nil {
 		c.decodeErrs++
-		c.problem("welcome schema: %v", err)
+		c.problem("%v", err)
 		return
 	}
+	c.welcome = *w
 	if !reflect.DeepEqual(c.welcome.Kinds, arenabench.Schema.Wire()) {
 		c.decodeErrs++
 		c.problem("welcome schema is not arena-bench version 1")

@@ -132,8 +132,8 @@ func runDormant(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
+	hs := srv.HTTPServer()
+	go func() { _ = hs.Serve(srv.Listener(ln)) }()
 	defer hs.Close()
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Timeout: 10 * time.Second}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"time"
 
 	"github.com/tickroom/tickroom/rooms"
@@ -20,7 +19,8 @@ import (
 
 // runServe is the serve subcommand: the server packages wired as
 // cmd/tickroom wires them, plus idle-bench, with pprof on and the per-address
-// abuse limits off (every load client comes from the same few addresses).
+// abuse limits off (every load client comes from the same few addresses),
+// the per-address TCP cap among them.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -52,14 +52,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 	}
 	rc.Logger, sc.Logger = log, log
-	sc.Pprof, sc.RoomCreateRate, sc.SessionsPerIP = true, -1, -1
+	sc.Pprof, sc.RoomCreateRate, sc.SessionsPerIP, sc.ConnsPerIP = true, -1, -1, -1
 	mgr := rooms.NewManager(reg, rc)
 	srv := server.New(mgr, sc)
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("serve: listen on %s: %w", *addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ln = srv.Listener(ln)
+	httpSrv := srv.HTTPServer() // tickroom's timeouts; the per-address cap is off above
 	fmt.Fprintf(stdout, "tickroom-load serve: listening on %s\n", ln.Addr())
 	return server.Serve(ctx, httpSrv, srv, mgr.Shutdown, 5*time.Second, func() error { return httpSrv.Serve(ln) })
 }

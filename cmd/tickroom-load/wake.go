@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
@@ -345,8 +344,8 @@ func (h *written) wakeOnce(dir, c string) (dialToSnap, wake int64, cpBytes int, 
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(ln) }()
+	hs := srv.HTTPServer()
+	go func() { _ = hs.Serve(srv.Listener(ln)) }()
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

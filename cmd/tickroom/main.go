@@ -15,7 +15,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -161,6 +160,11 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	flt(&c.server.RoomCreateRate, "room-create-rate", 30, "rooms one address may create per minute (-1: no limit)")
 	num(&c.server.RoomCreateBurst, "room-create-burst", 10, "room creation burst per address")
 	num(&c.server.SessionsPerIP, "sessions-per-ip", 100, "WebSocket sessions one address may hold (-1: no limit)")
+	num(&c.server.ConnsPerIP, "conns-per-ip", 0, "TCP connections one address may hold, HTTP and WebSocket alike (0: 256, or no limit with -trust-proxy, where every connection is the proxy's; -1: no limit)")
+	dur(&c.server.HeaderTimeout, "http-header-timeout", 10*time.Second, "time a client may take to send a request's headers (negative: no limit)")
+	dur(&c.server.BodyTimeout, "http-body-timeout", 10*time.Second, "time a request's body may take to arrive (negative: no limit; WebSocket sessions are not affected)")
+	dur(&c.server.IdleTimeout, "http-idle-timeout", 60*time.Second, "close a kept-alive HTTP connection idle this long (negative: never)")
+	num(&c.server.MaxHeaderBytes, "max-header-bytes", 16<<10, "largest request header in bytes, plus net/http's 4 KiB slack; larger gets 431")
 	boolean(&c.server.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a proxy)")
 	str(&c.server.JWTSecret, "jwt-secret", "", "require an HS256 JWT (?auth=) signed with this secret on every player join; sub is the player id, name the display name")
 	str(&c.server.AdminToken, "admin-token", "", "token that turns on the admin API and monitor page (empty: off)")
@@ -281,7 +285,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
 	}
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	ln = srv.Listener(ln)
+	httpSrv := srv.HTTPServer()
 	serve := func() error { return httpSrv.Serve(ln) }
 	scheme := "http"
 	if c.tlsCert != "" {

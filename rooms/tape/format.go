@@ -145,6 +145,9 @@ func encodeHeader(h Header) ([]byte, error) {
 // decodeHeaderBody decodes the header map.
 func decodeHeaderBody(b []byte) (Header, error) {
 	var w wireHeader
+	if err := state.WellSized(b); err != nil { // before the decoder believes its lengths
+		return Header{}, err
+	}
 	if err := msgpack.Unmarshal(b, &w); err != nil {
 		return Header{}, err
 	}

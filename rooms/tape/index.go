@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 
 	"github.com/vmihailenco/msgpack/v5"
+
+	"github.com/tickroom/tickroom/state"
 )
 
 // IndexMagic opens every seek index file (TAPE.idx).
@@ -113,6 +115,9 @@ func readIndex(path string, tapeSize int64, hdrCRC uint32) (*summary, error) {
 		return nil, fmt.Errorf("%w: checksum", errStaleIndex)
 	}
 	var s summary
+	if err := state.WellSized(body); err != nil {
+		return nil, fmt.Errorf("%w: %v", errStaleIndex, err)
+	}
 	if err := msgpack.Unmarshal(body, &s); err != nil {
 		return nil, fmt.Errorf("%w: %v", errStaleIndex, err)
 	}

@@ -38,9 +38,11 @@ func (j *joinScanner) scan(ops []byte) {
 	if j.scanArrays(ops) {
 		return
 	}
-	// Not the form this package writes: decode it the slow way.
+	// Not the form this package writes: decode it the slow way, once its
+	// lengths are known to be honest (state.WellSized: a lying one would
+	// make the decoder allocate without bound).
 	var all []rooms.Op
-	if msgpack.Unmarshal(ops, &all) != nil {
+	if state.WellSized(ops) != nil || msgpack.Unmarshal(ops, &all) != nil {
 		return // the checksum was right, so the writer wrote it so: no names to learn
 	}
 	for _, op := range all {

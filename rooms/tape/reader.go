@@ -38,6 +38,9 @@ func (r Record) DecodeOps() ([]rooms.Op, error) {
 		return nil, nil
 	}
 	var ops []rooms.Op
+	if err := state.WellSized(r.Ops); err != nil {
+		return nil, fmt.Errorf("tape: decode ops at tick %d: %w", r.Tick, err)
+	}
 	if err := msgpack.Unmarshal(r.Ops, &ops); err != nil {
 		return nil, fmt.Errorf("tape: decode ops at tick %d: %w", r.Tick, err)
 	}
@@ -65,7 +68,8 @@ type Info struct {
 // Reader reads a tape. Info, Keyframes, Seek and Frames are safe for
 // concurrent use (each read has its own buffer); Next is not.
 type Reader struct {
-	f         *os.File
+	ra        io.ReaderAt
+	file      *os.File // the file Open opened, closed by Close; nil for NewReader
 	hdr       Header
 	hdrCRC    uint32
 	dataStart int64
@@ -91,33 +95,45 @@ func Open(path string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tape: open: %w", err)
 	}
-	r, err := newReader(path, f)
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close() // the stat error is the one to report
+		return nil, fmt.Errorf("tape: open: %w", err)
+	}
+	r, err := newReader(f, st.Size(), path+".idx")
 	if err != nil {
 		_ = f.Close() // the open error is the one to report
 		return nil, err
 	}
+	r.file = f
 	return r, nil
 }
 
-func newReader(path string, f *os.File) (*Reader, error) {
-	r := &Reader{f: f}
+// NewReader reads a tape of size bytes through ra: a tape in memory (a
+// bytes.Reader; the fuzzer reads this way), or one whose file someone else
+// opened. It has no seek index file: it scans, and writes nothing. ra
+// stays its caller's: Close does not close it.
+func NewReader(ra io.ReaderAt, size int64) (*Reader, error) {
+	return newReader(ra, size, "")
+}
+
+// newReader reads the header and the seek index at idxPath (none when
+// empty), or scans ra to rebuild it.
+func newReader(ra io.ReaderAt, size int64, idxPath string) (*Reader, error) {
+	r := &Reader{ra: ra}
 	var err error
-	if r.hdr, r.hdrCRC, r.dataStart, err = readHeader(f); err != nil {
+	if r.hdr, r.hdrCRC, r.dataStart, err = readHeader(ra); err != nil {
 		return nil, fmt.Errorf("tape: read header: %w", err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("tape: open: %w", err)
-	}
 	var fromIndex bool
-	if r.sum, r.damage, fromIndex, err = loadSummary(f, path+".idx", r.dataStart, &r.hdr, st.Size(), r.hdrCRC); err != nil {
+	if r.sum, r.damage, fromIndex, err = loadSummary(ra, idxPath, r.dataStart, &r.hdr, size, r.hdrCRC); err != nil {
 		return nil, fmt.Errorf("tape: scan: %w", err)
 	}
-	if !fromIndex && r.sum.Clean && r.damage == nil {
-		_ = writeIndex(path+".idx", r.sum, true) // best effort: without it the next Open scans again
+	if idxPath != "" && !fromIndex && r.sum.Clean && r.damage == nil {
+		_ = writeIndex(idxPath, r.sum, true) // best effort: without it the next Open scans again
 	}
 	r.schema, r.schemaErr = state.SchemaFromWire(r.hdr.Schema)
-	r.it = newFrameReader(f, r.dataStart, r.hdr.StartTick)
+	r.it = newFrameReader(ra, r.dataStart, r.hdr.StartTick)
 	return r, nil
 }
 
@@ -252,9 +268,9 @@ func (r *Reader) Frames(from, to uint64) iter.Seq2[Record, error] {
 // tick, or at the first frame.
 func (r *Reader) frameReaderAt(tick uint64) *frameReader {
 	if k, ok := r.keyframeAt(tick); ok {
-		return newFrameReader(r.f, k.Offset, k.Tick)
+		return newFrameReader(r.ra, k.Offset, k.Tick)
 	}
-	return newFrameReader(r.f, r.dataStart, r.hdr.StartTick)
+	return newFrameReader(r.ra, r.dataStart, r.hdr.StartTick)
 }
 
 // keyframeAt returns the last keyframe at or before tick.
@@ -272,9 +288,12 @@ func (r *Reader) keyframeAt(tick uint64) (Keyframe, bool) {
 	return ks[i-1], true
 }
 
-// Close closes the file.
+// Close closes the file Open opened; for a NewReader it does nothing.
 func (r *Reader) Close() error {
-	if err := r.f.Close(); err != nil {
+	if r.file == nil {
+		return nil
+	}
+	if err := r.file.Close(); err != nil {
 		return fmt.Errorf("tape: close reader: %w", err)
 	}
 	return nil

@@ -25,7 +25,7 @@ func (r *Reader) Seek(tick uint64) (*state.Mirror, error) {
 	if !ok {
 		return nil, fmt.Errorf("tape: seek %d: %w: no keyframe at or before it", tick, ErrTickNotFound)
 	}
-	fr := newFrameReader(r.f, k.Offset, k.Tick)
+	fr := newFrameReader(r.ra, k.Offset, k.Tick)
 	m := state.NewMirror(r.schema)
 	for {
 		f, err := fr.read()
