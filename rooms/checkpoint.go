@@ -107,6 +107,9 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 	case crc32.Checksum(b[checkpointHead:], castagnoli) != binary.LittleEndian.Uint32(b[len(checkpointMagic)+2:]):
 		return nil, fmt.Errorf("%w: checksum mismatch (%d bytes)", ErrBadCheckpoint, len(b))
 	}
+	if err := state.WellSized(b[checkpointHead:]); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadCheckpoint, err)
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b[checkpointHead:]))
 	dec.DisallowUnknownFields(true)
 	var cp Checkpoint

@@ -2,6 +2,7 @@ package rooms_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"testing"
 
@@ -68,6 +69,21 @@ func loadEach(t *testing.T, types []*rooms.Type, cp *rooms.Checkpoint) {
 		sim.Step(sim.Tick() + 1)
 		if _, err := sim.Checkpoint(); err != nil {
 			t.Fatalf("%s: a loaded room cannot take a checkpoint: %v", typ.Name, err)
+		}
+	}
+}
+
+// TestCheckpointWithLyingLengthsIsRefused: a checkpoint whose frame is
+// good but whose MessagePack claims 4 billion members (or a 4 GiB name) is
+// refused before anything is allocated for it (msgpack v5 would allocate
+// the claimed length and kill the process).
+func TestCheckpointWithLyingLengthsIsRefused(t *testing.T) {
+	for name, body := range map[string][]byte{
+		"members": append([]byte{0x81, 0xa7}, append([]byte("members"), 0xdd, 0xff, 0xff, 0xff, 0xff)...),
+		"name":    append([]byte{0x81, 0xa4}, append([]byte("type"), 0xdb, 0xff, 0xff, 0xff, 0xff)...),
+	} {
+		if _, err := rooms.DecodeCheckpoint(framed(body)); !errors.Is(err, rooms.ErrBadCheckpoint) {
+			t.Errorf("%s: got %v, want ErrBadCheckpoint", name, err)
 		}
 	}
 }

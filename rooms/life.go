@@ -443,7 +443,7 @@ func decodeChat(b []byte) *state.Event {
 	var msg []msgpack.RawMessage
 	var tag int
 	var ev state.Event
-	if msgpack.Unmarshal(b, &msg) != nil || len(msg) != 2 || msgpack.Unmarshal(msg[0], &tag) != nil || tag != state.MsgEvent ||
+	if state.WellSized(b) != nil || msgpack.Unmarshal(b, &msg) != nil || len(msg) != 2 || msgpack.Unmarshal(msg[0], &tag) != nil || tag != state.MsgEvent ||
 		msgpack.Unmarshal(msg[1], &ev) != nil || ev.Type != "chat" || ev.To != nil {
 		return nil
 	}

@@ -103,6 +103,9 @@ func (w *World) AppendCheckpoint(dst []byte) ([]byte, error) {
 // foreign checkpoint is an error wrapping ErrCheckpoint, never a panic or a
 // world that would later panic.
 func LoadWorld(s *Schema, b []byte) (*World, error) {
+	if err := WellSized(b); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCheckpoint, err)
+	}
 	rd := bytes.NewReader(b)
 	w, err := loadWorld(s, msgpack.NewDecoder(rd), rd)
 	if err != nil {

@@ -136,3 +136,14 @@ func exercise(t *testing.T, w *state.World) {
 		t.Fatalf("mirror of a loaded world: %v (delta %d bytes)", err, len(delta))
 	}
 }
+
+// TestLoadWorldRefusesLyingLengths: a checkpoint claiming a 4 GiB string
+// is refused before anything is allocated for it.
+func TestLoadWorldRefusesLyingLengths(t *testing.T) {
+	w := state.NewWorld(testSchema)
+	cp, _ := w.AppendCheckpoint(nil)
+	bad := append(bytes.Clone(cp[:len(cp)-1]), 0x91, 0xdb, 0xff, 0xff, 0xff, 0xff)
+	if _, err := state.LoadWorld(testSchema, bad); !errors.Is(err, state.ErrCheckpoint) {
+		t.Fatalf("got %v, want ErrCheckpoint", err)
+	}
+}

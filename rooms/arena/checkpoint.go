@@ -41,6 +41,9 @@ func (g *game) SaveState(ctx *rooms.Context) ([]byte, error) {
 // LoadState implements rooms.Checkpointer.
 func (g *game) LoadState(ctx *rooms.Context, b []byte) error {
 	var s savedGame
+	if err := state.WellSized(b); err != nil {
+		return fmt.Errorf("arena: state: %w", err)
+	}
 	if err := msgpack.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("arena: state: %w", err)
 	}

@@ -37,6 +37,9 @@ func (h *handler) SaveState(ctx *rooms.Context) ([]byte, error) {
 // LoadState implements rooms.Checkpointer.
 func (h *handler) LoadState(ctx *rooms.Context, b []byte) error {
 	var saved []savedInput
+	if err := state.WellSized(b); err != nil {
+		return fmt.Errorf("arena-bench: state: %w", err)
+	}
 	if err := msgpack.Unmarshal(b, &saved); err != nil {
 		return fmt.Errorf("arena-bench: state: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/state"
 )
 
 // savedBoard is what the board keeps beside the world: the z the next
@@ -24,6 +25,9 @@ func (b *board) SaveState(ctx *rooms.Context) ([]byte, error) {
 // LoadState implements rooms.Checkpointer.
 func (b *board) LoadState(ctx *rooms.Context, raw []byte) error {
 	var s savedBoard
+	if err := state.WellSized(raw); err != nil {
+		return fmt.Errorf("board: state: %w", err)
+	}
 	if err := msgpack.Unmarshal(raw, &s); err != nil {
 		return fmt.Errorf("board: state: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/state"
 )
 
 // A tape is a room's log for the room's whole life: a room that sleeps, or
@@ -127,6 +128,9 @@ func ReadLog(path string, from rooms.LogPosition, fn func(rooms.LogRecord) error
 			rec = rooms.LogRecord{Tick: fm.tick, IsTick: true}
 		case KindOps:
 			rec = rooms.LogRecord{Tick: fm.tick, IsTick: true}
+			if err := state.WellSized(fm.ops); err != nil {
+				return fmt.Errorf("tape: read log %s: %w: ops at tick %d: %v", path, rooms.ErrLogDamaged, fm.tick, err)
+			}
 			if err := msgpack.Unmarshal(fm.ops, &rec.Ops); err != nil {
 				return fmt.Errorf("tape: read log %s: %w: ops at tick %d: %v", path, rooms.ErrLogDamaged, fm.tick, err)
 			}
