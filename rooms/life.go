@@ -541,16 +541,22 @@ func (m *Manager) Recover() (int, error) {
 		m.cfg.Logger.Info("trying the rooms that failed again", "rooms", len(failed))
 	}
 	recs = append(recs, failed...)
-	if len(recs) > 0 {
-		m.cfg.Logger.Info("waking the rooms that were live", "rooms", len(recs))
+	if n := len(recs) - len(failed); n > 0 {
+		m.cfg.Logger.Info("waking the rooms that were live", "rooms", n)
 	}
 	woken := 0
 	for i, rec := range recs {
-		if _, err := m.Open(rec.ID); err != nil {
+		if _, err := m.open(rec.ID, true); err != nil {
 			m.cfg.Logger.Error("room not woken", "room", rec.ID, "type", rec.Type, "err", err)
-			if !errors.Is(err, ErrStopped) && !errors.Is(err, ErrRoomLimit) {
+			var p *PanicError
+			switch {
+			case errors.Is(err, ErrStopped), errors.Is(err, ErrRoomLimit), errors.Is(err, ErrTypeGone):
+			case errors.As(err, &p):
+				rec.State = StateFailed                                                   // its handler still fails: tried again at the next start
+				_ = m.persist.wait(func() error { return m.store(rec.ID, 0, nil, &rec) }) // counted by store
+			case rec.State == StateLive:
 				rec.State = StateDormant                                                  // listed asleep; a join tries again
-				_ = m.persist.wait(func() error { return m.store(rec.ID, 0, nil, &rec) }) // logged by store's counters
+				_ = m.persist.wait(func() error { return m.store(rec.ID, 0, nil, &rec) }) // counted by store
 			}
 			continue
 		}

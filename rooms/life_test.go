@@ -219,15 +219,17 @@ func TestJoinRacingSleepWakesTheRoom(t *testing.T) {
 	mgr := durableManager(t, st, func(c *rooms.Config) { c.IdleTimeout = 20 * time.Millisecond })
 	r, _ := mgr.Create(rooms.CreateRequest{Type: "board"})
 	id := r.ID
+	closed := 0
 	for i := range 30 {
 		room, err := mgr.Open(id)
 		if err != nil {
 			t.Fatalf("open %d: %v", i, err)
 		}
 		conn := &fakeConn{msgs: make(chan []byte, 1024)}
-		time.Sleep(time.Duration(rand.IntN(30)) * time.Millisecond) // land anywhere around the sleep
+		time.Sleep(time.Duration(rand.IntN(150)) * time.Millisecond) // land anywhere around the sleep (ticks are 50 ms apart)
 		c, err := room.Join(conn, "x", "")
 		if errors.Is(err, rooms.ErrRoomClosed) {
+			closed++
 			continue // the room went to sleep first: the next Open wakes it
 		}
 		if err != nil {
@@ -236,6 +238,11 @@ func TestJoinRacingSleepWakesTheRoom(t *testing.T) {
 		welcomeOf(t, conn)
 		room.Leave(c, true)
 	}
+	// The joins landed around sleeps: the room slept and woke again and again.
+	if n := mgr.Counters().Wakes.Load(); n < 5 {
+		t.Fatalf("woken %d times in 30 joins, want the sleeps to have raced the joins", n)
+	}
+	t.Logf("30 joins: %d wakes, %d joins met a room going to sleep and were told so", mgr.Counters().Wakes.Load(), closed)
 }
 
 // TestStopThenWakeKeepsSeats: a process that stops stores its rooms; the
@@ -252,13 +259,14 @@ func TestStopThenWakeKeepsSeats(t *testing.T) {
 		input(t, r, ann, uint64(i+1), map[string]any{"dx": rand.Float64()*2 - 1, "dy": rand.Float64()*2 - 1})
 	}
 	_ = bo
+	input(t, r, ann, 31, map[string]any{"dx": 0, "dy": 0}) // everyone stands still: the world stays as it is now
+	before := worldOf(t, r)
 	if err := first.Shutdown(t.Context(), rooms.CloseRestart, "restarting"); err != nil {
 		t.Fatal(err)
 	}
 	if rec, err := st.Get(r.ID); err != nil || rec.State != rooms.StateLive || rec.Players != 2 {
 		t.Fatalf("row after the stop: %+v, %v; want live with 2 players", rec, err)
 	}
-	before := storedWorld(t, st, r.ID, r.Type)
 
 	second := durableManager(t, st, nil)
 	if n, err := second.Recover(); err != nil || n != 1 {

@@ -144,7 +144,7 @@ func (s *Server) adminDelete(c echo.Context) error {
 	id := c.Param("id")
 	if err := s.rooms.Delete(id, "room deleted by an administrator"); err != nil {
 		if errors.Is(err, rooms.ErrRoomBusy) {
-			return apiError(http.StatusConflict, "busy", "the room is waking; try again")
+			return apiError(http.StatusConflict, "busy", "the room is waking or going to sleep; try again")
 		}
 		return roomLookupError(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,7 +146,9 @@ func TestStoredRoomOfAMissingTypeIs410(t *testing.T) {
 // woken, created or read from the logs.
 func TestRandomIDsCostNothing(t *testing.T) {
 	st := openStores(t, t.TempDir())
-	e := newDurableEnv(t, st, server.Config{SessionsPerIP: -1})
+	dir := &countingDir{Store: st.db}
+	sc := server.Config{SessionsPerIP: -1, Recordings: st.tapes}
+	e := newEnv(t, rooms.Config{Directory: dir, Checkpoints: st.db, Logs: st.tapes, IdleTimeout: 300 * time.Millisecond}, sc)
 	e.createRoom("board", nil)
 	before, _ := st.db.Count("")
 	for i := range 300 {
@@ -163,10 +166,24 @@ func TestRandomIDsCostNothing(t *testing.T) {
 			}
 		}
 	}
+	if got := dir.gets.Load(); got != 300+30 {
+		t.Fatalf("%d directory lookups for 300 GETs and 30 joins, want one each", got)
+	}
 	k := e.mgr.Counters()
 	if after, _ := st.db.Count(""); after != before || k.Wakes.Load() != 0 || k.WakeFailures.Load() != 0 {
 		t.Fatalf("rows %d -> %d, wakes %d, failures %d: want nothing changed", before, after, k.Wakes.Load(), k.WakeFailures.Load())
 	}
+}
+
+// countingDir counts the directory's lookups by id.
+type countingDir struct {
+	*sqlite.Store
+	gets atomic.Int64
+}
+
+func (d *countingDir) Get(id string) (rooms.RoomRecord, error) {
+	d.gets.Add(1)
+	return d.Store.Get(id)
 }
 
 func randomID() string {

@@ -337,3 +337,18 @@ func TestArenaMatchSurvivesKill9(t *testing.T) {
 	}
 	t.Logf("score %d kept through kill -9 after %d inputs", before, seq)
 }
+
+// TestOneProcessPerDataDir: a second process on a data directory in use
+// stops with a clear error; after the first is killed, one starts.
+func TestOneProcessPerDataDir(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	first := startChild(t, "-addr", freeAddr(t), "-data-dir", data)
+	cmd := exec.Command(os.Args[0], "-addr", freeAddr(t), "-data-dir", data)
+	cmd.Env = append(os.Environ(), "TICKROOM_TEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "in use by another tickroom process") {
+		t.Fatalf("second process on the same data dir: %v\n%s", err, out)
+	}
+	first.stop(t, syscall.SIGKILL)
+	startChild(t, "-addr", freeAddr(t), "-data-dir", data)
+}

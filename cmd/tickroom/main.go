@@ -244,6 +244,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := writable(c.dataDir); err != nil {
 		return err
 	}
+	unlock, err := lockDataDir(c.dataDir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	dbPath := filepath.Join(c.dataDir, "rooms.db")
 	db, err := sqlite.Open(dbPath)
 	if err != nil {
@@ -400,4 +405,21 @@ func writable(dir string) error {
 	}
 	_ = f.Close()
 	return os.Remove(f.Name())
+}
+
+// lockDataDir takes an exclusive lock on DIR/lock for the process's life:
+// two processes on one data directory would both wake, write and expire
+// the same rooms. The kernel drops the lock when the process dies, kill -9
+// included, so a crash never leaves a stale lock.
+func lockDataDir(dir string) (func(), error) {
+	path := filepath.Join(dir, "lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("data dir: lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("data dir %s is in use by another tickroom process (%s is locked): %w", dir, path, err)
+	}
+	return func() { _ = f.Close() }, nil
 }
