@@ -231,8 +231,15 @@ func (r *Room) reapIfIdle(now time.Time) bool {
 // tells its members, ends its log and leaves the directory.
 func (r *Room) finish() {
 	r.isClosed.Store(true)
-	code, reason := r.closeBy.code, r.closeBy.reason
-	if r.end == endSleep && r.closeRequested() {
+	// closeBy is written before quit is closed: read it only after seeing
+	// quit closed, or a Close racing the end of the loop races the read.
+	closed := r.closeRequested()
+	var code int
+	var reason string
+	if closed {
+		code, reason = r.closeBy.code, r.closeBy.reason
+	}
+	if r.end == endSleep && closed {
 		// Closed (deleted) while it was going to sleep: the close wins.
 		r.end = endForGood
 		if err := r.mgr.deleteRow(r.row(StateDormant)); err != nil {

@@ -283,8 +283,7 @@ func (r *Room) sleep() error {
 // closes for good.
 func (r *Room) stopForRestart(req closeReason) {
 	if !r.durable() {
-		r.closeBy = req
-		r.Close(req.code, req.reason)
+		r.Close(req.code, req.reason) // a Close that came first keeps its reason
 		return
 	}
 	st := StateLive
