@@ -66,7 +66,7 @@ func continueFile(path string, f *os.File, opts WriterOptions) (*Writer, rooms.L
 		return nil, rooms.LogEnd{}, err
 	}
 	w := newWriter(path, opts)
-	w.hdr, w.hdrCRC, w.f = hdr, hdrCRC, f
+	w.hdr, w.hdrCRC, w.out = hdr, hdrCRC, f
 	w.size, w.lastFlush = size, w.now()
 	w.prev, w.first, w.records = sum.LastTick, sum.FirstTick, sum.Records
 	w.keyframes, w.members = sum.Keyframes, sum.members
@@ -103,10 +103,21 @@ func ReadLog(path string, from rooms.LogPosition, fn func(rooms.LogRecord) error
 	if err != nil {
 		return fmt.Errorf("tape: read log %s: header: %w", path, err)
 	}
-	fr := newFrameReader(f, dataStart, hdr.StartTick)
-	if from.Cursor > 0 {
-		fr = newFrameReader(f, from.Cursor, from.Tick)
+	if from.Cursor <= 0 {
+		from = rooms.LogPosition{Tick: hdr.StartTick, Cursor: dataStart}
 	}
+	if err := ReadRecords(f, from, fn); err != nil {
+		return fmt.Errorf("tape: read log %s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadRecords calls fn with each tick and event record of a tape's bytes
+// from the frame at from.Cursor (whose predecessor had tick from.Tick), in
+// order, until the end or fn's first error. A damaged frame ends it with
+// an error wrapping rooms.ErrLogDamaged (and the *DamageError).
+func ReadRecords(ra io.ReaderAt, from rooms.LogPosition, fn func(rooms.LogRecord) error) error {
+	fr := newFrameReader(ra, from.Cursor, from.Tick)
 	for {
 		fm, err := fr.read()
 		if err == io.EOF {
@@ -114,9 +125,9 @@ func ReadLog(path string, from rooms.LogPosition, fn func(rooms.LogRecord) error
 		}
 		var d *DamageError
 		if errors.As(err, &d) {
-			return fmt.Errorf("tape: read log %s: %w: %w", path, rooms.ErrLogDamaged, d)
+			return fmt.Errorf("%w: %w", rooms.ErrLogDamaged, d)
 		} else if err != nil {
-			return fmt.Errorf("tape: read log %s: %w", path, err)
+			return err
 		}
 		var rec rooms.LogRecord
 		switch fm.kind {
@@ -129,10 +140,10 @@ func ReadLog(path string, from rooms.LogPosition, fn func(rooms.LogRecord) error
 		case KindOps:
 			rec = rooms.LogRecord{Tick: fm.tick, IsTick: true}
 			if err := state.WellSized(fm.ops); err != nil {
-				return fmt.Errorf("tape: read log %s: %w: ops at tick %d: %v", path, rooms.ErrLogDamaged, fm.tick, err)
+				return fmt.Errorf("%w: ops at tick %d: %v", rooms.ErrLogDamaged, fm.tick, err)
 			}
 			if err := msgpack.Unmarshal(fm.ops, &rec.Ops); err != nil {
-				return fmt.Errorf("tape: read log %s: %w: ops at tick %d: %v", path, rooms.ErrLogDamaged, fm.tick, err)
+				return fmt.Errorf("%w: ops at tick %d: %v", rooms.ErrLogDamaged, fm.tick, err)
 			}
 		case KindEvent:
 			rec = rooms.LogRecord{Tick: fm.tick, Event: slices.Clone(fm.msg)}
@@ -141,6 +152,68 @@ func ReadLog(path string, from rooms.LogPosition, fn func(rooms.LogRecord) error
 			return err
 		}
 	}
+}
+
+// Scan is what a scan of a tape's bytes found.
+type Scan struct {
+	Header    Header
+	HeaderCRC uint32
+	// DataStart is the offset of the first frame.
+	DataStart int64
+	// ValidSize is where the last good frame ends (the end record's start
+	// when the tape is clean).
+	ValidSize int64
+	FirstTick uint64
+	LastTick  uint64
+	Records   int
+	Keyframes []Keyframe
+	Members   []string
+	// Clean: the tape ends with an end record, at EndOffset.
+	Clean     bool
+	EndOffset int64
+	// Damage describes the frame reading stopped at, or is nil.
+	Damage *DamageError
+}
+
+// ScanTape reads a tape's bytes (size of them) from its header to its last
+// good frame. The error is for a tape whose header cannot be read.
+func ScanTape(ra io.ReaderAt, size int64) (Scan, error) {
+	hdr, hdrCRC, dataStart, err := readHeader(ra)
+	if err != nil {
+		return Scan{}, fmt.Errorf("tape: scan: header: %w", err)
+	}
+	sum, damage, _, err := loadSummary(ra, "", dataStart, &hdr, size, hdrCRC)
+	if err != nil {
+		return Scan{}, fmt.Errorf("tape: scan: %w", err)
+	}
+	sc := Scan{Header: hdr, HeaderCRC: hdrCRC, DataStart: dataStart, ValidSize: sum.ValidSize, FirstTick: sum.FirstTick,
+		LastTick: sum.LastTick, Records: sum.Records, Keyframes: sum.Keyframes, Members: sum.Members,
+		Clean: sum.Clean, EndOffset: sum.EndOffset, Damage: damage}
+	if sc.Clean {
+		sc.ValidSize = sc.EndOffset
+	}
+	return sc, nil
+}
+
+// Resume returns a Writer that appends to a tape with id in out after what
+// sc describes (a tape that is not a file, like NewWriter's; the caller has
+// cut off whatever comes after sc.ValidSize, the end record included).
+// Keyframes and members before the resume are not known to it.
+func Resume(out Sink, id string, sc Scan, opts WriterOptions) *Writer {
+	w := newWriter("", opts)
+	w.id, w.out, w.hdr, w.hdrCRC = id, out, sc.Header, sc.HeaderCRC
+	w.size, w.lastFlush = sc.ValidSize, w.now()
+	w.prev, w.first, w.records = sc.LastTick, sc.FirstTick, sc.Records
+	return w
+}
+
+// LogEnd is where a tape that sc describes ends, as rooms sees it.
+func (sc Scan) LogEnd() rooms.LogEnd {
+	end := rooms.LogEnd{LogPosition: rooms.LogPosition{Tick: sc.LastTick, Cursor: sc.ValidSize}, Header: recordingHeader(sc.Header)}
+	if sc.Damage != nil {
+		end.Damage = sc.Damage
+	}
+	return end
 }
 
 // newWriter returns a writer for path with the options' defaults filled

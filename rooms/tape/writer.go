@@ -42,7 +42,8 @@ type WriterOptions struct {
 // Invariant (a crash loses at most the unflushed tail, never the file):
 // guarded by TestKilledWriter, TestTruncated and TestCorrupted.
 type Writer struct {
-	path     string
+	path     string // the tape's file; "" for a tape in another Sink (no seek index)
+	id       string // the log's id when it is not a file's
 	interval time.Duration
 	bufSize  int
 	now      func() time.Time
@@ -51,7 +52,7 @@ type Writer struct {
 	onClose  func() // set by a Store: forget the recording in progress
 
 	mu        sync.Mutex
-	f         *os.File
+	out       Sink
 	buf       []byte // whole frames not yet written
 	size      int64  // bytes written to the file
 	lastFlush time.Time
@@ -74,11 +75,55 @@ type member struct {
 
 var _ rooms.LogWriter = (*Writer)(nil)
 
+// Sink is where a Writer's bytes go: a tape file, or another backend's
+// append-only log (a JetStream stream). Each Write carries whole frames
+// (the header first), so a Sink that stores each Write as one message
+// keeps messages on frame boundaries; Close ends the Writer's use of it.
+type Sink interface {
+	Write(p []byte) (int, error)
+	// Sync makes everything written so far durable.
+	Sync() error
+	Close() error
+}
+
 // Create creates a new tape at path (it must not exist) and writes its
 // header. The header's Schema must be a []state.WireKind or a
 // *state.Schema.
 func Create(path string, h rooms.RecordingHeader, opts WriterOptions) (*Writer, error) {
 	w := newWriter(path, opts)
+	hdr, err := w.header(h)
+	if err != nil {
+		return nil, fmt.Errorf("tape: create: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("tape: create: %w", err)
+	}
+	if err := w.start(f, hdr); err != nil {
+		_ = f.Close()       // the write error is the one to report
+		_ = os.Remove(path) // a header-less file is of no use to anyone
+		return nil, fmt.Errorf("tape: create: %w", err)
+	}
+	return w, nil
+}
+
+// NewWriter starts a new tape with id in out (not a file: no seek index is
+// kept), writing its header as out's first Write.
+func NewWriter(out Sink, id string, h rooms.RecordingHeader, opts WriterOptions) (*Writer, error) {
+	w := newWriter("", opts)
+	w.id = id
+	hdr, err := w.header(h)
+	if err != nil {
+		return nil, fmt.Errorf("tape: new writer: %w", err)
+	}
+	if err := w.start(out, hdr); err != nil {
+		return nil, fmt.Errorf("tape: new writer: %w", err)
+	}
+	return w, nil
+}
+
+// header sets the writer's header from h and returns its bytes.
+func (w *Writer) header(h rooms.RecordingHeader) ([]byte, error) {
 	var schema []state.WireKind
 	switch s := h.Schema.(type) {
 	case []state.WireKind:
@@ -87,28 +132,22 @@ func Create(path string, h rooms.RecordingHeader, opts WriterOptions) (*Writer, 
 		schema = s.Wire()
 	case nil:
 	default:
-		return nil, fmt.Errorf("tape: create: schema is a %T, want []state.WireKind or *state.Schema", h.Schema)
+		return nil, fmt.Errorf("schema is a %T, want []state.WireKind or *state.Schema", h.Schema)
 	}
-	start := w.now()
 	w.hdr = Header{RoomID: h.RoomID, Type: h.Type, TickRate: h.TickRate, Seed: h.Seed,
-		Options: h.Options, Schema: schema, StartTick: h.StartTick, StartedAt: start.Truncate(time.Millisecond)}
-	hdr, err := encodeHeader(w.hdr)
-	if err != nil {
-		return nil, fmt.Errorf("tape: create: %w", err)
+		Options: h.Options, Schema: schema, StartTick: h.StartTick, StartedAt: w.now().Truncate(time.Millisecond)}
+	return encodeHeader(w.hdr)
+}
+
+// start writes the header bytes to out and makes it the writer's sink.
+func (w *Writer) start(out Sink, hdr []byte) error {
+	if _, err := out.Write(hdr); err != nil {
+		return fmt.Errorf("write header: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("tape: create: %w", err)
-	}
-	if _, err := f.Write(hdr); err != nil {
-		_ = f.Close()       // the write error is the one to report
-		_ = os.Remove(path) // a header-less file is of no use to anyone
-		return nil, fmt.Errorf("tape: create: write header: %w", err)
-	}
-	w.f, w.size, w.lastFlush = f, int64(len(hdr)), start
+	w.out, w.size, w.lastFlush = out, int64(len(hdr)), w.now()
 	w.hdrCRC = binary.LittleEndian.Uint32(hdr[len(hdr)-crcSize:])
-	w.prev, w.first = h.StartTick, h.StartTick
-	return w, nil
+	w.prev, w.first = w.hdr.StartTick, w.hdr.StartTick
+	return nil
 }
 
 // Path returns the tape's file name.
@@ -189,7 +228,12 @@ func (w *Writer) Flush() error {
 
 // ID returns the tape's id: its file name without the extension (in a
 // Store, the recording's id).
-func (w *Writer) ID() string { return strings.TrimSuffix(filepath.Base(w.path), Ext) }
+func (w *Writer) ID() string {
+	if w.path == "" {
+		return w.id
+	}
+	return strings.TrimSuffix(filepath.Base(w.path), Ext)
+}
 
 // Position writes out the buffered records and returns where the tape
 // ends: the tick of its last record and the file offset after it. It also
@@ -204,7 +248,9 @@ func (w *Writer) Position() (rooms.LogPosition, error) {
 	if err := w.flush(w.now()); err != nil {
 		return rooms.LogPosition{}, fmt.Errorf("tape: position: %w", err)
 	}
-	_ = writeIndex(w.path+".idx", w.summary(false), false) // best effort: without it a crash costs a longer scan
+	if w.path != "" {
+		_ = writeIndex(w.path+".idx", w.summary(false), false) // best effort: without it a crash costs a longer scan
+	}
 	return rooms.LogPosition{Tick: w.prev, Cursor: w.size}, nil
 }
 
@@ -213,12 +259,12 @@ func (w *Writer) Position() (rooms.LogPosition, error) {
 // harmlessly.
 func (w *Writer) Sync() error {
 	w.mu.Lock()
-	f, closed := w.f, w.closed
+	out, closed := w.out, w.closed
 	w.mu.Unlock()
 	if closed {
 		return fmt.Errorf("tape: sync: %w", ErrClosed)
 	}
-	if err := f.Sync(); err != nil {
+	if err := out.Sync(); err != nil {
 		return fmt.Errorf("tape: sync: %w", err)
 	}
 	return nil
@@ -246,19 +292,22 @@ func (w *Writer) Pause() error {
 
 func (w *Writer) pause() error {
 	if w.err != nil {
-		_ = w.f.Close() // the write failure is the error worth reporting
+		_ = w.out.Close() // the write failure is the error worth reporting
 		return fmt.Errorf("tape: pause: %w", w.err)
 	}
 	if err := w.flush(w.now()); err != nil {
-		_ = w.f.Close() // as above
+		_ = w.out.Close() // as above
 		return fmt.Errorf("tape: pause: %w", err)
 	}
-	if err := w.f.Sync(); err != nil {
-		_ = w.f.Close() // as above
+	if err := w.out.Sync(); err != nil {
+		_ = w.out.Close() // as above
 		return fmt.Errorf("tape: pause: sync: %w", err)
 	}
-	if err := w.f.Close(); err != nil {
+	if err := w.out.Close(); err != nil {
 		return fmt.Errorf("tape: pause: %w", err)
+	}
+	if w.path == "" {
+		return nil
 	}
 	if err := writeIndex(w.path+".idx", w.summary(false), true); err != nil {
 		return fmt.Errorf("tape: pause: %w", err)
@@ -289,31 +338,41 @@ func (w *Writer) Close() error {
 
 func (w *Writer) finish() error {
 	if w.err != nil {
-		_ = w.f.Close() // the write failure is the error worth reporting
+		_ = w.out.Close() // the write failure is the error worth reporting
 		return fmt.Errorf("tape: close: %w", w.err)
 	}
 	now := w.now()
 	foot, err := msgpack.Marshal(&footer{Records: w.records, EndedAt: now.UnixMilli()})
 	if err != nil {
-		_ = w.f.Close() // the encoding failure is the error worth reporting
+		_ = w.out.Close() // the encoding failure is the error worth reporting
 		return fmt.Errorf("tape: close: encode footer: %w", err)
+	}
+	// The records go out before the end record, which is a write of its
+	// own: a Sink that keeps writes as messages can drop the end record
+	// alone when the log goes on (Continue).
+	if err := w.flush(now); err != nil {
+		_ = w.out.Close() // as above
+		return fmt.Errorf("tape: close: %w", err)
 	}
 	records, endOffset := w.records, w.size+int64(len(w.buf))
 	if err := w.appendFrame(KindEnd, w.prev, nil, foot); err != nil {
-		_ = w.f.Close() // as above
+		_ = w.out.Close() // as above
 		return fmt.Errorf("tape: close: end record: %w", err)
 	}
 	w.records = records // the footer is not a record of the room
 	if err := w.flush(now); err != nil {
-		_ = w.f.Close() // as above
+		_ = w.out.Close() // as above
 		return fmt.Errorf("tape: close: %w", err)
 	}
-	if err := w.f.Sync(); err != nil {
-		_ = w.f.Close() // as above
+	if err := w.out.Sync(); err != nil {
+		_ = w.out.Close() // as above
 		return fmt.Errorf("tape: close: sync: %w", err)
 	}
-	if err := w.f.Close(); err != nil {
+	if err := w.out.Close(); err != nil {
 		return fmt.Errorf("tape: close: %w", err)
+	}
+	if w.path == "" {
+		return nil
 	}
 	sum := w.summary(true)
 	sum.EndOffset = endOffset
@@ -393,7 +452,7 @@ func (w *Writer) flush(now time.Time) error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	n, err := w.f.Write(w.buf)
+	n, err := w.out.Write(w.buf)
 	w.size += int64(n)
 	if err != nil {
 		w.err = fmt.Errorf("write: %w", err)
