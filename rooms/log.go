@@ -25,6 +25,10 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrLogDamaged: a log's records stop being readable before its end.
 	ErrLogDamaged = errors.New("room log damaged")
+	// ErrFenced: a log refused an append because someone else appended
+	// since this writer's last (another node took the room over): the
+	// writer's room must stop at once.
+	ErrFenced = errors.New("room log taken over by another writer")
 )
 
 // LogPosition is a place in a room's log: just after the record of Tick.

@@ -1,6 +1,7 @@
 package tape
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -68,7 +69,7 @@ func continueFile(path string, f *os.File, opts WriterOptions) (*Writer, rooms.L
 	w := newWriter(path, opts)
 	w.hdr, w.hdrCRC, w.out = hdr, hdrCRC, f
 	w.size, w.lastFlush = size, w.now()
-	w.prev, w.first, w.records = sum.LastTick, sum.FirstTick, sum.Records
+	w.prev, w.first, w.records, w.flushed = sum.LastTick, sum.FirstTick, sum.Records, sum.LastTick
 	w.keyframes, w.members = sum.Keyframes, sum.members
 	// The index now describes the tape as far as it goes (no end record),
 	// so that a crash before the next Position, Pause or Close costs a
@@ -175,6 +176,16 @@ type Scan struct {
 	Damage *DamageError
 }
 
+// ReadHeader reads a tape's header from the start of its bytes; it
+// returns the header and the offset of the first frame.
+func ReadHeader(ra io.ReaderAt) (Header, int64, error) {
+	h, _, start, err := readHeader(ra)
+	if err != nil {
+		return Header{}, 0, fmt.Errorf("tape: header: %w", err)
+	}
+	return h, start, nil
+}
+
 // ScanTape reads a tape's bytes (size of them) from its header to its last
 // good frame. The error is for a tape whose header cannot be read.
 func ScanTape(ra io.ReaderAt, size int64) (Scan, error) {
@@ -203,8 +214,36 @@ func Resume(out Sink, id string, sc Scan, opts WriterOptions) *Writer {
 	w := newWriter("", opts)
 	w.id, w.out, w.hdr, w.hdrCRC = id, out, sc.Header, sc.HeaderCRC
 	w.size, w.lastFlush = sc.ValidSize, w.now()
-	w.prev, w.first, w.records = sc.LastTick, sc.FirstTick, sc.Records
+	w.prev, w.first, w.records, w.flushed = sc.LastTick, sc.FirstTick, sc.Records, sc.LastTick
 	return w
+}
+
+// ScanFrames reads a run of whole frames (a FrameSink's write), whose
+// first frame's predecessor had tick prev. It returns the tick of the
+// last frame, how many records it holds (an end record is none), and
+// whether it ends with an end record; a frame that cannot be read is an
+// error wrapping rooms.ErrLogDamaged.
+func ScanFrames(b []byte, prev uint64) (last uint64, records int, end bool, err error) {
+	fr := newFrameReader(bytes.NewReader(b), 0, prev)
+	last = prev
+	for {
+		f, err := fr.read()
+		if err == io.EOF {
+			return last, records, end, nil
+		}
+		if err != nil {
+			return last, records, end, fmt.Errorf("%w: %w", rooms.ErrLogDamaged, err)
+		}
+		if end {
+			return last, records, end, fmt.Errorf("%w: data after the end record", rooms.ErrLogDamaged)
+		}
+		last = f.tick
+		if f.kind == KindEnd {
+			end = true
+			continue
+		}
+		records++
+	}
 }
 
 // LogEnd is where a tape that sc describes ends, as rooms sees it.

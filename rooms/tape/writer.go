@@ -57,6 +57,7 @@ type Writer struct {
 	size      int64  // bytes written to the file
 	lastFlush time.Time
 	prev      uint64 // tick of the last frame
+	flushed   uint64 // tick of the last frame written out
 	first     uint64 // tick of the first record
 	records   int
 	keyframes []Keyframe
@@ -84,6 +85,24 @@ type Sink interface {
 	// Sync makes everything written so far durable.
 	Sync() error
 	Close() error
+}
+
+// FrameSink is a Sink that is told where each write sits in its tape: a
+// backend that stores each write as a message keeps this beside it, so
+// that a log can be continued, or read from a position, without reading
+// it all.
+type FrameSink interface {
+	Sink
+	WriteFrames(p []byte, at FramePos) error
+}
+
+// FramePos is where a write of whole frames sits in its tape.
+type FramePos struct {
+	Offset  int64  // of the write's first byte (0: the header)
+	Prev    uint64 // tick of the frame before the write's first
+	Last    uint64 // tick of the write's last frame
+	Records int    // records in the tape after the write (the end record is none)
+	First   uint64 // the tape's first tick
 }
 
 // Create creates a new tape at path (it must not exist) and writes its
@@ -141,9 +160,11 @@ func (w *Writer) header(h rooms.RecordingHeader) ([]byte, error) {
 
 // start writes the header bytes to out and makes it the writer's sink.
 func (w *Writer) start(out Sink, hdr []byte) error {
-	if _, err := out.Write(hdr); err != nil {
+	st := w.hdr.StartTick
+	if err := writeTo(out, hdr, FramePos{Prev: st, Last: st, First: st}); err != nil {
 		return fmt.Errorf("write header: %w", err)
 	}
+	w.flushed = st
 	w.out, w.size, w.lastFlush = out, int64(len(hdr)), w.now()
 	w.hdrCRC = binary.LittleEndian.Uint32(hdr[len(hdr)-crcSize:])
 	w.prev, w.first = w.hdr.StartTick, w.hdr.StartTick
@@ -452,12 +473,22 @@ func (w *Writer) flush(now time.Time) error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	n, err := w.out.Write(w.buf)
-	w.size += int64(n)
-	if err != nil {
-		w.err = fmt.Errorf("write: %w", err)
-		return w.err
+	at := FramePos{Offset: w.size, Prev: w.flushed, Last: w.prev, Records: w.records, First: w.first}
+	if fs, ok := w.out.(FrameSink); ok {
+		if err := fs.WriteFrames(w.buf, at); err != nil {
+			w.err = fmt.Errorf("write: %w", err)
+			return w.err
+		}
+		w.size += int64(len(w.buf))
+	} else {
+		n, err := w.out.Write(w.buf)
+		w.size += int64(n)
+		if err != nil {
+			w.err = fmt.Errorf("write: %w", err)
+			return w.err
+		}
 	}
+	w.flushed = w.prev
 	if cap(w.buf) > 4*w.bufSize {
 		w.buf = nil // a burst (a huge keyframe) is not worth keeping memory for
 	} else {
@@ -504,6 +535,15 @@ func uvarintLen(x uint64) int {
 		n++
 	}
 	return n
+}
+
+// writeTo writes p, telling a FrameSink where it sits.
+func writeTo(out Sink, p []byte, at FramePos) error {
+	if fs, ok := out.(FrameSink); ok {
+		return fs.WriteFrames(p, at)
+	}
+	_, err := out.Write(p)
+	return err
 }
 
 // syncDir fsyncs a directory so that a rename in it survives a crash.

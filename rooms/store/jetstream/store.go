@@ -1,0 +1,162 @@
+// Package jetstream keeps rooms in NATS JetStream, for a cluster of
+// tickroom nodes: the directory of rooms in a key-value bucket, their
+// checkpoints in an object store, and their logs (the tapes) as messages
+// on per-room subjects of one stream. It implements rooms.Directory,
+// rooms.CheckpointStore and rooms.LogStore, and passes the same
+// conformance suite as the local stores (rooms/store/storetest).
+//
+// Replication, ordering and durability are JetStream's: with Replicas 3
+// on a three-server NATS cluster, every write is acknowledged only once a
+// majority of the servers has it. Nothing here is a consensus protocol of
+// tickroom's own; the one fence it adds is on log appends: each carries
+// the subject's expected last sequence, so a writer that is no longer the
+// room's (another node took the room over and wrote since) is refused
+// (rooms.ErrFenced) instead of interleaving its ticks with the new owner's.
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Options configures a Store. The zero value of every field means the
+// default written next to it.
+type Options struct {
+	// Prefix names the buckets and the stream, so that several tickroom
+	// deployments (or tests) can share one NATS: buckets PREFIX_rooms,
+	// PREFIX_checkpoints and PREFIX_recordings, stream PREFIX_log with
+	// subjects PREFIX.log.<log id>. Default "tickroom".
+	Prefix string
+	// Replicas is the replication of every bucket and of the stream
+	// (default 1; 3 on a three-server NATS cluster).
+	Replicas int
+	// FlushInterval is how long a log's records may wait before they are
+	// appended to the stream (default 100 ms): what a crash of the node may
+	// lose, beside the appends in flight.
+	FlushInterval time.Duration
+	// MaxMessage is the largest message the store publishes (default: the
+	// NATS server's max_payload); a larger write is split over several.
+	MaxMessage int
+	// Timeout bounds each request to JetStream (default 5 s).
+	Timeout time.Duration
+	// Logger receives the store's warnings (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults(nc *nats.Conn) Options {
+	if o.Prefix == "" {
+		o.Prefix = "tickroom"
+	}
+	if o.Replicas <= 0 {
+		o.Replicas = 1
+	}
+	if o.FlushInterval <= 0 {
+		o.FlushInterval = 100 * time.Millisecond
+	}
+	if o.MaxMessage <= 0 {
+		o.MaxMessage = int(nc.MaxPayload()) - 4096 // room for the headers
+		if o.MaxMessage < 64<<10 {
+			o.MaxMessage = 64 << 10
+		}
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 5 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return o
+}
+
+var validPrefix = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// Store is a JetStream backend of the rooms stores. Its methods are safe
+// for concurrent use.
+type Store struct {
+	opts   Options
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	rows   jetstream.KeyValue
+	cps    jetstream.ObjectStore
+	recs   jetstream.KeyValue
+	log    jetstream.Stream
+	dir    *directory
+	cancel context.CancelFunc
+}
+
+// Open makes sure the buckets and the stream exist (creating them with
+// opts, or updating their replication), loads the directory's index and
+// starts following it. Close stops that.
+func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
+	opts = opts.withDefaults(nc)
+	if !validPrefix.MatchString(opts.Prefix) {
+		return nil, fmt.Errorf("jetstream: prefix %q: only letters, digits, - and _", opts.Prefix)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	s := &Store{opts: opts, nc: nc, js: js}
+	if s.rows, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: opts.Prefix + "_rooms", Description: "tickroom: the directory of rooms", History: 1,
+		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return nil, fmt.Errorf("jetstream: rooms bucket: %w", err)
+	}
+	if s.recs, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: opts.Prefix + "_recordings", Description: "tickroom: what each room log holds, for listings", History: 1,
+		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return nil, fmt.Errorf("jetstream: recordings bucket: %w", err)
+	}
+	if s.cps, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+		Bucket: opts.Prefix + "_checkpoints", Description: "tickroom: rooms' checkpoints, two per room",
+		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return nil, fmt.Errorf("jetstream: checkpoints bucket: %w", err)
+	}
+	if s.log, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name: opts.Prefix + "_log", Description: "tickroom: rooms' logs, one subject per log",
+		Subjects: []string{opts.Prefix + ".log.*"}, Storage: jetstream.FileStorage, Replicas: opts.Replicas,
+		Duplicates: 2 * time.Minute, AllowDirect: true, Discard: jetstream.DiscardNew,
+	}); err != nil {
+		return nil, fmt.Errorf("jetstream: log stream: %w", err)
+	}
+	wctx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	if s.dir, err = followDirectory(ctx, wctx, s.rows, opts.Logger); err != nil {
+		cancel()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Prefix is the prefix of the store's buckets and stream.
+func (s *Store) Prefix() string { return s.opts.Prefix }
+
+// Close stops following the directory. It closes no NATS connection.
+func (s *Store) Close() error {
+	s.cancel()
+	return nil
+}
+
+// ctx returns a context bounded by the store's request timeout.
+func (s *Store) ctx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), s.opts.Timeout)
+}
+
+// apiCode returns the JetStream error code of err, or 0.
+func apiCode(err error) jetstream.ErrorCode {
+	var api *jetstream.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode
+	}
+	return 0
+}
