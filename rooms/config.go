@@ -53,6 +53,9 @@ type Config struct {
 	// KeyframeInterval is how often a recording stores a full snapshot, the
 	// points a replay seeks from (default 5 s).
 	KeyframeInterval time.Duration
+	// Owner grants the leases by which a node runs rooms in a cluster (see
+	// owner.go); nil: this node runs every room it has.
+	Owner Owner
 	// Logger receives room lifecycle logs (default slog.Default()).
 	Logger *slog.Logger
 }

@@ -77,12 +77,23 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 	if err := m.admit(""); err != nil {
 		return nil, err
 	}
+	id := newID()
+	lease, err := m.acquire(id)
+	if err != nil {
+		return nil, err
+	}
+	created := false
+	defer func() {
+		if !created {
+			lease.Release()
+		}
+	}()
 	var seed [8]byte
 	secret := make([]byte, 32)
 	_, _ = rand.Read(seed[:]) // crypto/rand.Read never fails on supported platforms
 	_, _ = rand.Read(secret)
-	r := m.cfg.newRoomShell(newID(), t, h, req.Options, opts, req.Public, maxPlayers, binary.LittleEndian.Uint64(seed[:]))
-	r.mgr, r.secret, r.lastActive, r.memberReserve = m, secret, r.CreatedAt, memberBlock
+	r := m.cfg.newRoomShell(id, t, h, req.Options, opts, req.Public, maxPlayers, binary.LittleEndian.Uint64(seed[:]))
+	r.mgr, r.secret, r.lastActive, r.memberReserve, r.lease = m, secret, r.CreatedAt, memberBlock, lease
 	if err := r.safely("init", func() error { return h.Init(&r.ctx) }); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadOptions, err)
 	}
@@ -100,7 +111,7 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 				return nil, fmt.Errorf("%w: %v", ErrStorage, err)
 			}
 		}
-		if err := m.persist.wait(func() error { return m.store(r.ID, 0, cp, &row) }); err != nil {
+		if err := m.persist.wait(func() error { return m.store(r.lease, r.ID, 0, cp, &row) }); err != nil {
 			if r.recorder != nil {
 				_ = r.recorder.Close() // the room never was: its log ends here
 			}
@@ -114,6 +125,7 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 		}
 		return nil, err
 	}
+	created = true
 	r.log.Info("room created", "public", r.Public, "maxPlayers", maxPlayers, "durable", r.durable())
 	return r, nil
 }
@@ -235,6 +247,7 @@ func (m *Manager) wakeHeld(id string, w *wakeCall, withFailed bool) (r *Room, er
 		if r.recorder != nil {
 			_ = r.recorder.Pause() // not started: the log goes on at the next wake
 		}
+		r.lease.Release()
 		return nil, err
 	}
 	return r, nil
@@ -259,13 +272,27 @@ func (m *Manager) wake(id string, withFailed bool) (*Room, error) {
 	if err := m.admit(id); err != nil {
 		return nil, err
 	}
+	lease, err := m.acquire(id)
+	if err != nil {
+		return nil, err
+	}
+	if m.cfg.Owner != nil {
+		// The row may have changed until the lease was ours (the last
+		// owner stored the room): read it again now that it cannot.
+		if rec, err = m.cfg.Directory.Get(id); err != nil {
+			lease.Release()
+			return nil, fmt.Errorf("room %s: %w", id, err)
+		}
+	}
 	r, err := m.rebuild(rec, t)
 	if err != nil {
+		lease.Release()
 		m.counters.WakeFailures.Add(1)
 		return nil, err
 	}
+	r.lease = lease
 	row := r.row(StateLive)
-	if err := m.persist.wait(func() error { return m.store(r.ID, 0, nil, &row) }); err != nil {
+	if err := m.persist.wait(func() error { return m.store(r.lease, r.ID, 0, nil, &row) }); err != nil {
 		r.log.Error("woken room's row not stored", "err", err) // the room runs all the same
 	}
 	m.counters.Wakes.Add(1)
@@ -475,6 +502,12 @@ func (m *Manager) storedInfo(rec RoomRecord) RoomInfo {
 	if rec.State == StateFailed {
 		st = StateFailed
 	}
+	owner := ""
+	if m.cfg.Owner != nil && rec.State == StateLive {
+		if _, addr, ok := m.cfg.Owner.Whois(rec.ID); ok {
+			st, owner = StateLive, addr // running on another node of the cluster
+		}
+	}
 	vis := "unlisted"
 	if rec.Public {
 		vis = "public"
@@ -484,11 +517,22 @@ func (m *Manager) storedInfo(rec RoomRecord) RoomInfo {
 		rate = t.TickRate
 	}
 	return RoomInfo{ID: rec.ID, Type: rec.Type, MaxPlayers: rec.MaxPlayers, CreatedAt: rec.CreatedAt, Visibility: vis,
-		Tick: rec.Tick, TickRate: rate, RecordingID: rec.LogID, State: st, LastActive: rec.LastActive}
+		Tick: rec.Tick, TickRate: rate, RecordingID: rec.LogID, State: st, LastActive: rec.LastActive, Owner: owner,
+		Players: players(st, rec)}
+}
+
+// players is a stored room's member count as listings show it: a room
+// that runs on another node has its row's (as of its last checkpoint).
+func players(st RoomState, rec RoomRecord) int {
+	if st == StateLive {
+		return rec.Players
+	}
+	return 0
 }
 
 // List returns the public rooms: the live ones, newest first, then up to
-// limit sleeping ones (0: 100), most recently active first.
+// limit sleeping ones (0: 100), most recently active first. In a cluster,
+// rooms that run on other nodes are listed with the live ones.
 func (m *Manager) List(limit int) ([]RoomInfo, error) {
 	m.mu.RLock()
 	out := make([]RoomInfo, 0, len(m.rooms))
@@ -500,8 +544,11 @@ func (m *Manager) List(limit int) ([]RoomInfo, error) {
 		}
 	}
 	m.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	newestFirst := func(rs []RoomInfo) {
+		sort.Slice(rs, func(i, j int) bool { return rs[i].CreatedAt.After(rs[j].CreatedAt) })
+	}
 	if m.cfg.Directory == nil {
+		newestFirst(out)
 		return out, nil
 	}
 	if limit <= 0 {
@@ -509,17 +556,23 @@ func (m *Manager) List(limit int) ([]RoomInfo, error) {
 	}
 	recs, err := m.cfg.Directory.List(DirectoryQuery{PublicOnly: true, Limit: limit + len(live)})
 	if err != nil {
+		newestFirst(out)
 		return out, fmt.Errorf("rooms: list: %w", err)
 	}
-	n := 0
+	var asleep []RoomInfo
 	for _, rec := range recs {
-		if live[rec.ID] || m.types.Get(rec.Type) == nil || rec.State == StateFailed || n == limit {
+		if live[rec.ID] || m.types.Get(rec.Type) == nil || rec.State == StateFailed {
 			continue
 		}
-		out = append(out, m.storedInfo(rec))
-		n++
+		switch info := m.storedInfo(rec); {
+		case info.State == StateLive:
+			out = append(out, info) // on another node of the cluster
+		case len(asleep) < limit:
+			asleep = append(asleep, info)
+		}
 	}
-	return out, nil
+	newestFirst(out)
+	return append(out, asleep...), nil
 }
 
 // Recover wakes every room whose row says it was live: the rooms a
@@ -550,13 +603,13 @@ func (m *Manager) Recover() (int, error) {
 			m.cfg.Logger.Error("room not woken", "room", rec.ID, "type", rec.Type, "err", err)
 			var p *PanicError
 			switch {
-			case errors.Is(err, ErrStopped), errors.Is(err, ErrRoomLimit), errors.Is(err, ErrTypeGone):
+			case errors.Is(err, ErrStopped), errors.Is(err, ErrRoomLimit), errors.Is(err, ErrTypeGone), errors.Is(err, ErrOwnedElsewhere):
 			case errors.As(err, &p):
 				rec.State = StateFailed                                                   // its handler still fails: tried again at the next start
-				_ = m.persist.wait(func() error { return m.store(rec.ID, 0, nil, &rec) }) // counted by store
+				_ = m.persist.wait(func() error { return m.store(nil, rec.ID, 0, nil, &rec) }) // counted by store
 			case rec.State == StateLive:
 				rec.State = StateDormant                                                  // listed asleep; a join tries again
-				_ = m.persist.wait(func() error { return m.store(rec.ID, 0, nil, &rec) }) // counted by store
+				_ = m.persist.wait(func() error { return m.store(nil, rec.ID, 0, nil, &rec) }) // counted by store
 			}
 			continue
 		}
@@ -601,6 +654,11 @@ func (m *Manager) deleteStored(id string, check func(RoomRecord) bool) error {
 	m.mu.Unlock()
 	var err error
 	defer func() { m.release(id, w, err) }()
+	lease, err := m.acquire(id) // in a cluster: nobody wakes it meanwhile
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
 	rec, err := m.cfg.Directory.Get(id)
 	if err != nil {
 		err = fmt.Errorf("room %s: %w", id, err)

@@ -25,11 +25,18 @@ func (r *Room) run() {
 			return
 		case fn := <-r.control:
 			fn()
+			if r.end == endLost {
+				return // an event's append was refused: the room is another node's now
+			}
 			continue
 		case <-timer.C:
 		}
 		if r.Closed() {
 			return // Close raced the timer: no tick after a close
+		}
+		if !r.lease.Valid() {
+			r.end = endLost // another node may run the room now: not one more tick here
+			return
 		}
 		start := time.Now()
 		if start.Sub(next) > lateThreshold {
@@ -94,6 +101,9 @@ func (r *Room) step(now time.Time) {
 	r.stats.BytesOut.Add(uint64(len(delta)))
 	r.broadcastTick(delta)
 	r.recordTick(tick, delta)
+	if r.end == endLost {
+		return // the log refused the tick: the room is another node's now
+	}
 	for _, fn := range r.afterTick {
 		fn()
 	}
@@ -249,6 +259,14 @@ func (r *Room) finish() {
 	switch r.end {
 	case endSleep:
 		reason = "asleep"
+	case endLost:
+		// Nothing is stored: the room's new owner has its state, from its
+		// log. The log is paused (what it still takes, the fence lets
+		// through only while nobody else has written).
+		code, reason = CloseRestart, "room moved to another node"
+		r.closeMembers(code, reason)
+		r.pauseLog()
+		r.log.Warn("room stopped: its lease is lost; another node runs it from its log")
 	case endFailed:
 		code, reason = CloseInternalError, "room failed"
 		r.closeMembers(code, reason)
@@ -269,6 +287,7 @@ func (r *Room) finish() {
 	}
 	r.recording.Store(false)
 	r.players.Store(0)
+	r.lease.Release()
 	if r.onClosed != nil {
 		r.onClosed(r)
 	}

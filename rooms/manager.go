@@ -176,10 +176,21 @@ type RoomInfo struct {
 	State RoomState `json:"state"`
 	// LastActive is when a sleeping room last had a member.
 	LastActive time.Time `json:"lastActive,omitzero"`
+	// Owner is the advertised HOST:PORT of the node that runs the room, in
+	// a cluster (empty on a single node, and for a sleeping room).
+	Owner string `json:"owner,omitempty"`
 }
 
 // Info describes a room for listings.
 func (r *Room) Info() RoomInfo {
+	info := r.info()
+	if r.mgr != nil && r.mgr.cfg.Owner != nil {
+		_, info.Owner = r.mgr.cfg.Owner.Self()
+	}
+	return info
+}
+
+func (r *Room) info() RoomInfo {
 	vis := "unlisted"
 	if r.Public {
 		vis = "public"

@@ -67,6 +67,7 @@ func (r *Room) seat(c *Client) {
 	}
 	r.players.Store(int32(len(r.seats)))
 	r.log.Info("member joined", "member", m.Number, "name", m.Name, "session", c.session)
+	r.membersChanged()
 	r.welcome(s, false)
 	r.broadcastEvent(&state.Event{Type: "join", Member: m.Number, Name: m.Name, Entity: entityID(m)})
 }
@@ -228,6 +229,7 @@ func (r *Room) removeSeat(s *seat, reason string) {
 		c.conn.Close(CloseKicked, "removed from the room")
 	}
 	r.log.Info("member left", "member", m.Number, "name", m.Name, "reason", reason)
+	r.membersChanged()
 	r.broadcastEvent(&state.Event{Type: "leave", Member: m.Number, Name: m.Name, Reason: reason})
 }
 

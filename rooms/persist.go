@@ -137,6 +137,18 @@ func (r *Room) row(st RoomState) RoomRecord {
 		Tick: r.world.Tick(), Players: len(r.seats), MemberReserve: r.memberReserve}
 }
 
+// membersChanged stores the room's row after a member joined or left, in
+// the background (dropped when the store is behind: the next checkpoint
+// writes it): the lobby of every node of a cluster shows how many are in
+// the room.
+func (r *Room) membersChanged() {
+	if r.mgr == nil || r.cfg.Directory == nil || !r.durable() {
+		return
+	}
+	row, lease := r.row(StateLive), r.lease
+	r.mgr.persist.try(func() error { return r.mgr.store(lease, row.ID, 0, nil, &row) })
+}
+
 // memberBlock is how many member numbers a room reserves in its row at a time.
 const memberBlock = 64
 
@@ -150,7 +162,7 @@ func (r *Room) reserveMember() {
 	}
 	r.memberReserve = r.nextMember + memberBlock
 	row := r.row(StateLive)
-	if err := r.mgr.persist.wait(func() error { return r.mgr.store(row.ID, 0, nil, &row) }); err != nil {
+	if err := r.mgr.persist.wait(func() error { return r.mgr.store(r.lease, row.ID, 0, nil, &row) }); err != nil {
 		r.log.Error("member reserve not stored: after a crash a member number may be given out twice", "err", err)
 	}
 }
@@ -201,7 +213,7 @@ func (r *Room) checkpointLive() {
 		}
 		data = b
 	}
-	row, tick, log := r.row(StateLive), r.world.Tick(), r.log
+	row, tick, log, lease := r.row(StateLive), r.world.Tick(), r.log, r.lease
 	stored := r.mgr.persist.try(func() error {
 		// A checkpoint names a place in the log: the log must be on disk
 		// up to there before the checkpoint is, or a power cut could leave
@@ -212,7 +224,7 @@ func (r *Room) checkpointLive() {
 				data = nil
 			}
 		}
-		if err := r.mgr.store(row.ID, tick, data, &row); err != nil {
+		if err := r.mgr.store(lease, row.ID, tick, data, &row); err != nil {
 			log.Error("room state not stored", "tick", tick, "err", err)
 		}
 		return nil
@@ -235,7 +247,7 @@ func (r *Room) storeState(st RoomState) error {
 		var data []byte
 		if data, cpErr = r.checkpoint(pos); cpErr == nil {
 			id, tick := r.ID, r.world.Tick()
-			cpErr = r.mgr.persist.wait(func() error { return r.mgr.store(id, tick, data, nil) })
+			cpErr = r.mgr.persist.wait(func() error { return r.mgr.store(r.lease, id, tick, data, nil) })
 		}
 		if cpErr != nil {
 			r.log.Error("checkpoint not stored", "tick", r.world.Tick(), "err", cpErr)
@@ -247,7 +259,7 @@ func (r *Room) storeState(st RoomState) error {
 	r.pauseLog()
 	row := r.row(st)
 	row.MemberReserve = r.nextMember // stored cleanly: every join is in the log or the checkpoint
-	if err := r.mgr.persist.wait(func() error { return r.mgr.store(r.ID, 0, nil, &row) }); err != nil {
+	if err := r.mgr.persist.wait(func() error { return r.mgr.store(r.lease, r.ID, 0, nil, &row) }); err != nil {
 		// A row that still says live wakes the room all the same.
 		r.log.Error("room row not stored", "err", err)
 	}
@@ -312,7 +324,7 @@ func (r *Room) storeFailed() {
 	r.pauseLog()
 	row := r.row(StateFailed)
 	row.Tick = r.tick.Load() // the last tick published; the world is mid-tick
-	if err := r.mgr.persist.wait(func() error { return r.mgr.store(row.ID, 0, nil, &row) }); err != nil {
+	if err := r.mgr.persist.wait(func() error { return r.mgr.store(r.lease, row.ID, 0, nil, &row) }); err != nil {
 		r.log.Error("failed room's row not stored", "err", err)
 	}
 	r.log.Error("room failed: kept as it was before the failing tick; the next start of the server tries it again")
@@ -329,8 +341,12 @@ func (r *Room) forgetStored() {
 }
 
 // store writes a checkpoint (when data is set) and a row (when set); it
-// runs on the persister.
-func (m *Manager) store(id string, tick uint64, data []byte, row *RoomRecord) error {
+// runs on the persister. With a lease, it writes nothing once the lease
+// is lost: the room's new owner writes its row and checkpoints now.
+func (m *Manager) store(l Lease, id string, tick uint64, data []byte, row *RoomRecord) error {
+	if l != nil && !l.Valid() {
+		return fmt.Errorf("rooms: store %s: %w", id, errLeaseLost)
+	}
 	var errs []error
 	if data != nil {
 		if err := m.cfg.Checkpoints.SaveCheckpoint(id, tick, data); err != nil {

@@ -1,5 +1,7 @@
 package rooms
 
+import "errors"
+
 // OpKind says what a recorded operation did to a room.
 type OpKind uint8
 
@@ -95,6 +97,14 @@ func (r *Room) record(step string, fn func() error) {
 		return
 	}
 	if err := fn(); err != nil {
+		if errors.Is(err, ErrFenced) {
+			// Another node took the room over and writes its log: this
+			// node must not tick it once more (the loop ends on endLost).
+			r.end = endLost
+			r.recorder = nil
+			r.recording.Store(false)
+			return
+		}
 		r.log.Error("recording stopped", "step", step, "err", err)
 		_ = r.recorder.Close() // already failing; the first error is the one logged
 		r.recorder = nil

@@ -42,6 +42,7 @@ type Room struct {
 	recordingID string         // the room's log, set before the room runs
 	secret      []byte         // derives resume tokens (seatToken)
 	mgr         *Manager       // persists the room's row and checkpoints; nil in some tests
+	lease       Lease          // this node's hold on the room (always valid on a single node)
 	// durableAtStart is durable() when the room started, for Durable.
 	durableAtStart bool
 	// memberReserve is the highest member number the directory row allows
@@ -129,6 +130,11 @@ const (
 	// endFailed: the handler panicked in a tick: members are closed with
 	// 1011, the log is paused, the row says failed (see StateFailed).
 	endFailed
+	// endLost: the room's lease was lost (another node owns it now, or
+	// this node lost touch with the cluster): it stops at once, stores
+	// nothing, and its members are closed with 1012 so that they come back
+	// to the room's new owner.
+	endLost
 )
 
 // Stats are a room's counters, readable from any goroutine.
@@ -208,6 +214,7 @@ func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts ma
 		done:     make(chan struct{}),
 		byToken:  make(map[string]*seat),
 		byPlayer: make(map[string]*seat),
+		lease:    localLease{},
 	}
 	q := cfg.InputQueue
 	if q <= 0 {
