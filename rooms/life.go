@@ -605,10 +605,10 @@ func (m *Manager) Recover() (int, error) {
 			switch {
 			case errors.Is(err, ErrStopped), errors.Is(err, ErrRoomLimit), errors.Is(err, ErrTypeGone), errors.Is(err, ErrOwnedElsewhere):
 			case errors.As(err, &p):
-				rec.State = StateFailed                                                   // its handler still fails: tried again at the next start
+				rec.State = StateFailed                                                        // its handler still fails: tried again at the next start
 				_ = m.persist.wait(func() error { return m.store(nil, rec.ID, 0, nil, &rec) }) // counted by store
 			case rec.State == StateLive:
-				rec.State = StateDormant                                                  // listed asleep; a join tries again
+				rec.State = StateDormant                                                       // listed asleep; a join tries again
 				_ = m.persist.wait(func() error { return m.store(nil, rec.ID, 0, nil, &rec) }) // counted by store
 			}
 			continue
