@@ -58,6 +58,7 @@ type Client struct {
 	gone      atomic.Bool
 	explicit  atomic.Bool // closed by the client with 1000: leave at once
 	spectator bool
+	fan       Fanout // the conn's fan-out, when it shares one (FanoutConn)
 
 	seat *seat // room goroutine only
 }

@@ -143,23 +143,33 @@ func (r *Room) applyInput(in inputMsg) {
 // snapshot to members that need one. A member whose queue is full gets no
 // delta, so its next message must be a snapshot; one that cannot take a
 // snapshot for SlowConsumerGrace is closed with 4008.
+//
+// Members relayed by other nodes share a fan-out: it gets the delta once
+// (a member of it that needs a snapshot gets that on its own).
 func (r *Room) broadcastTick(delta []byte) {
+	var fan Fanout
 	for _, s := range r.watchers {
-		r.sendTick(s, delta)
+		fan = r.sendTick(s, delta, fan)
 	}
 	for _, s := range r.seats {
-		r.sendTick(s, delta)
+		fan = r.sendTick(s, delta, fan)
+	}
+	if fan != nil {
+		fan.Broadcast(delta)
 	}
 }
 
-func (r *Room) sendTick(s *seat, delta []byte) {
+func (r *Room) sendTick(s *seat, delta []byte, fan Fanout) Fanout {
 	c := s.client
 	if c == nil || c.gone.Load() {
-		return // dropped by expireSeats at the start of the next tick
+		return fan // dropped by expireSeats at the start of the next tick
+	}
+	if c.fan != nil && !s.needSnapshot {
+		return c.fan
 	}
 	if !s.needSnapshot {
 		if c.conn.Send(delta) {
-			return
+			return fan
 		}
 		r.stats.Overflows.Add(1)
 		s.needSnapshot = true
@@ -167,12 +177,13 @@ func (r *Room) sendTick(s *seat, delta []byte) {
 	if snap := r.currentSnapshot(); c.conn.Send(snap) {
 		s.needSnapshot, s.stuckTicks = false, 0
 		r.stats.Snapshots.Add(1)
-		return
+		return fan
 	}
 	s.stuckTicks++
 	if s.stuckTicks > r.slowTicks {
 		r.closeSlow(s, "slow consumer: could not keep up with the room")
 	}
+	return fan
 }
 
 // currentSnapshot returns the snapshot of the last published tick, encoding

@@ -253,6 +253,19 @@ func (r *Room) sendTo(s *seat, msg []byte) {
 	}
 }
 
+// sendEvent sends a broadcast event to a seat, or leaves it to the seat's
+// fan-out (returned).
+func (r *Room) sendEvent(s *seat, msg []byte, fan Fanout) Fanout {
+	if c := s.client; c != nil && c.fan != nil {
+		if !c.gone.Load() {
+			return c.fan
+		}
+		return fan
+	}
+	r.sendTo(s, msg)
+	return fan
+}
+
 // broadcastEvent encodes an event once and sends it to every online member.
 func (r *Room) broadcastEvent(ev *state.Event) {
 	b, err := state.EncodeEvent(ev)
@@ -260,11 +273,15 @@ func (r *Room) broadcastEvent(ev *state.Event) {
 		r.log.Error("encode event", "err", err)
 		return
 	}
+	var fan Fanout
 	for _, s := range r.seats {
-		r.sendTo(s, b)
+		fan = r.sendEvent(s, b, fan)
 	}
 	for _, s := range r.watchers {
-		r.sendTo(s, b)
+		fan = r.sendEvent(s, b, fan)
+	}
+	if fan != nil {
+		fan.Broadcast(b)
 	}
 	r.record("event", func() error { return r.recorder.Event(r.world.Tick(), b) })
 }

@@ -264,7 +264,7 @@ type JoinRequest struct {
 
 // JoinAs is Join with a verified identity.
 func (r *Room) JoinAs(conn Conn, req JoinRequest) (*Client, error) {
-	c := &Client{room: r, conn: conn, name: req.Name, token: req.Token, playerID: req.PlayerID, session: uuid.NewString()}
+	c := &Client{room: r, conn: conn, name: req.Name, token: req.Token, playerID: req.PlayerID, session: uuid.NewString(), fan: fanoutOf(conn)}
 	if err := r.await(func() { r.seat(c) }); err != nil {
 		return nil, err
 	}
@@ -276,11 +276,19 @@ func (r *Room) JoinAs(conn Conn, req JoinRequest) (*Client, error) {
 // member, but is not a member: it holds no seat, counts as no player, and
 // cannot send inputs or chat (the server refuses them).
 func (r *Room) Spectate(conn Conn) (*Client, error) {
-	c := &Client{room: r, conn: conn, spectator: true, session: uuid.NewString()}
+	c := &Client{room: r, conn: conn, spectator: true, session: uuid.NewString(), fan: fanoutOf(conn)}
 	if err := r.await(func() { r.watch(c) }); err != nil {
 		return nil, err
 	}
 	return c, nil
+}
+
+// fanoutOf is the conn's fan-out, or nil.
+func fanoutOf(conn Conn) Fanout {
+	if f, ok := conn.(FanoutConn); ok {
+		return f.Fanout()
+	}
+	return nil
 }
 
 // await queues a join (or a spectator's) and waits until the room has run

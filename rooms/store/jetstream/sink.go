@@ -44,8 +44,9 @@ type sink struct {
 
 // pending is one write waiting to be appended.
 type pending struct {
-	data []byte
-	at   tape.FramePos
+	data   []byte
+	at     tape.FramePos
+	queued time.Time
 }
 
 const maxBacklog = 32 << 20
@@ -79,7 +80,7 @@ func (k *sink) WriteFrames(p []byte, at tape.FramePos) error {
 		k.cond.Broadcast()
 		return k.err
 	}
-	k.queue = append(k.queue, pending{data: append([]byte(nil), p...), at: at})
+	k.queue = append(k.queue, pending{data: append([]byte(nil), p...), at: at, queued: time.Now()})
 	k.backlog += len(p)
 	k.queued = at.Offset + int64(len(p))
 	k.cond.Broadcast()
@@ -146,6 +147,7 @@ func (k *sink) run() {
 			k.backlog -= len(p.data)
 			k.lastSeq = seq
 			k.acked = p.at.Offset + int64(len(p.data))
+			k.s.appends.observe(time.Since(p.queued))
 		}
 		k.cond.Broadcast()
 		k.mu.Unlock()

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -89,7 +90,45 @@ type Store struct {
 	log    jetstream.Stream
 	dir    *directory
 	cancel context.CancelFunc
+
+	appends appendHistogram
 }
+
+// appendBuckets are the bounds, in seconds, of the append-time histogram.
+var appendBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+
+// appendHistogram counts the time from a log write's queueing to its
+// acknowledgement.
+type appendHistogram struct {
+	counts [13]atomic.Uint64
+	sum    atomic.Int64 // nanoseconds
+}
+
+func (h *appendHistogram) observe(d time.Duration) {
+	i := len(appendBuckets)
+	for j, b := range appendBuckets {
+		if d.Seconds() <= b {
+			i = j
+			break
+		}
+	}
+	h.counts[i].Add(1)
+	h.sum.Add(int64(d))
+}
+
+// AppendTimes returns the append-time histogram: per-bucket counts (the
+// last one past the last bound), their total, and the sum in seconds.
+func (s *Store) AppendTimes() (counts []uint64, total uint64, sum float64) {
+	counts = make([]uint64, len(s.appends.counts))
+	for i := range counts {
+		counts[i] = s.appends.counts[i].Load()
+		total += counts[i]
+	}
+	return counts, total, float64(s.appends.sum.Load()) / 1e9
+}
+
+// AppendBuckets are AppendTimes' bounds, in seconds.
+func (s *Store) AppendBuckets() []float64 { return appendBuckets }
 
 // Open makes sure the buckets and the stream exist (creating them with
 // opts, or updating their replication), loads the directory's index and
