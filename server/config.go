@@ -6,6 +6,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/tape"
 )
 
@@ -100,6 +101,10 @@ type Config struct {
 	// Recordings is the store behind /api/recordings; nil turns the
 	// recordings API off.
 	Recordings *tape.Store
+	// Cluster, when set, makes this node part of a cluster: a room that
+	// another node runs is joined through it, and /readyz fails while the
+	// node has no NATS connection. nil: a single node.
+	Cluster Cluster
 	// Pprof mounts net/http/pprof under /debug/pprof/ (default off).
 	Pprof bool
 	// Collectors are extra Prometheus collectors to export on /metrics
@@ -107,6 +112,15 @@ type Config struct {
 	Collectors []prometheus.Collector
 	// Logger receives request and session logs (default slog.Default()).
 	Logger *slog.Logger
+}
+
+// Cluster is what the server needs of a cluster node (package cluster).
+type Cluster interface {
+	// Join joins a connection to a room that another node runs, through
+	// that node.
+	Join(room string, owner *rooms.OwnedError, conn rooms.Conn, spectator bool, req rooms.JoinRequest) (rooms.Membership, error)
+	// Connected reports whether the node has its NATS connection.
+	Connected() bool
 }
 
 func (c Config) withDefaults() Config {

@@ -32,9 +32,8 @@ type wsConn struct {
 	limit     int
 
 	metrics *metrics
-	roomID  string        // the room the connection asked for
-	room    *rooms.Room   // set once the room is open
-	client  *rooms.Client // set once the join is queued
+	roomID string           // the room the connection asked for
+	member rooms.Membership // set once the join is done: a room here, or relayed to its owner
 
 	// Read-side limits, used only by the session's read goroutine; the
 	// chat and violation limiters are made when first needed (most members
@@ -49,10 +48,9 @@ type wsConn struct {
 	closeCode atomic.Int32 // close code the client sent, if any
 }
 
-func newWSConn(room *rooms.Room, cfg Config, m *metrics) *wsConn {
+func newWSConn(cfg Config, m *metrics) *wsConn {
 	return &wsConn{
 		metrics:   m,
-		room:      room,
 		writeWait: cfg.WriteWait,
 		limit:     cfg.SendQueue,
 		inputs:    rate.NewLimiter(rate.Limit(cfg.InputRate), cfg.InputBurst),

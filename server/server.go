@@ -101,6 +101,9 @@ func (s *Server) routes(e *echo.Echo) {
 		if s.draining.Load() {
 			return c.String(http.StatusServiceUnavailable, "draining")
 		}
+		if s.cfg.Cluster != nil && !s.cfg.Cluster.Connected() {
+			return c.String(http.StatusServiceUnavailable, "no NATS connection")
+		}
 		return c.String(http.StatusOK, "ready")
 	})
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{})))

@@ -119,7 +119,7 @@ func (s *Server) handleWS(c echo.Context) error {
 		s.metrics.refused.WithLabelValues("sessions_per_ip").Inc()
 		return apiError(http.StatusTooManyRequests, "too_many_requests", "too many connections from your address")
 	}
-	conn := newWSConn(nil, s.cfg, s.metrics)
+	conn := newWSConn(s.cfg, s.metrics)
 	conn.roomID = c.Param("id")
 	ready := make(chan error, 1)
 	conn.ready = ready
@@ -233,27 +233,34 @@ func (s *Server) onConnect(ms *melody.Session) {
 			req.Name = name
 		}
 	}
-	client, err := s.enter(conn, role, req)
+	member, err := s.enter(conn, role, req)
 	if err != nil {
 		code, reason := closeFor(err)
 		conn.Close(code, reason)
 		return
 	}
-	conn.client = client
-	s.log.Info("session open", "room", conn.room.ID, "session", client.Session(), "spectator", client.Spectator(), "remote", ms.Request.RemoteAddr)
+	conn.member = member
+	_, relayed := member.(*rooms.Client)
+	s.log.Info("session open", "room", member.RoomID(), "session", member.Session(), "spectator", member.Spectator(),
+		"relayed", !relayed, "remote", ms.Request.RemoteAddr)
 }
 
 // enter opens the connection's room (waking it if it sleeps) and joins
 // it. A room that stops between the two (it went to sleep that moment) is
-// opened again: the join wakes it.
-func (s *Server) enter(conn *wsConn, role string, req rooms.JoinRequest) (*rooms.Client, error) {
+// opened again: the join wakes it. In a cluster, a room that another node
+// runs is joined through that node (Cluster.Join).
+func (s *Server) enter(conn *wsConn, role string, req rooms.JoinRequest) (rooms.Membership, error) {
 	var err error
 	for range 3 {
 		var room *rooms.Room
-		if room, err = s.rooms.Open(conn.roomID); err != nil {
+		room, err = s.rooms.Open(conn.roomID)
+		var owned *rooms.OwnedError
+		if errors.As(err, &owned) && s.cfg.Cluster != nil {
+			return s.cfg.Cluster.Join(conn.roomID, owned, conn, role == RoleSpectator, req)
+		}
+		if err != nil {
 			return nil, err
 		}
-		conn.room = room
 		var client *rooms.Client
 		if role == RoleSpectator {
 			client, err = room.Spectate(conn)
@@ -261,7 +268,10 @@ func (s *Server) enter(conn *wsConn, role string, req rooms.JoinRequest) (*rooms
 			client, err = room.JoinAs(conn, req)
 		}
 		if !errors.Is(err, rooms.ErrRoomClosed) {
-			return client, err
+			if err != nil {
+				return nil, err
+			}
+			return client, nil
 		}
 	}
 	return nil, err
@@ -296,12 +306,12 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	conn.closed.Store(true)
 	s.conns.Delete(conn)
 	s.metrics.sessions.Dec()
-	if conn.client == nil {
+	if conn.member == nil {
 		return
 	}
 	code := int(conn.closeCode.Load())
-	conn.room.Leave(conn.client, code == websocket.CloseNormalClosure)
-	s.log.Info("session closed", "room", conn.room.ID, "session", conn.client.Session(), "remote", ms.Request.RemoteAddr, "code", code)
+	conn.member.Leave(code == websocket.CloseNormalClosure)
+	s.log.Info("session closed", "room", conn.member.RoomID(), "session", conn.member.Session(), "remote", ms.Request.RemoteAddr, "code", code)
 }
 
 // onMessage decodes one client frame and hands it to the room. It runs on
@@ -315,7 +325,7 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 	}
 	s.metrics.msgsIn.Inc()
 	s.metrics.bytesIn.Add(float64(len(data)))
-	if conn.client == nil || conn.closed.Load() {
+	if conn.member == nil || conn.closed.Load() {
 		return // not seated, or closing: what arrives while lingering is drained unread
 	}
 	msg, err := state.DecodeClient(data)
@@ -327,14 +337,14 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 		s.refuse(conn, state.ErrCodeBadMessage, err.Error())
 		return
 	}
-	room, client := conn.room, conn.client
+	member := conn.member
 	switch msg.Type {
 	case state.ClientInput:
 		if !conn.inputs.Allow() {
 			s.refuse(conn, state.ErrCodeRateLimited, "too many inputs: slow down")
 			return
 		}
-		err := room.Input(client, msg.Seq, msg.Payload)
+		err := member.Input(msg.Seq, msg.Payload)
 		if errors.Is(err, rooms.ErrSpectator) {
 			s.refuse(conn, state.ErrCodeSpectator, "spectators cannot send inputs")
 		}
@@ -350,7 +360,7 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 			s.refuse(conn, state.ErrCodeRateLimited, "too many chat messages: slow down")
 			return
 		}
-		err := room.Chat(client, msg.Text, msg.To, msg.HasTo)
+		err := member.Chat(msg.Text, msg.To, msg.HasTo)
 		if errors.Is(err, rooms.ErrSpectator) {
 			s.refuse(conn, state.ErrCodeSpectator, "spectators cannot chat")
 		}
@@ -358,9 +368,9 @@ func (s *Server) onMessage(ms *melody.Session, data []byte) {
 			conn.Send(state.EncodeError(state.ErrCodeRoomBusy, "room busy: chat message dropped"))
 		}
 	case state.ClientPing:
-		conn.Send(state.EncodePong(msg.ClientTime, room.CurrentTick()))
+		conn.Send(state.EncodePong(msg.ClientTime, member.Tick()))
 	case state.ClientResync:
-		_ = room.Resync(client) // busy: the client asks again on the next mismatch
+		_ = member.Resync() // busy: the client asks again on the next mismatch
 	}
 }
 

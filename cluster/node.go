@@ -1,0 +1,453 @@
+// Package cluster makes tickroom nodes one system on NATS JetStream: every
+// node that uses the same NATS (and prefix) serves every share link, each
+// room runs on one owner node at a time, and a room whose owner stops or
+// dies is rebuilt from its log by another node.
+//
+// What is shared lives in JetStream (rooms/store/jetstream: the directory,
+// checkpoints and logs; this package: who is alive and who owns what) and
+// what flows between nodes goes over NATS subjects (relay.go). tickroom
+// writes no consensus, membership or replication of its own: a node is
+// alive while its key in the nodes bucket is (the bucket's TTL removes the
+// key of a node that stops renewing it), and a room's owner is a key in
+// the owners bucket, changed only by compare-and-set on its revision.
+//
+// Files: node.go (connecting, the node's own lease), owners.go (room
+// leases: rooms.Owner), takeover.go (rebuilding orphaned rooms), relay.go
+// and remote.go (members connected to a node that does not own their
+// room), metrics.go.
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	jsstore "github.com/tickroom/tickroom/rooms/store/jetstream"
+)
+
+// Config configures a node. The zero value of every field but NATS and
+// Addr means the default written next to it.
+type Config struct {
+	// NATS is the servers' URLs, comma-separated (JetStream enabled,
+	// nats-server 2.11 or newer).
+	NATS string
+	// Options are passed to nats.Connect (credentials, TLS).
+	Options []nats.Option
+	// Wait is how long to keep trying to reach NATS at start (0: fail at
+	// once if it cannot be reached).
+	Wait time.Duration
+	// Prefix names the buckets, streams and subjects (default "tickroom");
+	// nodes with the same NATS and prefix form one cluster.
+	Prefix string
+	// Replicas is the replication of every bucket and stream (default:
+	// 3 when the NATS cluster has three servers or more, else 1).
+	Replicas int
+	// Addr is the node's advertised HOST:PORT: what other nodes and the API
+	// ("owner") show.
+	Addr string
+	// Name is an optional name for logs; the node's id is derived from it
+	// (or from Addr) and a random part.
+	Name string
+	// LeaseTTL is how long a node's lease lasts without renewal (default
+	// 3 s): a dead node's rooms are taken over this long after its last
+	// renewal. It renews every LeaseTTL/6 and stops running its rooms when
+	// it has not renewed for LeaseTTL*2/3 (the margin covers clock rates
+	// and delivery).
+	LeaseTTL time.Duration
+	// Types are the room types this node runs; it never takes a room of
+	// another type.
+	Types []string
+	// Logger receives the node's logs (default slog.Default()), with the
+	// node's id added.
+	Logger *slog.Logger
+}
+
+func (c Config) withDefaults() Config {
+	if c.Prefix == "" {
+		c.Prefix = "tickroom"
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 3 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// nodeRecord is a node's value in the nodes bucket. Inc is the node's
+// incarnation: a node that lost its key (paused past its lease) registers
+// again with a new one, and the rooms it owned under the old one are
+// orphans, whatever its id.
+type nodeRecord struct {
+	ID      string    `json:"id"`
+	Inc     string    `json:"inc"`
+	Name    string    `json:"name,omitempty"`
+	Addr    string    `json:"addr"`
+	Types   []string  `json:"types"`
+	Started time.Time `json:"started"`
+}
+
+// Node is this process as a member of the cluster.
+type Node struct {
+	cfg   Config
+	log   *slog.Logger
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	store *jsstore.Store
+	id    string
+
+	nodes  jetstream.KeyValue
+	owners jetstream.KeyValue
+
+	// The node's own lease: its incarnation, its key's revision, and until
+	// when (monotonic nanoseconds since start) it may run rooms.
+	start      time.Time
+	inc        atomic.Pointer[string]
+	rev        atomic.Uint64
+	validUntil atomic.Int64
+	lost       atomic.Bool // the key expired under us: every lease is void
+	renewals   atomic.Uint64
+	renewFails atomic.Uint64
+
+	mu         sync.RWMutex
+	liveNodes  map[string]nodeRecord // from the nodes bucket
+	ownerIndex map[string]ownerRecord
+	leases     map[string]*lease      // rooms this node holds
+	remotes    map[string]*remoteRoom // rooms this node holds, with members on other nodes
+	relays     map[string]*relayRoom  // rooms other nodes hold, with members here
+	relayConns sync.Map               // relayed members here, by connection id
+
+	events chan event // for the takeover loop
+	stats  Stats
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	mgr    manager
+	stopMu sync.Mutex
+	closed bool
+}
+
+// event wakes the takeover loop: a node went, or a room lost its owner.
+type event struct {
+	node string // a node whose key went
+	room string // a room whose owner key went
+}
+
+// Connect joins the cluster: it connects to NATS (trying for cfg.Wait),
+// opens the JetStream stores, and registers the node. Close leaves.
+func Connect(ctx context.Context, cfg Config) (*Node, error) {
+	cfg = cfg.withDefaults()
+	if cfg.NATS == "" {
+		return nil, errors.New("cluster: no NATS URL")
+	}
+	if cfg.Addr == "" {
+		return nil, errors.New("cluster: no advertised address")
+	}
+	n := &Node{cfg: cfg, id: nodeID(cfg), start: time.Now(), liveNodes: make(map[string]nodeRecord),
+		ownerIndex: make(map[string]ownerRecord), leases: make(map[string]*lease), relays: make(map[string]*relayRoom),
+		remotes: make(map[string]*remoteRoom),
+		events:  make(chan event, 1024)}
+	n.log = cfg.Logger.With("node", n.id)
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	var err error
+	if n.nc, err = n.connect(ctx); err != nil {
+		n.cancel()
+		return nil, err
+	}
+	fail := func(err error) (*Node, error) {
+		n.cancel()
+		n.nc.Close()
+		return nil, err
+	}
+	if n.js, err = jetstream.New(n.nc); err != nil {
+		return fail(fmt.Errorf("cluster: %w", err))
+	}
+	if n.cfg.Replicas <= 0 {
+		n.cfg.Replicas = 1
+		if len(n.nc.Servers()) >= 3 || len(n.nc.DiscoveredServers()) >= 2 {
+			n.cfg.Replicas = 3
+		}
+	}
+	if n.store, err = jsstore.Open(ctx, n.nc, jsstore.Options{Prefix: cfg.Prefix, Replicas: n.cfg.Replicas, Logger: n.log}); err != nil {
+		return fail(fmt.Errorf("cluster: %w", err))
+	}
+	if n.nodes, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: cfg.Prefix + "_nodes", Description: "tickroom: the nodes of the cluster; a key lives while its node renews it",
+		TTL: cfg.LeaseTTL, LimitMarkerTTL: max(cfg.LeaseTTL, time.Second), History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return fail(fmt.Errorf("cluster: nodes bucket: %w", err))
+	}
+	if n.owners, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: cfg.Prefix + "_owners", Description: "tickroom: each running room's owner node",
+		History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return fail(fmt.Errorf("cluster: owners bucket: %w", err))
+	}
+	if err := n.follow(ctx); err != nil {
+		return fail(err)
+	}
+	if err := n.register(ctx); err != nil {
+		return fail(err)
+	}
+	if err := n.listen(); err != nil {
+		return fail(err)
+	}
+	n.wg.Add(1)
+	go n.renewLoop()
+	n.log.Info("joined the cluster", "addr", cfg.Addr, "nats", n.nc.ConnectedUrlRedacted(), "replicas", n.cfg.Replicas,
+		"nodes", n.NodeCount(), "lease", cfg.LeaseTTL)
+	return n, nil
+}
+
+// nodeID is the node's name (or address) made safe for keys and subjects,
+// and a random part: each start of a process is a node of its own.
+func nodeID(cfg Config) string {
+	base := cfg.Name
+	if base == "" {
+		base = cfg.Addr
+	}
+	var b strings.Builder
+	for _, c := range base {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-':
+			b.WriteRune(c)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-") + "-" + randomHex(3)
+}
+
+// connect dials NATS, trying again for cfg.Wait.
+func (n *Node) connect(ctx context.Context) (*nats.Conn, error) {
+	opts := append([]nats.Option{
+		nats.Name("tickroom " + n.id),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(250 * time.Millisecond),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			n.log.Warn("NATS connection lost: rooms run on until the lease lapses", "err", err)
+		}),
+		nats.ReconnectHandler(func(nc *nats.Conn) { n.log.Info("NATS connection back", "server", nc.ConnectedUrlRedacted()) }),
+	}, n.cfg.Options...)
+	deadline := time.Now().Add(n.cfg.Wait)
+	for {
+		nc, err := nats.Connect(n.cfg.NATS, opts...)
+		if err == nil {
+			return nc, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("cluster: cannot reach NATS at %s: %w (start NATS first, or wait for it with -nats-wait)", redact(n.cfg.NATS), err)
+		}
+		n.log.Warn("NATS not reachable yet: trying again", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cluster: cannot reach NATS: %w", ctx.Err())
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// redact hides passwords in NATS URLs.
+func redact(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if at := strings.LastIndexByte(p, '@'); at >= 0 {
+			if scheme := strings.Index(p, "://"); scheme >= 0 && scheme < at {
+				parts[i] = p[:scheme+3] + "***" + p[at:]
+			}
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+// register puts the node's key in the nodes bucket under a new
+// incarnation and starts its lease.
+func (n *Node) register(ctx context.Context) error {
+	inc := randomHex(4)
+	rec := nodeRecord{ID: n.id, Inc: inc, Name: n.cfg.Name, Addr: n.cfg.Addr, Types: n.cfg.Types, Started: n.start}
+	b, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	sent := n.now()
+	rev, err := n.nodes.Create(ctx, n.id, b)
+	if err != nil {
+		return fmt.Errorf("cluster: register node %s: %w", n.id, err)
+	}
+	n.inc.Store(&inc)
+	n.rev.Store(rev)
+	n.validUntil.Store(sent + n.validFor())
+	n.mu.Lock()
+	n.liveNodes[n.id] = rec
+	n.mu.Unlock()
+	return nil
+}
+
+// record is the node's value in the nodes bucket now.
+func (n *Node) record() nodeRecord {
+	return nodeRecord{ID: n.id, Inc: n.incarnation(), Name: n.cfg.Name, Addr: n.cfg.Addr, Types: n.cfg.Types, Started: n.start}
+}
+
+// incarnation is the node's current incarnation.
+func (n *Node) incarnation() string {
+	if p := n.inc.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b)
+}
+
+// now is monotonic nanoseconds since the node started: leases are
+// durations on this machine's clock, never wall-clock times.
+func (n *Node) now() int64 { return int64(time.Since(n.start)) }
+
+// validFor is how long after a renewal was sent the node may run rooms.
+func (n *Node) validFor() int64 { return int64(n.cfg.LeaseTTL * 2 / 3) }
+
+// Valid reports whether the node's lease holds now.
+func (n *Node) Valid() bool { return !n.lost.Load() && n.now() < n.validUntil.Load() }
+
+// renewLoop renews the node's key every LeaseTTL/6. A renewal refused
+// because the key is gone (it expired: the process was paused, or cut off
+// from NATS for longer than the TTL) voids every lease at once; the node
+// then registers again, as a new node with no rooms.
+func (n *Node) renewLoop() {
+	defer n.wg.Done()
+	t := time.NewTicker(n.cfg.LeaseTTL / 6)
+	defer t.Stop()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-t.C:
+		}
+		n.renew()
+	}
+}
+
+func (n *Node) renew() {
+	b, _ := json.Marshal(n.record()) // plain struct: never fails
+	sent := n.now()
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL/3)
+	rev, err := n.nodes.Update(ctx, n.id, b, n.rev.Load())
+	cancel()
+	if err == nil {
+		n.rev.Store(rev)
+		n.validUntil.Store(sent + n.validFor())
+		n.renewals.Add(1)
+		return
+	}
+	n.renewFails.Add(1)
+	if n.ctx.Err() != nil {
+		return
+	}
+	if n.lost.Load() {
+		n.loseEverything("registering again") // NATS is back: try to come back as a new incarnation
+		return
+	}
+	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) || apiCode(err) == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiCode(err) == jetstream.JSErrCodeStreamWrongLastSequenceConstant {
+		n.loseEverything("the node's key expired before it was renewed")
+		return
+	}
+	if !n.Valid() {
+		n.log.Warn("lease renewal failing: the node's rooms stop", "err", err)
+	} else {
+		n.log.Debug("lease renewal failed: trying again", "err", err)
+	}
+}
+
+// loseEverything voids the node's lease and every room lease under its
+// incarnation, then registers the node again under a new incarnation (or
+// leaves it without a lease until NATS lets it: the renewal loop tries
+// again).
+func (n *Node) loseEverything(why string) {
+	n.stats.LeasesLost.Add(1)
+	n.lost.Store(true)
+	n.validUntil.Store(0)
+	n.log.Error("lease lost: every room of this node stops; they are taken over from their logs", "why", why)
+	n.voidLeases()
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL)
+	defer cancel()
+	if err := n.register(ctx); err != nil {
+		n.log.Error("registering again failed: this node runs no rooms until it can", "err", err)
+		return
+	}
+	n.lost.Store(false)
+	n.log.Info("registered again under a new incarnation", "inc", n.incarnation())
+}
+
+// ID is the node's id.
+func (n *Node) ID() string { return n.id }
+
+// Addr is the node's advertised address.
+func (n *Node) Addr() string { return n.cfg.Addr }
+
+// Store is the JetStream store of rooms (directory, checkpoints, logs).
+func (n *Node) Store() *jsstore.Store { return n.store }
+
+// Conn is the node's NATS connection.
+func (n *Node) Conn() *nats.Conn { return n.nc }
+
+// Connected reports whether the node has a NATS connection now (/readyz).
+func (n *Node) Connected() bool { return n.nc.IsConnected() }
+
+// NodeCount is how many nodes the node sees alive, itself included.
+func (n *Node) NodeCount() int {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	return len(n.liveNodes)
+}
+
+// Close leaves the cluster: the node's key is deleted (its rooms, which
+// the caller has stopped and stored first, are taken over at once), and
+// the connection is drained and closed.
+func (n *Node) Close() error {
+	n.stopMu.Lock()
+	if n.closed {
+		n.stopMu.Unlock()
+		return nil
+	}
+	n.closed = true
+	n.stopMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := n.nodes.Delete(ctx, n.id, jetstream.LastRevision(n.rev.Load())); err != nil {
+		n.log.Warn("node key not deleted: other nodes see this node gone when it expires", "err", err)
+	}
+	n.cancel()
+	n.wg.Wait()
+	_ = n.store.Close() // stops following the directory; nothing to report
+	if err := n.nc.Drain(); err != nil {
+		n.nc.Close()
+	}
+	n.log.Info("left the cluster")
+	return nil
+}
+
+// apiCode returns the JetStream error code of err, or 0.
+func apiCode(err error) jetstream.ErrorCode {
+	var api *jetstream.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode
+	}
+	return 0
+}
