@@ -32,8 +32,8 @@ type wsConn struct {
 	limit     int
 
 	metrics *metrics
-	roomID string           // the room the connection asked for
-	member rooms.Membership // set once the join is done: a room here, or relayed to its owner
+	roomID  string           // the room the connection asked for
+	member  rooms.Membership // set once the join is done: a room here, or relayed to its owner
 
 	// Read-side limits, used only by the session's read goroutine; the
 	// chat and violation limiters are made when first needed (most members
