@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -63,5 +64,119 @@ func TestAnyNodeServesAnyLink(t *testing.T) {
 	}
 	if b.mgr.Get(room) != nil || c.mgr.Get(room) != nil {
 		t.Fatal("a relaying node runs the room too")
+	}
+}
+
+// TestRoomSurvivesItsOwnersLoss: the owner node is cut off (its key
+// expires); the member relayed by another node is closed with 1012,
+// comes back with its token through the same node, which has rebuilt the
+// room from its log in JetStream: the same seat, every shape drawn up to
+// the last log flush, and the room runs there now.
+func TestRoomSurvivesItsOwnersLoss(t *testing.T) {
+	tc := newTestCluster(t, 1)
+	a, b := tc.start("a", nodeOpts{}), tc.start("b", nodeOpts{})
+	room := a.create("board")
+	ann := a.join(room, "ann", "")
+	bob := b.join(room, "bob", "")
+	shape(ann, 100)
+	shape(bob, 200)
+	for _, c := range []*client{ann, bob} {
+		c.waitFor("both shapes", func() bool { return countShapes(c.mirror) == 6 })
+	}
+	tick := sameAsOwner(t, a, room, ann, bob)
+	var info rooms.RoomInfo
+	a.api("GET", "/api/rooms/"+room, nil, &info)
+	waitUntil(t, 5*time.Second, "the log to hold the shapes' ticks", func() bool {
+		ticks := logTicks(t, b, info.RecordingID)
+		return len(ticks) > 0 && ticks[len(ticks)-1] >= tick
+	})
+	token, member := bob.welcome.Token, bob.welcome.Member
+	lost := time.Now()
+	a.crash()
+	if code := bob.waitClose(); code != rooms.CloseRestart {
+		t.Fatalf("the relayed member was closed with %d, want %d", code, rooms.CloseRestart)
+	}
+	again := b.join(room, "bob", token)
+	t.Logf("owner lost -> the member back in the room on the new owner: %v", time.Since(lost).Round(time.Millisecond))
+	if again.welcome.Member != member || !again.welcome.Resumed {
+		t.Fatalf("after the takeover bob is member %d (resumed %v), want %d resumed", again.welcome.Member, again.welcome.Resumed, member)
+	}
+	if n := countShapes(again.mirror); n != 6 {
+		t.Fatalf("after the takeover the board has %d shapes, want 6", n)
+	}
+	if b.mgr.Get(room) == nil {
+		t.Fatal("the room does not run on the node that took it over")
+	}
+	again.seq = bob.seq // a client numbers its inputs on across reconnects
+	shape(again, 300)
+	again.waitFor("a shape drawn after the takeover", func() bool { return countShapes(again.mirror) == 7 })
+	sameAsOwner(t, b, room, again)
+	ticks := logTicks(t, b, info.RecordingID)
+	for i := 1; i < len(ticks); i++ {
+		if ticks[i] != ticks[i-1]+1 {
+			t.Fatalf("the log's ticks go from %d to %d: one room, one log, no tick twice", ticks[i-1], ticks[i])
+		}
+	}
+}
+
+// TestRollingRestartKeepsEveryShape: every node of three is stopped in
+// turn (as SIGTERM stops one: rooms stored and handed on) and a fresh one
+// started in its place, the room's owner each time; the members come back
+// through the nodes that are up, with their tokens, and after every step
+// the board holds every shape ever drawn on it.
+func TestRollingRestartKeepsEveryShape(t *testing.T) {
+	tc := newTestCluster(t, 1)
+	nodes := []*testNode{tc.start("n0", nodeOpts{}), tc.start("n1", nodeOpts{}), tc.start("n2", nodeOpts{})}
+	room := nodes[0].create("board")
+	type who struct {
+		name  string
+		token string
+		seq   uint64
+		c     *client
+	}
+	people := []*who{{name: "ann"}, {name: "bob"}}
+	want := 4 // the board's seed shapes
+	owner := func() int {
+		for i, n := range nodes {
+			if n.mgr.Get(room) != nil {
+				return i
+			}
+		}
+		return -1
+	}
+	for step := range 4 {
+		own := owner()
+		if own < 0 {
+			waitUntil(t, 10*time.Second, "a node to run the room", func() bool { return owner() >= 0 })
+			own = owner()
+		}
+		for i, p := range people {
+			via := nodes[(own+1+i)%len(nodes)] // never the owner: they are relayed
+			p.c = via.join(room, p.name, p.token)
+			p.c.seq = p.seq
+			if p.token != "" && !p.c.welcome.Resumed {
+				t.Fatalf("step %d: %s did not get its seat back", step, p.name)
+			}
+			p.token = p.c.welcome.Token
+			if got := countShapes(p.c.mirror); got != want {
+				t.Fatalf("step %d: %s sees %d shapes on joining through %s, want %d", step, p.name, got, via.addr, want)
+			}
+		}
+		for i, p := range people {
+			shape(p.c, float64(100*step+10*i))
+			want++
+		}
+		for _, p := range people {
+			p.c.waitFor("every shape", func() bool { return countShapes(p.c.mirror) == want })
+			p.seq = p.c.seq
+		}
+		sameAsOwner(t, nodes[own], room, people[0].c, people[1].c)
+		nodes[own].stop()
+		for _, p := range people {
+			if code := p.c.waitClose(); code != rooms.CloseRestart {
+				t.Fatalf("step %d: %s was closed with %d, want %d", step, p.name, code, rooms.CloseRestart)
+			}
+		}
+		nodes[own] = tc.start(fmt.Sprintf("n%d-%d", own, step+1), nodeOpts{})
 	}
 }

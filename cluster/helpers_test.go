@@ -358,3 +358,38 @@ func waitUntil(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// crash stops a node the way a lost machine does, as far as one process
+// can: its NATS connection and its sockets are cut at once, nothing is
+// stored or handed on, its key is left to expire. Its rooms stop by
+// themselves when their lease lapses.
+func (n *testNode) crash() {
+	if n.once.Swap(true) {
+		return
+	}
+	n.node.Conn().Close()
+	n.ts.CloseClientConnections()
+	n.ts.Close()
+	n.t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = n.mgr.Shutdown(ctx, rooms.CloseGoingAway, "test over") // its rooms have stopped on their lost leases
+		_ = n.node.Close()
+	})
+}
+
+// logTicks reads a room's log from the cluster's store: its ticks in order.
+func logTicks(t *testing.T, n *testNode, logID string) []uint64 {
+	t.Helper()
+	var ticks []uint64
+	err := n.node.Store().Read(logID, rooms.LogPosition{}, func(r rooms.LogRecord) error {
+		if r.IsTick {
+			ticks = append(ticks, r.Tick)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read log %s: %v", logID, err)
+	}
+	return ticks
+}

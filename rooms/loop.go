@@ -276,7 +276,12 @@ func (r *Room) finish() {
 		// through only while nobody else has written).
 		code, reason = CloseRestart, "room moved to another node"
 		r.closeMembers(code, reason)
-		r.pauseLog()
+		if w := r.recorder; w != nil {
+			// In the background: appends a lost node can still make may
+			// take their retries' time, and nobody needs to wait for them.
+			r.recorder = nil
+			go func() { _ = w.Pause() }() // the fence decides whether they land; nothing to do either way
+		}
 		r.log.Warn("room stopped: its lease is lost; another node runs it from its log")
 	case endFailed:
 		code, reason = CloseInternalError, "room failed"

@@ -230,7 +230,7 @@ func (k *sink) publish(m *nats.Msg, msgID string, lastSeq uint64) (uint64, error
 		closed := k.closed && k.err != nil
 		k.mu.Unlock()
 		k.s.opts.Logger.Debug("log append failed: trying again", "log", k.id, "err", err)
-		if closed || time.Now().After(deadline) {
+		if closed || time.Now().After(deadline) || errors.Is(err, nats.ErrConnectionClosed) {
 			return 0, fmt.Errorf("jetstream: log %s: append: %w", k.id, err)
 		}
 		time.Sleep(backoff)
