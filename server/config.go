@@ -1,6 +1,7 @@
 package server
 
 import (
+	"io"
 	"log/slog"
 	"time"
 
@@ -100,7 +101,7 @@ type Config struct {
 	SpectateLinkTTL time.Duration
 	// Recordings is the store behind /api/recordings; nil turns the
 	// recordings API off.
-	Recordings *tape.Store
+	Recordings Recordings
 	// Cluster, when set, makes this node part of a cluster: a room that
 	// another node runs is joined through it, and /readyz fails while the
 	// node has no NATS connection. nil: a single node.
@@ -113,6 +114,21 @@ type Config struct {
 	// Logger receives request and session logs (default slog.Default()).
 	Logger *slog.Logger
 }
+
+// Recordings is what the recordings API reads: the tapes on this node's
+// disk (tape.Store), or a cluster's logs in JetStream.
+type Recordings interface {
+	// List returns every recording, newest first.
+	List() ([]tape.Entry, error)
+	// Get describes one (tape.ErrNotFound when there is none).
+	Get(id string) (tape.Entry, error)
+	// Tape opens a recording's bytes (its good frames) for serving.
+	Tape(id string) (io.ReadSeekCloser, int64, error)
+	// Delete deletes a finished recording (tape.ErrInProgress, tape.ErrInUse).
+	Delete(id string) error
+}
+
+var _ Recordings = (*tape.Store)(nil)
 
 // Cluster is what the server needs of a cluster node (package cluster).
 type Cluster interface {

@@ -2,9 +2,7 @@ package server
 
 import (
 	"errors"
-	"io"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -90,15 +88,7 @@ func (s *Server) getRecording(c echo.Context) error {
 // Range support (http.ServeContent).
 func (s *Server) getTape(c echo.Context) error {
 	id := c.Param("id")
-	e, err := s.cfg.Recordings.Get(id) // cheap: no scan, even for a tape being written
-	if err != nil {
-		return recordingErr(err)
-	}
-	path, err := s.cfg.Recordings.Path(id)
-	if err != nil {
-		return recordingErr(err)
-	}
-	f, err := os.Open(path)
+	f, _, err := s.cfg.Recordings.Tape(id)
 	if err != nil {
 		return recordingErr(err)
 	}
@@ -107,7 +97,7 @@ func (s *Server) getTape(c echo.Context) error {
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", `attachment; filename="`+id+tape.Ext+`"`)
 	h.Set("Cache-Control", "no-cache")
-	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, io.NewSectionReader(f, 0, e.ValidSize))
+	http.ServeContent(c.Response(), c.Request(), "", time.Time{}, f)
 	return nil
 }
 

@@ -75,6 +75,23 @@ type config struct {
 	recMaxBytes   int64
 	recMaxAge     time.Duration
 	flushInterval time.Duration
+
+	cluster clusterFlags
+}
+
+// clusterFlags are the settings of a node in a cluster (-nats).
+type clusterFlags struct {
+	nats      string
+	creds     string
+	tlsCA     string
+	tlsCert   string
+	tlsKey    string
+	wait      time.Duration
+	prefix    string
+	replicas  int
+	name      string
+	advertise string
+	leaseTTL  time.Duration
 }
 
 // parseFlags reads flags, each defaulting to its TICKROOM_* variable when set.
@@ -170,6 +187,17 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	str(&c.server.AdminToken, "admin-token", "", "token that turns on the admin API and monitor page (empty: off)")
 	str(&c.server.LinkSecret, "link-secret", "", "secret that signs spectator share links (empty: random per process)")
 	dur(&c.server.SpectateLinkTTL, "spectate-link-ttl", 0, "how long spectator links stay valid (0: no expiry)")
+	str(&c.cluster.nats, "nats", "", "NATS servers (comma-separated URLs, JetStream on, nats-server 2.11+) to form a cluster with every tickroom node that uses them; empty: a single node that keeps its rooms in -data-dir (docs/CLUSTER.md)")
+	str(&c.cluster.creds, "nats-creds", "", "NATS credentials file (user JWT and NKey seed)")
+	str(&c.cluster.tlsCA, "nats-tls-ca", "", "CA certificate file (PEM) to verify the NATS servers with")
+	str(&c.cluster.tlsCert, "nats-tls-cert", "", "client certificate file (PEM) for NATS (with -nats-tls-key)")
+	str(&c.cluster.tlsKey, "nats-tls-key", "", "client private key file (PEM) for NATS")
+	dur(&c.cluster.wait, "nats-wait", 0, "keep trying to reach NATS this long at start (0: stop at once if it cannot be reached)")
+	str(&c.cluster.prefix, "nats-prefix", "tickroom", "names the cluster's buckets, stream and subjects: nodes with the same NATS and prefix form one cluster")
+	num(&c.cluster.replicas, "nats-replicas", 0, "replicas of the cluster's buckets and stream (0: 3 on a NATS cluster of three or more servers, else 1)")
+	str(&c.cluster.name, "node-name", "", "a name for this node in logs (its id is derived from it, or from -advertise)")
+	str(&c.cluster.advertise, "advertise", "", "HOST:PORT other nodes and the API name this node by (default: -addr, with this machine's hostname when -addr has no host)")
+	dur(&c.cluster.leaseTTL, "lease-ttl", 3*time.Second, "how long a node's lease lasts unrenewed: a dead node's rooms are taken over about this long after it dies")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -178,6 +206,12 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return nil, errors.New("-tls-cert and -tls-key go together")
+	}
+	if (c.cluster.tlsCert == "") != (c.cluster.tlsKey == "") {
+		return nil, errors.New("-nats-tls-cert and -nats-tls-key go together")
+	}
+	if c.cluster.leaseTTL < time.Second {
+		return nil, errors.New("-lease-ttl: at least 1s")
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q (see -help)", fs.Args())
@@ -249,6 +283,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer unlock()
+	if c.cluster.nats != "" {
+		return runClustered(ctx, c, reg, log)
+	}
 	dbPath := filepath.Join(c.dataDir, "rooms.db")
 	db, err := sqlite.Open(dbPath)
 	if err != nil {
@@ -258,11 +295,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	c.rooms.Directory, c.rooms.Checkpoints = db, db
 	if c.server.LinkSecret == "" {
 		// Spectator links outlive restarts, like the rooms they lead to.
-		secret, err := db.Meta("link-secret", func() []byte {
-			b := make([]byte, 32)
-			_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
-			return b
-		})
+		secret, err := db.Meta("link-secret", newSecret)
 		if err != nil {
 			return fmt.Errorf("rooms: %w", err)
 		}
@@ -285,18 +318,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	mgr = rooms.NewManager(reg, c.rooms)
 	srv := server.New(mgr, c.server)
-
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.addr, err)
-	}
-	ln = srv.Listener(ln)
-	httpSrv := srv.HTTPServer()
-	serve := func() error { return httpSrv.Serve(ln) }
-	scheme := "http"
-	if c.tlsCert != "" {
-		serve = func() error { return httpSrv.ServeTLS(ln, c.tlsCert, c.tlsKey) }
-		scheme = "https"
 	}
 	asleep, _ := mgr.Dormant()
 	log.Info("rooms", "db", dbPath, "asleep", asleep)
@@ -304,6 +328,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		log.Error("rooms that were live not woken", "err", err)
 	} else if woken > 0 {
 		log.Info("woke the rooms that were live", "rooms", woken)
+	}
+	return serveUntilStopped(ctx, c, log, mgr, srv, ln, func(ctx context.Context) {
+		if store != nil {
+			go enforceRetention(ctx, store, log)
+		}
+	})
+}
+
+// newSecret makes a random 32-byte secret.
+func newSecret() []byte {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return b
+}
+
+// serveUntilStopped serves until a signal (or ctx) ends it, then shuts down
+// in order (server.Serve). background starts work that lives as long.
+func serveUntilStopped(ctx context.Context, c *config, log *slog.Logger, mgr *rooms.Manager, srv *server.Server, ln net.Listener, background func(context.Context)) error {
+	ln = srv.Listener(ln)
+	httpSrv := srv.HTTPServer()
+	serve := func() error { return httpSrv.Serve(ln) }
+	scheme := "http"
+	if c.tlsCert != "" {
+		serve = func() error { return httpSrv.ServeTLS(ln, c.tlsCert, c.tlsKey) }
+		scheme = "https"
 	}
 	log.Info("tickroom listening", "addr", ln.Addr().String(), "open", openURL(scheme, ln.Addr()))
 
@@ -327,12 +376,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		case <-ctx.Done():
 		}
 	}()
-	if store != nil {
-		go enforceRetention(ctx, store, log)
-	}
+	background(ctx)
 	go mgr.RunExpiry(ctx, time.Minute)
 	stopRooms := func(ctx context.Context, code int, reason string) error { return mgr.Shutdown(ctx, code, reason) }
-	err = server.Serve(ctx, httpSrv, srv, stopRooms, c.grace, serve)
+	err := server.Serve(ctx, httpSrv, srv, stopRooms, c.grace, serve)
 	log.Info("tickroom stopped")
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -227,6 +228,30 @@ func (s *Store) Path(id string) (string, error) {
 		return "", fmt.Errorf("tape: path %s: %w", id, notFound(err))
 	}
 	return p, nil
+}
+
+// Tape opens a recording's bytes for serving: its good frames (up to
+// ValidSize, so that a recording in progress reads whole), and how many.
+// The caller closes it.
+func (s *Store) Tape(id string) (io.ReadSeekCloser, int64, error) {
+	e, err := s.Get(id) // cheap: no scan, even for a tape being written
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := s.Path(id)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("tape: open %s: %w", id, notFound(err))
+	}
+	return sectionCloser{io.NewSectionReader(f, 0, e.ValidSize), f}, e.ValidSize, nil
+}
+
+type sectionCloser struct {
+	*io.SectionReader
+	io.Closer
 }
 
 // Open opens a recording for reading (in progress or not).

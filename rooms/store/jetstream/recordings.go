@@ -1,16 +1,22 @@
 package jetstream
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/vmihailenco/msgpack/v5"
 
+	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/tape"
+	"github.com/tickroom/tickroom/state"
 )
 
 // Recordings: what each log holds, for the replays list, in the
@@ -148,3 +154,123 @@ func (s *Store) summary(id string) (summary, error) {
 	}
 	return sum, nil
 }
+
+// entryOf is a summary as the recordings API shows it.
+func entryOf(sum summary) tape.Entry {
+	started := time.UnixMilli(sum.StartedAt).UTC()
+	var dur time.Duration
+	if sum.TickRate > 0 && sum.LastTick >= sum.FirstTick {
+		dur = time.Duration(sum.LastTick-sum.FirstTick) * time.Second / time.Duration(sum.TickRate)
+	}
+	return tape.Entry{ID: sum.ID, RoomID: sum.RoomID, Type: sum.Type, TickRate: sum.TickRate, StartedAt: started,
+		FirstTick: sum.FirstTick, LastTick: sum.LastTick, Duration: dur, Size: sum.Size, ValidSize: sum.Size,
+		Members: sum.Members, Keyframes: sum.Keyframes, InProgress: sum.InProgress, Clean: sum.Clean}
+}
+
+// ListRecordings returns every recording in the cluster, newest first.
+func (s *Store) ListRecordings() ([]tape.Entry, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	w, err := s.recs.WatchAll(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: list recordings: %w", err)
+	}
+	defer w.Stop()
+	var out []tape.Entry
+	for e := range w.Updates() {
+		if e == nil {
+			break
+		}
+		if e.Operation() != jetstream.KeyValuePut {
+			continue
+		}
+		var sum summary
+		if state.WellSized(e.Value()) != nil || msgpack.Unmarshal(e.Value(), &sum) != nil {
+			continue
+		}
+		out = append(out, entryOf(sum))
+	}
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("jetstream: list recordings: %w", ctx.Err())
+	}
+	slices.SortFunc(out, func(a, b tape.Entry) int {
+		if c := b.StartedAt.Compare(a.StartedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
+// GetRecording describes one recording.
+func (s *Store) GetRecording(id string) (tape.Entry, error) {
+	if !validKey(id) {
+		return tape.Entry{}, fmt.Errorf("jetstream: recording %q: %w", id, tape.ErrNotFound)
+	}
+	sum, err := s.summary(id)
+	if err != nil {
+		return tape.Entry{}, err
+	}
+	return entryOf(sum), nil
+}
+
+// Tape reads a recording's bytes: the log's messages, in order, as the
+// tape file they make together.
+func (s *Store) Tape(id string) (io.ReadSeekCloser, int64, error) {
+	if !validKey(id) {
+		return nil, 0, fmt.Errorf("jetstream: recording %q: %w", id, tape.ErrNotFound)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*s.opts.Timeout)
+	defer cancel()
+	msgs, err := s.messages(ctx, id, 1)
+	if errors.Is(err, rooms.ErrNotFound) {
+		return nil, 0, fmt.Errorf("jetstream: recording %s: %w", id, tape.ErrNotFound)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("jetstream: recording %s: %w", id, err)
+	}
+	var b []byte
+	for _, m := range msgs {
+		b = append(b, m.data...)
+	}
+	return nopCloser{bytes.NewReader(b)}, int64(len(b)), nil
+}
+
+type nopCloser struct{ *bytes.Reader }
+
+func (nopCloser) Close() error { return nil }
+
+// DeleteRecording deletes a finished recording: its log and its summary.
+func (s *Store) DeleteRecording(id string) error {
+	sum, err := s.summary(id)
+	if err != nil {
+		return err
+	}
+	if sum.InProgress {
+		return tape.ErrInProgress
+	}
+	if used, _ := s.HasLog(id); used {
+		return tape.ErrInUse
+	}
+	ctx, cancel := s.ctx()
+	defer cancel()
+	if err := s.log.Purge(ctx, jetstream.WithPurgeSubject(s.subject(id))); err != nil {
+		return fmt.Errorf("jetstream: delete recording %s: %w", id, err)
+	}
+	if err := s.recs.Delete(ctx, id); err != nil {
+		return fmt.Errorf("jetstream: delete recording %s: %w", id, err)
+	}
+	return nil
+}
+
+// Recordings is the store as the recordings API reads it (its Get and
+// Delete are the directory's, so the API's are renamed here).
+func (s *Store) Recordings() RecordingStore { return RecordingStore{s} }
+
+// RecordingStore is a Store's recordings (server.Recordings).
+type RecordingStore struct{ s *Store }
+
+func (r RecordingStore) List() ([]tape.Entry, error)                      { return r.s.ListRecordings() }
+func (r RecordingStore) Get(id string) (tape.Entry, error)                { return r.s.GetRecording(id) }
+func (r RecordingStore) Delete(id string) error                           { return r.s.DeleteRecording(id) }
+func (r RecordingStore) Tape(id string) (io.ReadSeekCloser, int64, error) { return r.s.Tape(id) }

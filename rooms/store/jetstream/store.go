@@ -87,6 +87,7 @@ type Store struct {
 	rows   jetstream.KeyValue
 	cps    jetstream.ObjectStore
 	recs   jetstream.KeyValue
+	meta   jetstream.KeyValue
 	log    jetstream.Stream
 	dir    *directory
 	cancel context.CancelFunc
@@ -155,6 +156,12 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: recordings bucket: %w", err)
 	}
+	if s.meta, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: opts.Prefix + "_meta", Description: "tickroom: settings the nodes share (the share-link secret)", History: 1,
+		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	}); err != nil {
+		return nil, fmt.Errorf("jetstream: meta bucket: %w", err)
+	}
 	if s.cps, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
 		Bucket: opts.Prefix + "_checkpoints", Description: "tickroom: rooms' checkpoints, two per room",
 		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
@@ -175,6 +182,29 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Meta returns a value every node shares, making it with gen the first
+// time any node asks (the first to store it wins; the others read it).
+func (s *Store) Meta(key string, gen func() []byte) ([]byte, error) {
+	ctx, cancel := s.ctx()
+	defer cancel()
+	for range 3 {
+		e, err := s.meta.Get(ctx, key)
+		if err == nil {
+			return e.Value(), nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyNotFound) && !errors.Is(err, jetstream.ErrKeyDeleted) {
+			return nil, fmt.Errorf("jetstream: meta %s: %w", key, err)
+		}
+		v := gen()
+		if _, err := s.meta.Create(ctx, key, v); err == nil {
+			return v, nil
+		} else if !errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, fmt.Errorf("jetstream: meta %s: %w", key, err)
+		}
+	}
+	return nil, fmt.Errorf("jetstream: meta %s: it keeps changing", key)
 }
 
 // Prefix is the prefix of the store's buckets and stream.
