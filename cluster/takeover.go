@@ -1,11 +1,15 @@
 package cluster
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"hash/fnv"
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tickroom/tickroom/rooms"
 )
@@ -56,6 +60,7 @@ func (n *Node) takeoverLoop(mgr manager) {
 		if !n.Valid() {
 			continue
 		}
+		n.auditNodes()
 		now := time.Now()
 		for _, rec := range n.orphans() {
 			since, seen := orphanSince[rec.ID]
@@ -86,6 +91,49 @@ func (n *Node) takeoverLoop(mgr manager) {
 			if _, _, owned := n.Whois(id); owned {
 				delete(orphanSince, id)
 			}
+		}
+	}
+}
+
+// auditNodes reads every node this node believes alive from the nodes
+// bucket itself: a key removed by its TTL is normally announced to the
+// watchers by a marker, but one can be missed (seen when the bucket's
+// stream changed leader as a NATS server died), and a dead node that
+// stayed in the index would keep its rooms from being taken over and its
+// relayed members waiting.
+func (n *Node) auditNodes() {
+	n.mu.RLock()
+	var others []nodeRecord
+	for id, rec := range n.liveNodes {
+		if id != n.id {
+			others = append(others, rec)
+		}
+	}
+	n.mu.RUnlock()
+	for _, rec := range others {
+		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL/2)
+		e, err := n.nodes.Get(ctx, rec.ID)
+		cancel()
+		var cur nodeRecord
+		switch {
+		case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
+		case err != nil:
+			continue // NATS is slow or away: the next audit tries again
+		case json.Unmarshal(e.Value(), &cur) == nil && cur.Inc == rec.Inc:
+			continue // alive
+		}
+		n.mu.Lock()
+		_, was := n.liveNodes[rec.ID]
+		if was && n.liveNodes[rec.ID].Inc == rec.Inc {
+			delete(n.liveNodes, rec.ID)
+		} else {
+			was = false
+		}
+		n.mu.Unlock()
+		if was {
+			n.log.Info("node gone (found by audit)", "gone", rec.ID)
+			n.relayGone(rec.ID)
+			n.ownerNodeGone(rec.ID)
 		}
 	}
 }
