@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/rooms/board"
 	"github.com/tickroom/tickroom/server"
 )
 
@@ -145,5 +147,22 @@ func TestRoomGridFollowsSkips(t *testing.T) {
 	}
 	if g.skips != 1 {
 		t.Errorf("skips = %d, want 1", g.skips)
+	}
+}
+
+// TestDormantRoomsDoNotExpire: dormant stores up to a million rooms and
+// times an expiry pass that must delete none, so every room's last
+// activity is younger than the shortest max age of the types it stores
+// (one second apart, rooms past 86,400 were older than arena's 24 hours).
+func TestDormantRoomsDoNotExpire(t *testing.T) {
+	now := time.Now()
+	youngest := min(arena.Type.DormantMaxAge, board.Type.DormantMaxAge)
+	for _, n := range []int{1, 1000, 100000, 1_000_000} {
+		for _, i := range []int{0, n / 2, n - 1} {
+			la := dormantLastActive(now, i, n)
+			if la.After(now) || !la.After(now.Add(-youngest)) {
+				t.Errorf("rooms %d: room %d last active %v before now, want within %v", n, i, now.Sub(la), youngest)
+			}
+		}
 	}
 }
