@@ -83,9 +83,11 @@ func (t *target) start(ctx context.Context, f *serverFlags, stderr io.Writer) er
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	args := []string{"-addr", addr, "-max-rooms", fmt.Sprint(f.maxRooms), "-log-level", "warn"}
 	// pprof on; per-address abuse limits off: every load client comes from
-	// the same few loopback addresses. Recordings (on by default, as
-	// shipped) go to the temp dir and are removed with it.
-	stock := []string{"-pprof", "-room-create-rate", "-1", "-sessions-per-ip", "-1",
+	// the same few loopback addresses (the TCP cap per address among them:
+	// at its default of 256 the server resets the 257th connection). Rooms
+	// and recordings (on by default, as shipped) go to the temp dir and are
+	// removed with it.
+	stock := []string{"-pprof", "-room-create-rate", "-1", "-sessions-per-ip", "-1", "-conns-per-ip", "-1",
 		"-data-dir", filepath.Join(t.dir, "data")}
 	var bin string
 	switch {

@@ -4,14 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/rooms/board"
 	"github.com/tickroom/tickroom/server"
 )
 
@@ -145,5 +150,48 @@ func TestRoomGridFollowsSkips(t *testing.T) {
 	}
 	if g.skips != 1 {
 		t.Errorf("skips = %d, want 1", g.skips)
+	}
+}
+
+// TestDormantRoomsDoNotExpire: dormant stores up to a million rooms and
+// times an expiry pass that must delete none, so every room's last
+// activity is younger than the shortest max age of the types it stores
+// (one second apart, rooms past 86,400 were older than arena's 24 hours).
+func TestDormantRoomsDoNotExpire(t *testing.T) {
+	now := time.Now()
+	youngest := min(arena.Type.DormantMaxAge, board.Type.DormantMaxAge)
+	for _, n := range []int{1, 1000, 100000, 1_000_000} {
+		for _, i := range []int{0, n / 2, n - 1} {
+			la := dormantLastActive(now, i, n)
+			if la.After(now) || !la.After(now.Add(-youngest)) {
+				t.Errorf("rooms %d: room %d last active %v before now, want within %v", n, i, now.Sub(la), youngest)
+			}
+		}
+	}
+}
+
+// TestCheckpointCounters: the scene reads the server's checkpoint counters
+// at both edges of the window, as it reads the tick counters.
+func TestCheckpointCounters(t *testing.T) {
+	page := func(cps, bytes, skipped int) string {
+		return fmt.Sprintf("# TYPE tickroom_ticks_total counter\ntickroom_ticks_total{type=\"arena-bench\"} 100\n"+
+			"tickroom_checkpoints_total %d\ntickroom_checkpoint_bytes_total %d\ntickroom_checkpoints_skipped_total %d\n", cps, bytes, skipped)
+	}
+	var body atomic.Value
+	body.Store(page(10, 30000, 0))
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, body.Load().(string))
+	}))
+	defer ts.Close()
+	a := newAPI(ts.URL)
+	start, ok, err := readTickMetrics(t.Context(), a, "arena-bench")
+	if !ok || err != nil {
+		t.Fatalf("read: ok %v, %v", ok, err)
+	}
+	body.Store(page(60, 180000, 2))
+	end, _, _ := readTickMetrics(t.Context(), a, "arena-bench")
+	w := end.diff(start)
+	if w.checkpoints != 50 || w.checkpointBytes != 150000 || w.checkpointsSkipped != 2 {
+		t.Errorf("window: %v checkpoints, %v bytes, %v skipped; want 50, 150000, 2", w.checkpoints, w.checkpointBytes, w.checkpointsSkipped)
 	}
 }

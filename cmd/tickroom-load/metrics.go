@@ -21,6 +21,10 @@ type tickMetrics struct {
 	tickCount, tickSum   float64
 	buckets              map[float64]float64 // le -> cumulative count
 	sentBytes, sentMsgs  float64
+	// Checkpoints stored, their bytes and those dropped because the store
+	// was behind (tickroom_checkpoints_total, ..._bytes_total,
+	// ..._skipped_total): every room on the server.
+	checkpoints, checkpointBytes, checkpointsSkipped float64
 }
 
 // readTickMetrics scrapes base/metrics; ok is false when the server has no
@@ -51,6 +55,12 @@ func readTickMetrics(ctx context.Context, a *api, typ string) (m tickMetrics, ok
 			m.sentBytes = v
 		case "tickroom_ws_sent_messages_total":
 			m.sentMsgs = v
+		case "tickroom_checkpoints_total":
+			m.checkpoints = v
+		case "tickroom_checkpoint_bytes_total":
+			m.checkpointBytes = v
+		case "tickroom_checkpoints_skipped_total":
+			m.checkpointsSkipped = v
 		}
 		if labels["type"] != typ {
 			continue
@@ -122,6 +132,8 @@ type tickWindow struct {
 	meanMs       *float64
 	sentBytes    float64
 	sentMessages float64
+	// checkpoints stored in the window, their bytes, and those skipped
+	checkpoints, checkpointBytes, checkpointsSkipped float64
 }
 
 // diff turns counters read at both edges of the window into figures.
@@ -133,6 +145,8 @@ func (end tickMetrics) diff(start tickMetrics) tickWindow {
 	}
 	w.skipped = ptr(end.skipped - start.skipped)
 	w.sentBytes, w.sentMessages = end.sentBytes-start.sentBytes, end.sentMsgs-start.sentMsgs
+	w.checkpoints, w.checkpointBytes = end.checkpoints-start.checkpoints, end.checkpointBytes-start.checkpointBytes
+	w.checkpointsSkipped = end.checkpointsSkipped - start.checkpointsSkipped
 	n := end.tickCount - start.tickCount
 	if n <= 0 {
 		return w

@@ -57,6 +57,11 @@ type sceneResult struct {
 	SkippedSlots          *float64 `json:"skipped_slots"`
 	TickP99Ms             *float64 `json:"tick_p99_ms_bucket_bound"`
 	TickMeanMs            *float64 `json:"tick_mean_ms"`
+	// Checkpoints stored by every room on the server in the window, their
+	// mean size, and periodic checkpoints dropped (the store was behind).
+	Checkpoints        *float64 `json:"checkpoints"`
+	CheckpointMeanB    *float64 `json:"checkpoint_mean_bytes"`
+	CheckpointsSkipped *float64 `json:"checkpoints_skipped"`
 
 	Divergences         int      `json:"divergences"`
 	DivergenceExamples  []string `json:"divergence_examples,omitempty"`
@@ -188,6 +193,8 @@ func (res *sceneResult) rows() []row {
 		{"skipped tick slots (server / client estimate)", num(res.SkippedSlots, "%.0f") + " / " + fmt.Sprint(res.SkippedSlotsClientEst), "0"},
 		{"tick time p99 ms (server, bucket upper bound)", num(res.TickP99Ms, f3), ""},
 		{"tick time mean ms (server)", num(res.TickMeanMs, f3), ""},
+		{"checkpoints stored / skipped in the window (server)", num(res.Checkpoints, "%.0f") + " / " + num(res.CheckpointsSkipped, "%.0f"), ""},
+		{"checkpoint mean bytes (server)", num(res.CheckpointMeanB, "%.0f"), ""},
 		{"divergences", fmt.Sprint(res.Divergences), "0"},
 		{"mirrors checked / unchecked", fmt.Sprintf("%d / %d", res.MirrorsChecked, res.MirrorsUnchecked), ""},
 		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
@@ -222,6 +229,10 @@ func (s *serverTicks) end(ctx context.Context, res *sceneResult) {
 	w := m.diff(s.start)
 	res.LateShare, res.SkippedSlots = w.lateShare, w.skipped
 	res.TickP99Ms, res.TickMeanMs = w.p99UpperMs, w.meanMs
+	res.Checkpoints, res.CheckpointsSkipped = ptr(w.checkpoints), ptr(w.checkpointsSkipped)
+	if w.checkpoints > 0 {
+		res.CheckpointMeanB = ptr(w.checkpointBytes / w.checkpoints)
+	}
 	if res.Clients > 0 && res.DurationS > 0 {
 		res.ServerSentBytesPerClientS = ptr(w.sentBytes / float64(res.Clients) / res.DurationS)
 	}
