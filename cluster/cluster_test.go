@@ -1,12 +1,16 @@
 package cluster_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arena"
+	"github.com/tickroom/tickroom/rooms/tape"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -178,5 +182,118 @@ func TestRollingRestartKeepsEveryShape(t *testing.T) {
 			}
 		}
 		nodes[own] = tc.start(fmt.Sprintf("n%d-%d", own, step+1), nodeOpts{})
+	}
+}
+
+// TestNATSLostStopsRoomsThenTheyComeBack: with NATS gone, a room goes on
+// for its members until the node's lease would lapse, then stops cleanly
+// (1012, nothing written: no split brain is possible); when NATS is back
+// the node registers again and the room is woken from its log, and the
+// member resumes its seat.
+func TestNATSLostStopsRoomsThenTheyComeBack(t *testing.T) {
+	tc := newTestCluster(t, 1)
+	a := tc.start("a", nodeOpts{})
+	room := a.create("board")
+	ann := a.join(room, "ann", "")
+	shape(ann, 100)
+	ann.waitFor("the shape", func() bool { return countShapes(ann.mirror) == 5 })
+	tick := sameAsOwner(t, a, room, ann)
+	var info rooms.RoomInfo
+	a.api("GET", "/api/rooms/"+room, nil, &info)
+	waitUntil(t, 5*time.Second, "the log to hold the shape", func() bool {
+		ticks := logTicks(t, a, info.RecordingID)
+		return len(ticks) > 0 && ticks[len(ticks)-1] >= tick
+	})
+	lost := time.Now()
+	tc.nats.Kill(0)
+	if code := ann.waitClose(); code != rooms.CloseRestart {
+		t.Fatalf("the member was closed with %d, want %d", code, rooms.CloseRestart)
+	}
+	if held := time.Since(lost); held < 500*time.Millisecond {
+		t.Fatalf("the room stopped %v after NATS went: it should run on while the lease holds", held)
+	}
+	waitUntil(t, 5*time.Second, "the room to stop", func() bool { return a.mgr.Get(room) == nil })
+	tc.nats.Restart(0)
+	waitUntil(t, 20*time.Second, "the room to be woken again", func() bool { return a.mgr.Get(room) != nil })
+	back := a.join(room, "ann", ann.welcome.Token)
+	if !back.welcome.Resumed || back.welcome.Member != ann.welcome.Member || countShapes(back.mirror) != 5 {
+		t.Fatalf("after NATS came back: member %d resumed %v, %d shapes; want member %d resumed with 5 shapes",
+			back.welcome.Member, back.welcome.Resumed, countShapes(back.mirror), ann.welcome.Member)
+	}
+}
+
+// TestNodeNeverTakesATypeItLacks: a node without a room's type does not
+// take the room over when its owner dies (joins through it are told the
+// type is not there); a node that has the type does.
+func TestNodeNeverTakesATypeItLacks(t *testing.T) {
+	tc := newTestCluster(t, 1)
+	a := tc.start("a", nodeOpts{})
+	noBoards := tc.start("arenas-only", nodeOpts{types: []*rooms.Type{arena.Type}})
+	room := a.create("board")
+	noBoards.join(room, "relayed", "") // a live owner is joined through it all the same
+	a.crash()
+	// Once the owner is known gone, nothing runs the room: a join through
+	// the node without the type is told so (4014), and it never wakes it.
+	waitUntil(t, 15*time.Second, "a join through the node without boards to be refused", func() bool {
+		c, err := noBoards.dial(room, "x", "")
+		return err == nil && c.waitClose() == rooms.CloseTypeGone
+	})
+	if noBoards.mgr.Get(room) != nil {
+		t.Fatal("a node without the board type took a board over")
+	}
+	b := tc.start("b", nodeOpts{})
+	waitUntil(t, 10*time.Second, "a node with the type to take the room", func() bool { return b.mgr.Get(room) != nil })
+	if noBoards.mgr.Get(room) != nil {
+		t.Fatal("a node without the board type runs the board")
+	}
+	noBoards.join(room, "relayed again", "")
+}
+
+// TestReplayFromANodeThatNeverRanTheRoom: a room's recording is listed and
+// downloaded through a node that never ran it, and reads as the tape the
+// owner recorded.
+func TestReplayFromANodeThatNeverRanTheRoom(t *testing.T) {
+	tc := newTestCluster(t, 1)
+	a, b := tc.start("a", nodeOpts{idle: 300 * time.Millisecond}), tc.start("b", nodeOpts{})
+	room := a.create("board")
+	ann := a.join(room, "ann", "")
+	shape(ann, 100)
+	ann.waitFor("the shape", func() bool { return countShapes(ann.mirror) == 5 })
+	ann.leave()
+	waitUntil(t, 10*time.Second, "the room to sleep", func() bool { return a.mgr.Get(room) == nil })
+	var list []struct {
+		ID, RoomID string
+		Members    []string
+		InProgress bool
+	}
+	b.api("GET", "/api/recordings", nil, &list)
+	if len(list) != 1 || list[0].RoomID != room || list[0].InProgress || len(list[0].Members) != 1 || list[0].Members[0] != "ann" {
+		t.Fatalf("recordings on b: %+v; want the room's, paused, with ann", list)
+	}
+	res, err := http.Get(b.ts.URL + "/api/recordings/" + list[0].ID + "/tape")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	r, err := tape.NewReader(bytes.NewReader(body), int64(len(body)))
+	if err != nil {
+		t.Fatalf("the tape from b: %v", err)
+	}
+	if h := r.Info().Header; h.RoomID != room || h.Type != "board" {
+		t.Fatalf("the tape's header: %+v", h)
+	}
+	ops := 0
+	for {
+		rec, err := r.Next()
+		if err != nil {
+			break
+		}
+		if rec.Kind == tape.KindOps {
+			ops++
+		}
+	}
+	if ops < 2 { // ann's join and her shape
+		t.Fatalf("the tape holds %d ops records, want at least the join and the shape", ops)
 	}
 }

@@ -109,7 +109,7 @@ func (c *testCluster) start(name string, o nodeOpts) *testNode {
 	st := node.Store()
 	mgr := rooms.NewManager(reg, rooms.Config{Directory: st, Checkpoints: st, Logs: st, Owner: node, Logger: log,
 		IdleTimeout: o.idle, CheckpointInterval: 2 * time.Second, KeyframeInterval: time.Second})
-	srv := server.New(mgr, server.Config{Cluster: node, Logger: log, SessionsPerIP: -1, RoomCreateRate: -1})
+	srv := server.New(mgr, server.Config{Cluster: node, Recordings: st.Recordings(), Logger: log, SessionsPerIP: -1, RoomCreateRate: -1})
 	ts.Config.Handler = srv
 	ts.Start()
 	node.Run(mgr)
@@ -304,6 +304,13 @@ func (c *client) waitClose() int {
 	}
 	c.t.Fatal("the connection did not close")
 	return 0
+}
+
+// leave closes the connection with 1000, as a member leaving on purpose:
+// its seat goes at once.
+func (c *client) leave() {
+	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
+	_ = c.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second)) // the test checks what follows
 }
 
 func (c *client) input(payload any) {

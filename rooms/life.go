@@ -265,6 +265,15 @@ func (m *Manager) wake(id string, withFailed bool) (*Room, error) {
 	if rec.State == StateFailed && !withFailed {
 		return nil, fmt.Errorf("room %s: %w: it is kept, and tried again when the server restarts", id, ErrRoomFailed)
 	}
+	if m.cfg.Owner != nil {
+		// Run by another node: it is joined through that node (even when
+		// this one lacks the type), and no lease is asked for.
+		if node, addr, ok := m.cfg.Owner.Whois(id); ok {
+			if self, _ := m.cfg.Owner.Self(); node != self {
+				return nil, &OwnedError{Room: id, Node: node, Addr: addr}
+			}
+		}
+	}
 	t := m.types.Get(rec.Type)
 	if t == nil {
 		return nil, &TypeGoneError{Room: id, Type: rec.Type}
