@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,9 +34,15 @@ func countShapes(m *state.Mirror) int {
 // TestAnyNodeServesAnyLink: a room made on one node is found, listed and
 // joined through every node; members on the owner and members relayed by
 // two other nodes mirror the same world, and an input sent through a
-// relaying node reaches the room.
+// relaying node reaches the room. On one NATS server, and on three (R3).
 func TestAnyNodeServesAnyLink(t *testing.T) {
-	tc := newTestCluster(t, 1)
+	for _, servers := range []int{1, 3} {
+		t.Run(fmt.Sprintf("%d NATS servers", servers), func(t *testing.T) { anyNodeServesAnyLink(t, servers) })
+	}
+}
+
+func anyNodeServesAnyLink(t *testing.T, natsServers int) {
+	tc := newTestCluster(t, natsServers)
 	a, b, c := tc.start("a", nodeOpts{}), tc.start("b", nodeOpts{}), tc.start("c", nodeOpts{})
 	room := a.create("board")
 	for _, n := range []*testNode{b, c} {
@@ -68,6 +75,13 @@ func TestAnyNodeServesAnyLink(t *testing.T) {
 	}
 	if b.mgr.Get(room) != nil || c.mgr.Get(room) != nil {
 		t.Fatal("a relaying node runs the room too")
+	}
+	var apiErr struct{ Error, Message string }
+	if code := b.api("POST", "/api/admin/rooms/"+room+"/close", nil, &apiErr); code != http.StatusConflict || !strings.Contains(apiErr.Message, a.addr) {
+		t.Fatalf("admin close through a node that does not run the room: %d %+v; want 409 naming %s", code, apiErr, a.addr)
+	}
+	if code := b.api("DELETE", "/api/admin/rooms/"+room, nil, &apiErr); code != http.StatusConflict || !strings.Contains(apiErr.Message, a.addr) {
+		t.Fatalf("admin delete through a node that does not run the room: %d %+v; want 409 naming %s", code, apiErr, a.addr)
 	}
 }
 

@@ -30,6 +30,8 @@ import (
 
 var prefixes atomic.Int64
 
+const adminToken = "test-admin"
+
 // testCluster is in-process tickroom nodes on one NATS (a test's own
 // prefix, so that tests sharing a NATS do not see each other's rooms).
 type testCluster struct {
@@ -109,7 +111,8 @@ func (c *testCluster) start(name string, o nodeOpts) *testNode {
 	st := node.Store()
 	mgr := rooms.NewManager(reg, rooms.Config{Directory: st, Checkpoints: st, Logs: st, Owner: node, Logger: log,
 		IdleTimeout: o.idle, CheckpointInterval: 2 * time.Second, KeyframeInterval: time.Second})
-	srv := server.New(mgr, server.Config{Cluster: node, Recordings: st.Recordings(), Logger: log, SessionsPerIP: -1, RoomCreateRate: -1})
+	srv := server.New(mgr, server.Config{Cluster: node, Recordings: st.Recordings(), Logger: log, SessionsPerIP: -1, RoomCreateRate: -1,
+		AdminToken: adminToken})
 	ts.Config.Handler = srv
 	ts.Start()
 	node.Run(mgr)
@@ -145,6 +148,7 @@ func (n *testNode) api(method, path string, body, out any) int {
 	}
 	req, _ := http.NewRequest(method, n.ts.URL+path, rd)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+adminToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		n.t.Fatalf("%s %s: %v", method, path, err)

@@ -30,7 +30,8 @@ import (
 // gap (a frame lost between nodes, a frame reordered across subjects, a
 // socket that refused one) the member gets nothing until the snapshot it
 // asks the owner for, then the recent deltas after it. Guarded by
-// cluster.TestRelayedMirrorsFollowTheRoom and TestRelayRecoversFromAGap.
+// TestAnyNodeServesAnyLink (mirrors equal through three nodes) and
+// TestRelayRecoversFromAGap.
 
 // ringSize is how many recent deltas a relayed room keeps, to send after a
 // snapshot that arrived behind them.

@@ -16,7 +16,9 @@ import (
 // Invariant (one writer per room across nodes): a room ticks only while
 // its lease is valid, and its log refuses the appends of a writer that is
 // no longer the room's (ErrFenced), which stops the room too. Guarded by
-// cluster.TestTwoOwnersNeverWriteOneTick and the split-brain tests.
+// TestLostLeaseStopsTheRoomAtOnce, TestFencedLogStopsTheRoom, the log's
+// one-tick-each checks in cluster.TestRoomSurvivesItsOwnersLoss and
+// cmd/tickroom.TestSplitBrainPausedOwnerStopsBeforeItTicks (SIGSTOP).
 
 // ErrOwnedElsewhere: another node runs the room (OwnedError says which).
 var ErrOwnedElsewhere = errors.New("room is run by another node")

@@ -99,8 +99,14 @@ func (s *Server) adminRooms(c echo.Context) error {
 }
 
 func (s *Server) adminFind(c echo.Context) (*rooms.Room, error) {
-	r := s.rooms.Get(c.Param("id"))
+	id := c.Param("id")
+	r := s.rooms.Get(id)
 	if r == nil {
+		if o := s.rooms.Owner(); o != nil {
+			if node, addr, ok := o.Whois(id); ok {
+				return nil, roomLookupError(&rooms.OwnedError{Room: id, Node: node, Addr: addr})
+			}
+		}
 		return nil, apiError(http.StatusNotFound, "not_found", "no open room with this id")
 	}
 	return r, nil

@@ -129,7 +129,10 @@ func (s *Server) getRoom(c echo.Context) error {
 // roomLookupError maps why a room cannot be found or opened to an answer.
 func roomLookupError(err error) error {
 	var gone *rooms.TypeGoneError
+	var owned *rooms.OwnedError
 	switch {
+	case errors.As(err, &owned):
+		return apiError(http.StatusConflict, "elsewhere", fmt.Sprintf("the room runs on another node of the cluster, %s: send this request there", owned.Addr))
 	case errors.As(err, &gone):
 		return apiError(http.StatusGone, "type_gone", fmt.Sprintf("this room is a %q room, and this server no longer has that room type; it is kept in case the type comes back", gone.Type))
 	case errors.Is(err, rooms.ErrNotFound):
