@@ -167,6 +167,10 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 		n.cancel()
 		return nil, err
 	}
+	// Making the buckets is tried again until this deadline: nodes of a new
+	// cluster that start together all make them at once.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	fail := func(err error) (*Node, error) {
 		n.cancel()
 		n.nc.Close()
@@ -184,15 +188,19 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 	if n.store, err = jsstore.Open(ctx, n.nc, jsstore.Options{Prefix: cfg.Prefix, Replicas: n.cfg.Replicas, Logger: n.log}); err != nil {
 		return fail(fmt.Errorf("cluster: %w", err))
 	}
-	if n.nodes, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: cfg.Prefix + "_nodes", Description: "tickroom: the nodes of the cluster; a key lives while its node renews it",
-		TTL: cfg.LeaseTTL, LimitMarkerTTL: max(cfg.LeaseTTL, time.Second), History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
+	if n.nodes, err = jsstore.Ensure(ctx, n.log, "the nodes bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: cfg.Prefix + "_nodes", Description: "tickroom: the nodes of the cluster; a key lives while its node renews it",
+			TTL: cfg.LeaseTTL, LimitMarkerTTL: max(cfg.LeaseTTL, time.Second), History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
+		})
 	}); err != nil {
 		return fail(fmt.Errorf("cluster: nodes bucket: %w", err))
 	}
-	if n.owners, err = n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: cfg.Prefix + "_owners", Description: "tickroom: each running room's owner node",
-		History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
+	if n.owners, err = jsstore.Ensure(ctx, n.log, "the owners bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: cfg.Prefix + "_owners", Description: "tickroom: each running room's owner node",
+			History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
+		})
 	}); err != nil {
 		return fail(fmt.Errorf("cluster: owners bucket: %w", err))
 	}

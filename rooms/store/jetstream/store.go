@@ -144,34 +144,44 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
 	s := &Store{opts: opts, nc: nc, js: js}
-	if s.rows, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: opts.Prefix + "_rooms", Description: "tickroom: the directory of rooms", History: 1,
-		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	if s.rows, err = Ensure(ctx, opts.Logger, "the rooms bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: opts.Prefix + "_rooms", Description: "tickroom: the directory of rooms", History: 1,
+			Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+		})
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: rooms bucket: %w", err)
 	}
-	if s.recs, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: opts.Prefix + "_recordings", Description: "tickroom: what each room log holds, for listings", History: 1,
-		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	if s.recs, err = Ensure(ctx, opts.Logger, "the recordings bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: opts.Prefix + "_recordings", Description: "tickroom: what each room log holds, for listings", History: 1,
+			Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+		})
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: recordings bucket: %w", err)
 	}
-	if s.meta, err = js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket: opts.Prefix + "_meta", Description: "tickroom: settings the nodes share (the share-link secret)", History: 1,
-		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	if s.meta, err = Ensure(ctx, opts.Logger, "the meta bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
+		return js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket: opts.Prefix + "_meta", Description: "tickroom: settings the nodes share (the share-link secret)", History: 1,
+			Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+		})
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: meta bucket: %w", err)
 	}
-	if s.cps, err = js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
-		Bucket: opts.Prefix + "_checkpoints", Description: "tickroom: rooms' checkpoints, two per room",
-		Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+	if s.cps, err = Ensure(ctx, opts.Logger, "the checkpoints bucket", func(ctx context.Context) (jetstream.ObjectStore, error) {
+		return js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket: opts.Prefix + "_checkpoints", Description: "tickroom: rooms' checkpoints, two per room",
+			Replicas: opts.Replicas, Storage: jetstream.FileStorage,
+		})
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: checkpoints bucket: %w", err)
 	}
-	if s.log, err = js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-		Name: opts.Prefix + "_log", Description: "tickroom: rooms' logs, one subject per log",
-		Subjects: []string{opts.Prefix + ".log.*"}, Storage: jetstream.FileStorage, Replicas: opts.Replicas,
-		Duplicates: 2 * time.Minute, AllowDirect: true, Discard: jetstream.DiscardNew,
+	if s.log, err = Ensure(ctx, opts.Logger, "the log stream", func(ctx context.Context) (jetstream.Stream, error) {
+		return js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name: opts.Prefix + "_log", Description: "tickroom: rooms' logs, one subject per log",
+			Subjects: []string{opts.Prefix + ".log.*"}, Storage: jetstream.FileStorage, Replicas: opts.Replicas,
+			Duplicates: 2 * time.Minute, AllowDirect: true, Discard: jetstream.DiscardNew,
+		})
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: log stream: %w", err)
 	}
@@ -209,6 +219,31 @@ func (s *Store) Meta(key string, gen func() []byte) ([]byte, error) {
 
 // Prefix is the prefix of the store's buckets and stream.
 func (s *Store) Prefix() string { return s.opts.Prefix }
+
+// Ensure runs fn (a bucket or stream made or updated) until it succeeds
+// or ctx ends, each try bounded by 3 s. Nodes of a new cluster that start
+// together all make the same buckets at once, and with nats-server 2.15 a
+// replicated stream's creation asked for while another client's is under
+// way is never answered (seen: one of three concurrent CreateOrUpdate
+// calls returns in 80 ms, the other two wait out their deadline); the
+// next try finds the bucket made. A NATS cluster still electing its
+// leaders times requests out for a while too.
+func Ensure[T any](ctx context.Context, log *slog.Logger, what string, fn func(context.Context) (T, error)) (T, error) {
+	for {
+		try, cancel := context.WithTimeout(ctx, 3*time.Second)
+		v, err := fn(try)
+		cancel()
+		if err == nil {
+			return v, nil
+		}
+		select {
+		case <-ctx.Done():
+			return v, err
+		case <-time.After(250 * time.Millisecond):
+		}
+		log.Warn("JetStream not ready: trying again", "making", what, "err", err)
+	}
+}
 
 // Close stops following the directory. It closes no NATS connection.
 func (s *Store) Close() error {
