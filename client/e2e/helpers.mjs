@@ -31,6 +31,36 @@ function serverBinary() {
   return bin;
 }
 
+/**
+ * Starts a real NATS server with JetStream on a free loopback port, built
+ * from the nats-server Go module this repository already requires (no
+ * install), with its store in a temporary directory removed on stop.
+ */
+export async function startNats() {
+  const bin = joinPath(root, '.build', 'nats-server');
+  try {
+    execFileSync('go', ['build', '-o', bin, 'github.com/nats-io/nats-server/v2'], { cwd: root, stdio: 'pipe' });
+  } catch (err) {
+    throw new Error(`e2e: go build nats-server failed:\n${err.stderr?.toString() ?? err.message}`);
+  }
+  const port = await freePort();
+  const dir = mkdtempSync(joinPath(tmpdir(), 'tickroom-e2e-nats-'));
+  const child = spawn(bin, ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  const exited = new Promise((res) => child.once('exit', res));
+  await waitFor(() => /Server is ready/.test(log), { timeout: 15_000, message: `nats-server ready:\n${log}` });
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
