@@ -75,6 +75,8 @@ var Type = &rooms.Type{
 	MaxPlayers:    MaxPlayers,
 	// A board behind a link is a document: kept a season after its last visit.
 	DormantMaxAge: 90 * 24 * time.Hour,
+	Input:         InputDecl,
+	Options:       OptionsDecl,
 	New: func(options map[string]any) (rooms.Handler, map[string]any, error) {
 		opts, err := ParseOptions(options)
 		if err != nil {
