@@ -4,6 +4,7 @@
 //	go run ./cmd/tickroom            # listens on :8080
 //	go run ./cmd/tickroom -help      # every setting, with its TICKROOM_* variable
 //	go run ./cmd/tickroom verify T   # re-run a recording and check it tick by tick
+//	go run ./cmd/tickroom gen ts     # TypeScript declarations of the room types
 package main
 
 import (
@@ -32,9 +33,15 @@ import (
 	"github.com/tickroom/tickroom/server"
 )
 
+// subcommands run instead of the server: `tickroom NAME ARGS...`.
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"verify": runVerify,
+	"gen":    runGen,
+}
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "verify" {
-		if err := runVerify(os.Args[2:], os.Stdout, os.Stderr); err != nil {
+	if len(os.Args) > 1 && subcommands[os.Args[1]] != nil {
+		if err := subcommands[os.Args[1]](os.Args[2:], os.Stdout, os.Stderr); err != nil {
 			if !errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintln(os.Stderr, "tickroom:", err)
 			}

@@ -27,6 +27,7 @@ var Type = &rooms.Type{
 	},
 	Input:   InputDecl,
 	Options: optionsDecl,
+	Events:  payload.NewEvents(), // none
 }
 
 // InputDecl declares the input, exactly {"dx": number, "dy": number}, each

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/payload"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -77,6 +78,7 @@ var Type = &rooms.Type{
 	DormantMaxAge: 90 * 24 * time.Hour,
 	Input:         InputDecl,
 	Options:       OptionsDecl,
+	Events:        payload.NewEvents(), // none
 	New: func(options map[string]any) (rooms.Handler, map[string]any, error) {
 		opts, err := ParseOptions(options)
 		if err != nil {

@@ -89,7 +89,8 @@ type Events struct {
 // Event declares one event's data struct, for NewEvents.
 func Event[T any]() reflect.Type { return reflect.TypeFor[T]() }
 
-// NewEvents declares the events of a room type. It panics on a malformed tag.
+// NewEvents declares the events of a room type (none: it emits no custom
+// events). It panics on a malformed tag.
 func NewEvents(types ...reflect.Type) *Events {
 	e := &Events{cases: types}
 	for _, t := range types {
@@ -118,7 +119,10 @@ func (e *Events) Map(v any) map[string]any {
 
 // TypeScript implements rooms.Declaration.
 func (e *Events) TypeScript(indent string) string {
-	if len(e.cases) == 1 {
+	switch len(e.cases) {
+	case 0:
+		return "never" // declared to emit none
+	case 1:
 		return objectType(e.fields[0], indent, false, nil)
 	}
 	var out string

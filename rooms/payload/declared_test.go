@@ -215,9 +215,11 @@ func TestMalformedTagsPanic(t *testing.T) {
 		"option unbound": func() {
 			payload.NewOptions("x", func() struct {
 				A int `payload:"a"`
-			} { return struct {
-				A int `payload:"a"`
-			}{} })
+			} {
+				return struct {
+					A int `payload:"a"`
+				}{}
+			})
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package payload
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 )
 
@@ -29,11 +30,11 @@ func objectType(fs []field, indent string, options bool, tag *tsConst, note ...f
 		}
 		switch {
 		case f.clamp:
-			notes = append(notes, fmt.Sprintf("clamped to %g..%g", f.lo, f.hi))
+			notes = append(notes, "clamped to "+span(f))
 		case f.bounded && !f.whole():
-			notes = append(notes, fmt.Sprintf("%g..%g", f.lo, f.hi))
+			notes = append(notes, span(f))
 		case f.bounded && tsIntType(f) == "number":
-			notes = append(notes, fmt.Sprintf("a whole number in %g..%g", f.lo, f.hi))
+			notes = append(notes, "a whole number in "+span(f))
 		case f.whole() && tsIntType(f) == "number":
 			notes = append(notes, "a whole number")
 		}
@@ -51,6 +52,11 @@ func objectType(fs []field, indent string, options bool, tag *tsConst, note ...f
 	}
 	b.WriteString(indent + "}")
 	return b.String()
+}
+
+// span is a field's bounds, LO..HI, in plain digits.
+func span(f field) string {
+	return strconv.FormatFloat(f.lo, 'f', -1, 64) + ".." + strconv.FormatFloat(f.hi, 'f', -1, 64)
 }
 
 // tsType is the TypeScript type of a field's values.
