@@ -12,6 +12,8 @@ import (
 type Struct[T any] struct {
 	spec   Spec
 	fields []field
+	known  []string
+	exact  bool   // no optional field: the map has exactly len(fields) keys
 	want   string // "dx and dy", for errors
 }
 
@@ -27,6 +29,8 @@ func NewStruct[T any](name string) *Struct[T] {
 	return &Struct[T]{
 		spec:   Spec{Name: name, Want: "a map {" + strings.Join(k, ", ") + "}", MaxKeys: len(fs)},
 		fields: fs,
+		known:  k,
+		exact:  !slices.ContainsFunc(fs, func(f field) bool { return f.optional }),
 		want:   want,
 	}
 }
@@ -42,12 +46,11 @@ func (s *Struct[T]) Decode(b []byte) (T, error) {
 	if err != nil {
 		return out, err
 	}
-	exact := !slices.ContainsFunc(s.fields, func(f field) bool { return f.optional })
-	if exact && m.Len() != len(s.fields) {
+	if s.exact && m.Len() != len(s.fields) {
 		return out, fmt.Errorf("%s has %d keys, want exactly %s", s.spec.Name, m.Len(), s.want)
 	}
 	v := reflect.ValueOf(&out).Elem()
-	err = readFields(m, v, s.fields, keys(s.fields), func(k string) error {
+	err = readFields(m, v, s.fields, s.known, func(k string) error {
 		return fmt.Errorf("%s has key %.32q, want %s", s.spec.Name, k, s.want)
 	})
 	if err != nil {
