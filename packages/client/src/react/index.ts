@@ -64,7 +64,6 @@ export function useRoom<T extends RoomType = AnyRoom>(opts: ConnectionOptions<T>
       conn.stop();
     };
     // One connection per room and name: other options are read when it starts.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [url, name]);
   return view;
 }
