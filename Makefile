@@ -44,9 +44,12 @@ go-test:
 
 client-checks: bundle-check
 	$(NPM) run --silent typecheck
+	$(NPM) run --silent size
+	@scripts/lint-dockerfile.sh
 
 # The built bundle is committed (go:embed serves it); a fresh build must
-# produce the same bytes.
+# produce the same bytes. `npm run build` builds @tickroom/client
+# (packages/client/dist, not committed) first: the pages import it.
 bundle-check:
 	@rm -rf .build/dist-committed && mkdir -p .build && cp -r assets/dist .build/dist-committed
 	@$(NPM) run --silent build

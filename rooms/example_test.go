@@ -1,13 +1,13 @@
 package rooms_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/payload"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -20,23 +20,36 @@ const (
 	x, y, color, name = 0, 1, 2, 3
 )
 
+// move is the input payload, [1, seq, {"dx": .., "dy": ..}], declared
+// once: the same struct decodes it, words its errors (bad_input) and is
+// the client's type (tickroom gen ts).
+type move struct {
+	DX float64 `payload:"dx,clamp=-1..1" doc:"steering along x"`
+	DY float64 `payload:"dy,clamp=-1..1" doc:"steering along y"`
+}
+
+var moveDecl = payload.NewStruct[move]("tag: input")
+
+// tagOptions are what a creator may set; every one is optional.
+type tagOptions struct {
+	Speed float64 `payload:"speed,range=1..20" doc:"units a tick at full input"`
+}
+
+var optionsDecl = payload.NewOptions("tag", func() tagOptions { return tagOptions{Speed: 4} })
+
 var tagType = &rooms.Type{
 	Name: "tag", TickRate: 30, Schema: state.MustSchema(dot), MaxPlayers: 16,
+	Input: moveDecl, Options: optionsDecl, Events: payload.NewEvents(), // no custom events
 	New: func(opts map[string]any) (rooms.Handler, map[string]any, error) {
-		if len(opts) > 0 {
-			return nil, nil, fmt.Errorf("%w: tag takes no options", rooms.ErrBadOptions)
+		o, err := optionsDecl.Parse(opts) // an error wraps rooms.ErrBadOptions
+		if err != nil {
+			return nil, nil, err
 		}
-		return &tagHandler{}, map[string]any{}, nil
+		return &tagHandler{opts: o}, optionsDecl.Map(o), nil
 	},
 }
 
-type tagHandler struct{}
-
-// move is the input payload: [1, seq, {"dx": .., "dy": ..}].
-type move struct {
-	DX float64 `msgpack:"dx"`
-	DY float64 `msgpack:"dy"`
-}
+type tagHandler struct{ opts tagOptions }
 
 func (h *tagHandler) Init(ctx *rooms.Context) error { return nil }
 
@@ -53,14 +66,19 @@ func (h *tagHandler) Join(ctx *rooms.Context, m *rooms.Member) (*state.Entity, e
 func (h *tagHandler) Leave(ctx *rooms.Context, m *rooms.Member) { ctx.World.Despawn(m.Entity.ID()) }
 
 func (h *tagHandler) Input(ctx *rooms.Context, m *rooms.Member, p msgpack.RawMessage) error {
-	return msgpack.Unmarshal(p, m.Data.(*move))
+	in, err := moveDecl.Decode(p) // an error goes back as bad_input
+	if err != nil {
+		return err
+	}
+	*m.Data.(*move) = in
+	return nil
 }
 
 func (h *tagHandler) Tick(ctx *rooms.Context) {
 	for _, m := range ctx.Members() {
 		mv := m.Data.(*move)
-		m.Entity.SetFloat(x, m.Entity.Float(x)+4*mv.DX)
-		m.Entity.SetFloat(y, m.Entity.Float(y)+4*mv.DY)
+		m.Entity.SetFloat(x, m.Entity.Float(x)+h.opts.Speed*mv.DX)
+		m.Entity.SetFloat(y, m.Entity.Float(y)+h.opts.Speed*mv.DY)
 	}
 }
 

@@ -56,6 +56,20 @@ type Type struct {
 	// for none). It returns the options in effect after defaults, which travel
 	// in the welcome. Bad options are an error wrapping ErrBadOptions.
 	New func(options map[string]any) (Handler, map[string]any, error)
+	// Input, Options and Events declare, once, the input payload the
+	// handler decodes, the options New parses and the data of the custom
+	// events it emits (rooms/payload's Struct or Union, Options, Events).
+	// They are the client's types (`tickroom gen ts`); nil: not declared,
+	// typed as unknown.
+	Input, Options, Events Declaration
+}
+
+// Declaration is a payload a room type declares in Go, described for the
+// TypeScript declarations of `tickroom gen ts`.
+type Declaration interface {
+	// TypeScript returns the payload's TypeScript type; lines after the
+	// first are indented by indent.
+	TypeScript(indent string) string
 }
 
 // DefaultDormantMaxAge is how long a sleeping room is kept when neither its

@@ -2,7 +2,8 @@
 # scripts/check-clean.sh start|end: `make test` must leave the checkout as
 # it found it. "start" notes what git sees (tracked changes, untracked and
 # ignored files, one by one); "end" fails with the list of what is new.
-# Left out: what make test builds on purpose (node_modules/, .build/) and
+# Left out: what make test builds on purpose (node_modules/, .build/,
+# packages/client/dist/: the package the pages import) and
 # the end-to-end screenshots kept for a person to look at
 # (client/e2e/artifacts/). Ignored files count: tickroom-data/ is ignored,
 # and a test that records into it must still be caught.
@@ -10,7 +11,7 @@ set -euo pipefail
 snap=.build/clean-start
 list() {
   git status --porcelain --ignored --untracked-files=all -- . \
-    ':(exclude)node_modules' ':(exclude).build' ':(exclude)client/e2e/artifacts' | LC_ALL=C sort
+    ':(exclude)node_modules' ':(exclude).build' ':(exclude)packages/client/dist' ':(exclude)client/e2e/artifacts' | LC_ALL=C sort
 }
 case "${1:-}" in
 start)

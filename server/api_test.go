@@ -268,11 +268,13 @@ func TestListTypes(t *testing.T) {
 	}
 }
 
-func TestHealthz(t *testing.T) {
+func TestLivezAndHealthz(t *testing.T) {
 	env := newEnv(t, rooms.Config{}, server.Config{})
-	res, body := doRequest(t, env, http.MethodGet, "/healthz", nil)
-	if res.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
-		t.Fatalf("GET /healthz: got %d %q, want 200 ok", res.StatusCode, body)
+	for _, path := range []string{"/livez", "/healthz"} {
+		res, body := doRequest(t, env, http.MethodGet, path, nil)
+		if res.StatusCode != http.StatusOK || strings.TrimSpace(string(body)) != "ok" {
+			t.Fatalf("GET %s: got %d %q, want 200 ok", path, res.StatusCode, body)
+		}
 	}
 }
 

@@ -96,7 +96,10 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/ws/:id", s.handleWS)
 	s.adminRoutes(e)
 	s.recordingRoutes(e)
-	e.GET("/healthz", func(c echo.Context) error { return c.String(http.StatusOK, "ok") })
+	// Liveness: the process serves HTTP. /healthz is the older name.
+	live := func(c echo.Context) error { return c.String(http.StatusOK, "ok") }
+	e.GET("/livez", live)
+	e.GET("/healthz", live)
 	e.GET("/readyz", func(c echo.Context) error {
 		if s.draining.Load() {
 			return c.String(http.StatusServiceUnavailable, "draining")

@@ -51,7 +51,7 @@ func (m *MirrorEntity) Value(i int) any {
 }
 
 // Mirror is the state a client rebuilds from snapshots and deltas. The load
-// generator and the tests use it; client/core is its TypeScript twin.
+// generator and the tests use it; packages/client/src/core is its TypeScript twin.
 type Mirror struct {
 	Schema   *Schema
 	Tick     uint64

@@ -166,6 +166,6 @@ func TestVectors(t *testing.T) {
 		t.Fatalf("read %s (run with -update to create it): %v", path, err)
 	}
 	if string(got) != string(want) {
-		t.Fatalf("%s is out of date with the codec: the wire format changed. If on purpose, run `go test ./state -run TestVectors -update` and update docs/PROTOCOL.md and client/core", path)
+		t.Fatalf("%s is out of date with the codec: the wire format changed. If on purpose, run `go test ./state -run TestVectors -update` and update docs/PROTOCOL.md and packages/client/src/core", path)
 	}
 }

@@ -1,8 +1,8 @@
 // Recording and replay end to end: alice plays an arena room (moving with the
 // keyboard, chatting) while bob watches; bob's mirror is sampled as the live
 // truth. alice leaves, the room is closed, and bob's page links to the
-// recording. The tape, fetched and decoded in Node with client/replay (built
-// here with esbuild), must hold bob's live state at every sampled tick. The
+// recording. The tape, fetched and decoded in Node with @tickroom/client's
+// replay reader (the built package), must hold bob's live state at every sampled tick. The
 // replay page, sought to a tick in the middle of the walk, must show that
 // state in its mirror and on screen, and its scrubber, time and tick text,
 // play, step, people and chat must follow.
@@ -10,29 +10,16 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import * as esbuild from 'esbuild';
 import { hasFlag, join, launchBrowser, newPage, root, saveArtifact, screenshot, startServer, waitFor, waitForPixels } from './helpers.mjs';
 
 const TOKEN = 'e2e-replay-admin';
 let server;
 let browser;
-let lib; // client/replay for Node
+let lib; // @tickroom/client, for its replay reader in Node
 let missing = null; // why the recording tests cannot run on this server
 
 before(async () => {
-  const out = joinPath(root, '.build', 'e2e', 'replay-lib.mjs');
-  await esbuild.build({
-    entryPoints: [joinPath(root, 'client', 'replay', 'index.ts')],
-    outfile: out,
-    bundle: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-  lib = await import(pathToFileURL(out).href);
+  lib = await import('@tickroom/client'); // the built package, as the pages use it
   if (!hasFlag('data-dir')) {
     missing = 'the server has no -data-dir flag yet';
     return;

@@ -1,7 +1,7 @@
 // The admin API (docs/PROTOCOL.md "HTTP": /api/admin/...) with its bearer
 // token. 401 means a wrong token; 404 on the list means the admin API is off.
 import { request } from './api';
-import type { Member } from '../core/index';
+import type { Member } from '@tickroom/client';
 
 export interface AdminRoom {
   id: string;

@@ -5,7 +5,7 @@
 // view of its scene (a signed spectator link: the admin is not a member).
 //
 // For tests the page exposes `window.tickroom.admin` (see AdminDebug).
-import { Connection, type Mirror } from '../core/index';
+import { Connection, type Mirror } from '@tickroom/client';
 import { ApiError, ageText } from './api';
 import { AdminApi, type AdminRoom, type AdminRoomDetail } from './admin-api';
 import { Chart, trimSamples, type Sample } from './admin-chart';

@@ -2,7 +2,7 @@
 // direction to go. While anything is held an input {dx, dy} goes out once per
 // tick, and one zero input on release, so the server stops the avatar. Each
 // input is also fed to the predictor so the own avatar moves at once.
-import { ArenaPredictor, arenaModel, type Connection } from '../core/index';
+import { ArenaPredictor, arenaModel, type Connection } from '@tickroom/client';
 import { typingInField } from './dom';
 import type { Scene } from './scene';
 

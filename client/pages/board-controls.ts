@@ -3,7 +3,7 @@
 // the button) to delete it; the pointer's position goes out as a cursor op.
 // Moves and cursors are throttled to one op per tick; the dragged shape is
 // drawn at the pointer until the server's copy catches up.
-import type { BoardInput, Connection, Entity } from '../core/index';
+import type { BoardInput, Connection, Entity } from '@tickroom/client';
 import { drawSpec, numAt, shapeOf } from './draw-spec';
 import { h, typingInField } from './dom';
 import { Shape } from '../render/types';

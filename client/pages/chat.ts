@@ -1,6 +1,6 @@
 // The chat panel: recent history from the welcome, live chat events, a text
 // box that sends to everyone or, once a member was picked, to that member.
-import type { ChatEvent, Connection, Member } from '../core/index';
+import type { ChatEvent, Connection, Member } from '@tickroom/client';
 import { h, replace } from './dom';
 
 const MAX_LINES = 200;

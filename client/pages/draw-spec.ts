@@ -1,7 +1,7 @@
 // How to draw an entity of a kind, worked out once per kind from the schema's
 // `draw` hints and conventional field names (x, y, angle, color, w, h, shape,
 // name or label), so the per-frame packing only reads indices.
-import type { Entity, Kind } from '../core/index';
+import type { Entity, Kind } from '@tickroom/client';
 import { Shape } from '../render/types';
 
 export interface DrawSpec {

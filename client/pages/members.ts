@@ -1,7 +1,7 @@
 // Who is in the room, online or not, kept from the welcome's member list and
 // the join/leave/offline/online events. Clicking a member picks them as the
 // chat's direct-message target.
-import type { Member, RoomEvent } from '../core/index';
+import type { Member, RoomEvent } from '@tickroom/client';
 import { h, replace } from './dom';
 
 export class MemberList {

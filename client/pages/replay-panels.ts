@@ -1,7 +1,7 @@
 // The replay page's side panels: who was in the room and what had been said,
 // as of the tick being shown. Both redraw only when their content changed.
-import type { Member } from '../core/index';
-import type { LogEntry, ReplayHistory } from '../replay/index';
+import type { Member } from '@tickroom/client';
+import type { LogEntry, ReplayHistory } from '@tickroom/client';
 import { h, replace } from './dom';
 import { clockText } from './recordings-api';
 

@@ -5,8 +5,8 @@
 // with `?t=` is the share link: it opens at that tick.
 //
 // For tests the page exposes `window.tickroom.replay` (see ReplayDebug).
-import type { Mirror } from '../core/index';
-import { SPEEDS, TapeFormatError, Replay, ReplayError } from '../replay/index';
+import type { Mirror } from '@tickroom/client';
+import { SPEEDS, TapeFormatError, Replay, ReplayError } from '@tickroom/client';
 import { ApiError } from './api';
 import { copyText, h, replace } from './dom';
 import { messagePage } from './message-page';

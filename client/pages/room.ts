@@ -2,7 +2,7 @@
 // WebSocket and shows the scene with the people, chat and share panels.
 //
 // For tests and debugging the page exposes `window.tickroom` (see TickroomDebug).
-import { Connection, type Entity, type Welcome } from '../core/index';
+import { Connection, type Entity, type Welcome } from '@tickroom/client';
 import { ApiError, getRoom, type RoomInfo } from './api';
 import { ArenaControls } from './arena-controls';
 import { BoardControls } from './board-controls';

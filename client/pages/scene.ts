@@ -5,7 +5,7 @@
 // Per frame nothing is allocated: positions come from SnapshotBuffer.sample()
 // (preallocated), instances are packed into one reused Float32Array, and
 // labels are a reused pool of Label objects.
-import { SnapshotBuffer, TickClock, type Mirror } from '../core/index';
+import { SnapshotBuffer, TickClock, type Mirror } from '@tickroom/client';
 import { createRenderer } from '../render/index';
 import { fitView, newViewTransform } from '../render/transform';
 import { FLOATS_PER_INSTANCE, Shape, type Label, type Renderer, type View } from '../render/types';

@@ -1,7 +1,7 @@
 // The scoreboard: every entity whose kind has both a `score` and a `name`
 // field (the arena's avatars), highest score first, kept up to date from
 // the mirror. Any room type whose schema has such a kind gets one.
-import type { Entity, Mirror, Schema } from '../core/index';
+import type { Entity, Mirror, Schema } from '@tickroom/client';
 import { h, replace } from './dom';
 
 /** Whether a schema has a kind the scoreboard shows. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Backoff, backoffCeiling } from '../core/index';
+import { Backoff, backoffCeiling } from '@tickroom/client';
 
 test('ceilings double from 500 ms and stop at 10 s', () => {
   const got = Array.from({ length: 8 }, (_, n) => backoffCeiling(n));

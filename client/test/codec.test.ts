@@ -9,7 +9,7 @@ import {
   encodeInput,
   encodePing,
   encodeResync,
-} from '../core/index';
+} from '@tickroom/client';
 import { bytes } from './helpers';
 
 test('client messages encode as PROTOCOL.md lays them out', () => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decode } from '@msgpack/msgpack';
-import { Connection, type ConnectionOptions, type SocketLike } from '../core/index';
+import { Connection, type ConnectionOptions, type SocketLike } from '@tickroom/client';
 import { bytes } from './helpers';
 
 class FakeSocket implements SocketLike {

@@ -2,7 +2,7 @@
 // names, and the board's shape field values (0 rectangle, 1 circle).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Entity, Schema } from '../core/index';
+import { Entity, Schema } from '@tickroom/client';
 import { drawSpec, numAt, shapeOf } from '../pages/draw-spec';
 import { Shape } from '../render/types';
 

@@ -2,7 +2,7 @@
 // mirror with an expected state.
 import assert from 'node:assert/strict';
 import { encode } from '@msgpack/msgpack';
-import { ServerTag, decodeServerMessage, type Mirror, type DeltaResult } from '../core/index';
+import { ServerTag, decodeServerMessage, type Mirror, type DeltaResult } from '@tickroom/client';
 
 export function bytes(value: unknown): Uint8Array {
   return encode(value, { useBigInt64: true });

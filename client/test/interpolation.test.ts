@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SnapshotBuffer, TickClock, lerpAngle } from '../core/index';
+import { SnapshotBuffer, TickClock, lerpAngle } from '@tickroom/client';
 
 const close = (got: number, want: number, msg: string): void =>
   assert.ok(Math.abs(got - want) < 1e-9, `${msg}: got ${got}, want ${want}`);

@@ -3,7 +3,7 @@
 // vectors run in vectors.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Mirror, Schema } from '../core/index';
+import { Mirror, Schema } from '@tickroom/client';
 import { assertMirror, bytes, feed } from './helpers';
 
 const ANGLE_SCALE = 4096 / (2 * Math.PI);

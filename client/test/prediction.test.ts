@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ArenaPredictor, arenaModel } from '../core/index';
+import { ArenaPredictor, arenaModel } from '@tickroom/client';
 
 const model = { speed: 6, width: 1000, height: 600 };
 

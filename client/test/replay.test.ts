@@ -1,4 +1,4 @@
-// The Replay model (client/replay/player.ts): seeking to any tick through the
+// The Replay model (packages/client/src/replay/player.ts): seeking to any tick through the
 // nearest keyframe gives exactly the state a client that received every
 // message saw at that tick (and the simulated truth); playback advances at
 // tickRate * speed; members and chat are as they were at the tick; a damaged
@@ -6,8 +6,8 @@
 // synthetic one-hour arena-bench tape (logged, not asserted).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Mirror, Schema, decodeServerMessage, type DeltaMessage, type SnapshotMessage } from '../core/index';
-import { Replay, ReplayError, readTape } from '../replay/index';
+import { Mirror, Schema, decodeServerMessage, type DeltaMessage, type SnapshotMessage } from '@tickroom/client';
+import { Replay, ReplayError, readTape } from '@tickroom/client';
 import { assertMirror, bytes } from './helpers';
 import { BENCH_KINDS, BenchScene, wireKinds } from './sim-world';
 import { TapeWriter, encodeOps } from './tape-writer';

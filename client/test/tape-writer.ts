@@ -2,7 +2,7 @@
 // tests: the same framing the Go writer (rooms/tape) produces, written
 // independently from the spec.
 import { encode } from '@msgpack/msgpack';
-import { crc32c } from '../replay/index';
+import { crc32c } from '@tickroom/client';
 
 export interface HeaderFields {
   roomId?: string;

@@ -1,11 +1,11 @@
-// The tape reader (client/replay/tape.ts) against docs/TAPE.md: the worked
+// The tape reader (packages/client/src/replay/tape.ts) against docs/TAPE.md: the worked
 // examples byte for byte, tick codes, and damage: a tape cut or corrupted
 // anywhere never throws past the header, returns only records before the
 // damage, and says where it is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
-import { RecordKind, TapeFormatError, crc32c, decodeOps, readTape, scanMembership, type Tape } from '../replay/index';
+import { RecordKind, TapeFormatError, crc32c, decodeOps, readTape, scanMembership, type Tape } from '@tickroom/client';
 import { bytes, hexToBytes } from './helpers';
 import { TapeWriter, encodeOps } from './tape-writer';
 

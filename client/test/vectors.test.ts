@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Mirror, Schema } from '../core/index';
+import { Mirror, Schema } from '@tickroom/client';
 import { assertMirror, feed, hexToBytes, type Plain } from './helpers';
 
 interface Vectors {

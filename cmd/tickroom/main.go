@@ -4,6 +4,8 @@
 //	go run ./cmd/tickroom            # listens on :8080
 //	go run ./cmd/tickroom -help      # every setting, with its TICKROOM_* variable
 //	go run ./cmd/tickroom verify T   # re-run a recording and check it tick by tick
+//	go run ./cmd/tickroom gen ts     # TypeScript declarations of the room types
+//	go run ./cmd/tickroom config defaults  # every setting with its default (TOML, for -config)
 package main
 
 import (
@@ -18,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,9 +33,16 @@ import (
 	"github.com/tickroom/tickroom/server"
 )
 
+// subcommands run instead of the server: `tickroom NAME ARGS...`.
+var subcommands = map[string]func(args []string, stdout, stderr io.Writer) error{
+	"verify": runVerify,
+	"gen":    runGen,
+	"config": runConfig,
+}
+
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "verify" {
-		if err := runVerify(os.Args[2:], os.Stdout, os.Stderr); err != nil {
+	if len(os.Args) > 1 && subcommands[os.Args[1]] != nil {
+		if err := subcommands[os.Args[1]](os.Args[2:], os.Stdout, os.Stderr); err != nil {
 			if !errors.Is(err, flag.ErrHelp) {
 				fmt.Fprintln(os.Stderr, "tickroom:", err)
 			}
@@ -58,15 +66,16 @@ func envName(flag string) string {
 
 // config is every setting of the binary.
 type config struct {
-	addr      string
-	logLevel  string
-	logFormat string
-	grace     time.Duration
-	rooms     rooms.Config
-	server    server.Config
-	origins   string
-	tlsCert   string
-	tlsKey    string
+	configFile string
+	addr       string
+	logLevel   string
+	logFormat  string
+	grace      time.Duration
+	rooms      rooms.Config
+	server     server.Config
+	origins    string
+	tlsCert    string
+	tlsKey     string
 
 	dataDir       string
 	handoffDir    string // no longer used: rooms are durable in dataDir
@@ -94,53 +103,42 @@ type clusterFlags struct {
 	leaseTTL  time.Duration
 }
 
-// parseFlags reads flags, each defaulting to its TICKROOM_* variable when set.
+// parseFlags reads the settings: each flag from the command line, else its
+// TICKROOM_* variable, else the -config file, else its default (settle,
+// config.go).
 func parseFlags(args []string, getenv func(string) string, out io.Writer) (*config, error) {
 	c := &config{}
 	fs := flag.NewFlagSet("tickroom", flag.ContinueOnError)
 	fs.SetOutput(out)
-	env := func(name, def string) string {
-		if v := getenv(envName(name)); v != "" {
-			return v
-		}
-		return def
+	readLimit, recMaxMiB := defineFlags(fs, c)
+	if err := fs.Parse(args); err != nil {
+		return nil, err
 	}
+	if err := settle(fs, getenv); err != nil {
+		return nil, err
+	}
+	return finish(fs, c, *readLimit, *recMaxMiB)
+}
+
+// defineFlags defines every setting on fs, storing into c; the two it
+// returns are converted by finish.
+func defineFlags(fs *flag.FlagSet, c *config) (readLimitBytes, recordingsMaxMiB *int) {
 	str := func(p *string, name, def, usage string) {
-		fs.StringVar(p, name, env(name, def), usage+" (env "+envName(name)+")")
+		fs.StringVar(p, name, def, usage+" (env "+envName(name)+")")
 	}
-	var errs []error
 	dur := func(p *time.Duration, name string, def time.Duration, usage string) {
-		d, err := time.ParseDuration(env(name, def.String()))
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", envName(name), err))
-		}
-		fs.DurationVar(p, name, d, usage+" (env "+envName(name)+")")
+		fs.DurationVar(p, name, def, usage+" (env "+envName(name)+")")
 	}
 	num := func(p *int, name string, def int, usage string) {
-		var v int
-		if _, err := fmt.Sscan(env(name, fmt.Sprint(def)), &v); err != nil {
-			errs = append(errs, fmt.Errorf("%s: not a number", envName(name)))
-		}
-		fs.IntVar(p, name, v, usage+" (env "+envName(name)+")")
+		fs.IntVar(p, name, def, usage+" (env "+envName(name)+")")
 	}
 	flt := func(p *float64, name string, def float64, usage string) {
-		var v float64
-		if _, err := fmt.Sscan(env(name, fmt.Sprint(def)), &v); err != nil {
-			errs = append(errs, fmt.Errorf("%s: not a number", envName(name)))
-		}
-		fs.Float64Var(p, name, v, usage+" (env "+envName(name)+")")
+		fs.Float64Var(p, name, def, usage+" (env "+envName(name)+")")
 	}
 	boolean := func(p *bool, name string, def bool, usage string) {
-		v := def
-		if e := env(name, ""); e != "" {
-			b, err := strconv.ParseBool(e)
-			if err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", envName(name), err))
-			}
-			v = b
-		}
-		fs.BoolVar(p, name, v, usage+" (env "+envName(name)+")")
+		fs.BoolVar(p, name, def, usage+" (env "+envName(name)+")")
 	}
+	str(&c.configFile, configFlag, "", "read settings from this TOML file, each flag a key of the same name (tickroom config defaults prints them all); a flag beats its env variable, which beats the file")
 	var readLimit, recMaxMiB int
 	str(&c.addr, "addr", ":8080", "listen address")
 	str(&c.tlsCert, "tls-cert", "", "TLS certificate file (PEM); with -tls-key serves HTTPS and WSS")
@@ -198,12 +196,12 @@ func parseFlags(args []string, getenv func(string) string, out io.Writer) (*conf
 	str(&c.cluster.name, "node-name", "", "a name for this node in logs (its id is derived from it, or from -advertise)")
 	str(&c.cluster.advertise, "advertise", "", "HOST:PORT other nodes and the API name this node by (default: -addr, with this machine's hostname when -addr has no host)")
 	dur(&c.cluster.leaseTTL, "lease-ttl", 3*time.Second, "how long a node's lease lasts unrenewed: a dead node's rooms are taken over about this long after it dies")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
-	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	return &readLimit, &recMaxMiB
+}
+
+// finish checks the settings that go together and converts the ones kept
+// in other units.
+func finish(fs *flag.FlagSet, c *config, readLimit, recMaxMiB int) (*config, error) {
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return nil, errors.New("-tls-cert and -tls-key go together")
 	}

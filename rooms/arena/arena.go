@@ -61,6 +61,9 @@ var Type = &rooms.Type{
 	MaxPlayers:    MaxPlayers,
 	// A match nobody came back to within a day is over.
 	DormantMaxAge: 24 * time.Hour,
+	Input:         InputDecl,
+	Options:       OptionsDecl,
+	Events:        Events,
 	New: func(options map[string]any) (rooms.Handler, map[string]any, error) {
 		opts, err := ParseOptions(options)
 		if err != nil {

@@ -19,7 +19,7 @@ func (g *game) collect(ctx *rooms.Context) {
 			score := min(p.avatar.Int(FieldScore)+1, math.MaxUint16)
 			p.avatar.SetInt(FieldScore, score)
 			g.placeCoin(ctx, c)
-			ctx.Emit(map[string]any{"kind": "pickup", "member": p.member.Number, "score": score})
+			ctx.Emit(Events.Map(Pickup{Member: p.member.Number, Score: score}))
 		}
 	}
 }

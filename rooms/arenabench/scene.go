@@ -49,8 +49,8 @@ var (
 
 // Input is one player's latest input.
 type Input struct {
-	DX float64 `msgpack:"dx"`
-	DY float64 `msgpack:"dy"`
+	DX float64 `msgpack:"dx" payload:"dx,clamp=-1..1" doc:"steering along x"`
+	DY float64 `msgpack:"dy" payload:"dy,clamp=-1..1" doc:"steering along y (down is positive)"`
 }
 
 // Clamp limits both axes to [-1, 1] and rejects values that are not numbers.

@@ -1,12 +1,12 @@
 package arenabench
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/payload"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -20,12 +20,22 @@ var Type = &rooms.Type{
 	// Benchmark rooms are throwaway.
 	DormantMaxAge: time.Hour,
 	New: func(opts map[string]any) (rooms.Handler, map[string]any, error) {
-		if len(opts) > 0 {
-			return nil, nil, fmt.Errorf("%w: arena-bench takes no options", rooms.ErrBadOptions)
+		if _, err := optionsDecl.Parse(opts); err != nil {
+			return nil, nil, err
 		}
 		return &handler{}, map[string]any{"width": Width, "height": Height, "speed": Speed}, nil
 	},
+	Input:   InputDecl,
+	Options: optionsDecl,
+	Events:  payload.NewEvents(), // none
 }
+
+// InputDecl declares the input, exactly {"dx": number, "dy": number}, each
+// clamped to [-1, 1]: its decoding, errors and generated client type.
+var InputDecl = payload.NewStruct[Input]("arena-bench: input")
+
+// optionsDecl says that arena-bench takes no options.
+var optionsDecl = payload.NewOptions("arena-bench", func() struct{} { return struct{}{} })
 
 // handler runs the scene inside a room.
 type handler struct{ scene *Scene }
@@ -48,11 +58,7 @@ func (h *handler) Leave(ctx *rooms.Context, m *rooms.Member) {
 }
 
 func (h *handler) Input(ctx *rooms.Context, m *rooms.Member, payload msgpack.RawMessage) error {
-	var in Input
-	if err := msgpack.Unmarshal(payload, &in); err != nil {
-		return fmt.Errorf("arena-bench: input must be {dx: number, dy: number}: %v", err)
-	}
-	in, err := in.Clamp()
+	in, err := InputDecl.Decode(payload)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/payload"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -75,6 +76,9 @@ var Type = &rooms.Type{
 	MaxPlayers:    MaxPlayers,
 	// A board behind a link is a document: kept a season after its last visit.
 	DormantMaxAge: 90 * 24 * time.Hour,
+	Input:         InputDecl,
+	Options:       OptionsDecl,
+	Events:        payload.NewEvents(), // none
 	New: func(options map[string]any) (rooms.Handler, map[string]any, error) {
 		opts, err := ParseOptions(options)
 		if err != nil {

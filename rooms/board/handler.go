@@ -72,23 +72,23 @@ func (b *board) Leave(ctx *rooms.Context, m *rooms.Member) {
 // Input applies one op. Every field is checked before anything changes, so
 // a refused input leaves the board as it was.
 func (b *board) Input(ctx *rooms.Context, m *rooms.Member, raw msgpack.RawMessage) error {
-	p, err := decodeInput(raw)
+	op, err := InputDecl.Decode(raw)
 	if err != nil {
 		return err
 	}
-	switch p.op {
-	case "cursor":
-		return b.moveCursor(m, p)
-	case "create":
-		return b.create(ctx, m, p)
-	case "move":
-		return b.move(ctx, p)
-	case "color":
-		return b.recolor(ctx, p)
-	case "delete":
-		return b.delete(ctx, p)
+	switch op := op.(type) {
+	case *CursorOp:
+		return b.moveCursor(m, op)
+	case *CreateOp:
+		return b.create(ctx, m, op)
+	case *MoveOp:
+		return b.move(ctx, op)
+	case *ColorOp:
+		return b.recolor(ctx, op)
+	case *DeleteOp:
+		return b.delete(ctx, op)
 	}
-	return fmt.Errorf("board: unknown op %.32q (want cursor, create, move, color or delete)", p.op)
+	return fmt.Errorf("board: op %T not handled", op) // a declared op with no case: a bug
 }
 
 // Tick does nothing: the board changes only through inputs.

@@ -1,49 +1,49 @@
 package board
 
-import (
-	"errors"
-	"fmt"
-	"slices"
-	"strings"
+import "github.com/tickroom/tickroom/rooms/payload"
 
-	"github.com/tickroom/tickroom/rooms/payload"
+// The ops a member sends, each a map with its "op". Numbers may be integers
+// or floats (JavaScript encodes 3 as an integer and 3.5 as a float); whole
+// numbers are checked as such. Positions are kept on the board and sizes
+// in MinSize..MaxSize by the ops themselves (ops.go).
+type (
+	// CursorOp moves the member's cursor: {"op": "cursor", "x", "y"}.
+	CursorOp struct {
+		X float64 `payload:"x" doc:"kept on the board"`
+		Y float64 `payload:"y" doc:"kept on the board"`
+	}
+	// CreateOp adds a shape on top: {"op": "create", "shape", "x", "y", "w", "h", "color"}.
+	CreateOp struct {
+		Shape int64   `payload:"shape,range=0..1" doc:"0 a rectangle, 1 an ellipse"`
+		X     float64 `payload:"x" doc:"centre, kept on the board"`
+		Y     float64 `payload:"y" doc:"centre, kept on the board"`
+		W     float64 `payload:"w" doc:"kept in 4..2000"`
+		H     float64 `payload:"h" doc:"kept in 4..2000"`
+		Color int64   `payload:"color,range=0..4294967295" doc:"0xRRGGBB"`
+	}
+	// MoveOp moves a shape and brings it to the top: {"op": "move", "id", "x", "y"}.
+	MoveOp struct {
+		ID int64   `payload:"id,range=1..4294967295" doc:"a shape's entity id"`
+		X  float64 `payload:"x" doc:"centre, kept on the board"`
+		Y  float64 `payload:"y" doc:"centre, kept on the board"`
+	}
+	// ColorOp recolours a shape: {"op": "color", "id", "color"}.
+	ColorOp struct {
+		ID    int64 `payload:"id,range=1..4294967295" doc:"a shape's entity id"`
+		Color int64 `payload:"color,range=0..4294967295" doc:"0xRRGGBB"`
+	}
+	// DeleteOp removes a shape: {"op": "delete", "id"}.
+	DeleteOp struct {
+		ID int64 `payload:"id,range=1..4294967295" doc:"a shape's entity id"`
+	}
 )
 
-// input is one decoded op: its payload map and its "op". The map's getters
-// name the op in their errors ("board: move needs \"id\"").
-type input struct {
-	*payload.Map
-	op string
-}
-
-// inputSpec bounds an input map: the largest op (create) has seven keys, and
-// a bound keeps a hostile map from costing more than a glance.
-var inputSpec = payload.Spec{Name: "board: input", Want: "a map with an op", MaxKeys: 8}
-
-// decodeInput reads the map and its "op". Numbers may be integers or
-// floats (JavaScript encodes 3 as an integer and 3.5 as a float); which a
-// field needs is checked when it is read.
-func decodeInput(b []byte) (*input, error) {
-	m, err := payload.Decode(b, inputSpec)
-	if err != nil {
-		return nil, err
-	}
-	if !m.Has("op") {
-		return nil, errors.New(`board: input has no "op" (cursor, create, move, color or delete)`)
-	}
-	op, err := m.String("op")
-	if err != nil {
-		return nil, err
-	}
-	m.Name = "board: " + op
-	return &input{Map: m, op: op}, nil
-}
-
-// only refuses keys the op does not take, so that a misspelt field is
-// reported instead of silently ignored.
-func (p *input) only(keys ...string) error {
-	if k, ok := p.Unknown(append(slices.Clip(keys), "op")...); ok {
-		return fmt.Errorf("board: %s takes no %.32q (it takes %s)", p.op, k, strings.Join(keys, ", "))
-	}
-	return nil
-}
+// InputDecl is the declaration of the board's input: its decoding, its
+// errors and its generated client type.
+var InputDecl = payload.NewUnion("board", "op",
+	payload.Case[CursorOp]("cursor"),
+	payload.Case[CreateOp]("create"),
+	payload.Case[MoveOp]("move"),
+	payload.Case[ColorOp]("color"),
+	payload.Case[DeleteOp]("delete"),
+)

@@ -8,98 +8,54 @@ import (
 	"github.com/tickroom/tickroom/state"
 )
 
-// moveCursor: {"op": "cursor", "x", "y"}.
-func (b *board) moveCursor(m *rooms.Member, p *input) error {
+// moveCursor moves the member's cursor.
+func (b *board) moveCursor(m *rooms.Member, op *CursorOp) error {
 	c, ok := m.Data.(*state.Entity)
 	if !ok {
 		return fmt.Errorf("board: member %d has no cursor", m.Number)
 	}
-	if err := p.only("x", "y"); err != nil {
-		return err
-	}
-	x, y, err := b.position(p)
-	if err != nil {
-		return err
-	}
+	x, y := b.position(op.X, op.Y)
 	c.SetFloat(CursorX, x)
 	c.SetFloat(CursorY, y)
 	return nil
 }
 
-// create: {"op": "create", "shape": 0|1, "x", "y", "w", "h", "color"}.
-func (b *board) create(ctx *rooms.Context, m *rooms.Member, p *input) error {
-	if err := p.only("shape", "x", "y", "w", "h", "color"); err != nil {
-		return err
-	}
+// create adds a shape on top, unless the board is full.
+func (b *board) create(ctx *rooms.Context, m *rooms.Member, op *CreateOp) error {
 	if b.shapes >= b.opts.MaxShapes {
 		return fmt.Errorf("board: create: the board is full (%d shapes)", b.opts.MaxShapes)
 	}
-	kind, err := p.Integer("shape", Rect, Circle)
-	if err != nil {
-		return err
-	}
-	x, y, err := b.position(p)
-	if err != nil {
-		return err
-	}
-	w, err := size(p, "w")
-	if err != nil {
-		return err
-	}
-	h, err := size(p, "h")
-	if err != nil {
-		return err
-	}
-	color, err := p.Integer("color", 0, math.MaxUint32)
-	if err != nil {
-		return err
-	}
-	b.spawnShape(ctx, int64(m.Number), kind, x, y, w, h, color)
+	x, y := b.position(op.X, op.Y)
+	b.spawnShape(ctx, int64(m.Number), op.Shape, x, y, size(op.W), size(op.H), op.Color)
 	return nil
 }
 
-// move: {"op": "move", "id", "x", "y"}. The moved shape comes to the top.
-func (b *board) move(ctx *rooms.Context, p *input) error {
-	if err := p.only("id", "x", "y"); err != nil {
-		return err
-	}
-	s, err := shape(ctx, p)
+// move moves a shape and brings it to the top.
+func (b *board) move(ctx *rooms.Context, op *MoveOp) error {
+	s, err := shape(ctx, "move", op.ID)
 	if err != nil {
 		return err
 	}
-	x, y, err := b.position(p)
-	if err != nil {
-		return err
-	}
+	x, y := b.position(op.X, op.Y)
 	s.SetFloat(ShapeX, x)
 	s.SetFloat(ShapeY, y)
 	b.raise(s)
 	return nil
 }
 
-// recolor: {"op": "color", "id", "color"}.
-func (b *board) recolor(ctx *rooms.Context, p *input) error {
-	if err := p.only("id", "color"); err != nil {
-		return err
-	}
-	s, err := shape(ctx, p)
+// recolor gives a shape a new colour.
+func (b *board) recolor(ctx *rooms.Context, op *ColorOp) error {
+	s, err := shape(ctx, "color", op.ID)
 	if err != nil {
 		return err
 	}
-	color, err := p.Integer("color", 0, math.MaxUint32)
-	if err != nil {
-		return err
-	}
-	s.SetInt(ShapeColor, color)
+	s.SetInt(ShapeColor, op.Color)
 	return nil
 }
 
-// delete: {"op": "delete", "id"}.
-func (b *board) delete(ctx *rooms.Context, p *input) error {
-	if err := p.only("id"); err != nil {
-		return err
-	}
-	s, err := shape(ctx, p)
+// delete removes a shape.
+func (b *board) delete(ctx *rooms.Context, op *DeleteOp) error {
+	s, err := shape(ctx, "delete", op.ID)
 	if err != nil {
 		return err
 	}
@@ -133,35 +89,19 @@ func (b *board) raise(s *state.Entity) {
 	s.SetInt(ShapeZ, b.topZ)
 }
 
-// position reads the op's x and y and keeps them on the board.
-func (b *board) position(p *input) (x, y float64, err error) {
-	if x, err = p.Number("x"); err != nil {
-		return 0, 0, err
-	}
-	if y, err = p.Number("y"); err != nil {
-		return 0, 0, err
-	}
-	return clamp(x, 0, b.opts.Width), clamp(y, 0, b.opts.Height), nil
+// position keeps a point on the board.
+func (b *board) position(x, y float64) (float64, float64) {
+	return clamp(x, 0, b.opts.Width), clamp(y, 0, b.opts.Height)
 }
 
-// size reads a width or height, clamped to MinSize..MaxSize.
-func size(p *input, key string) (float64, error) {
-	v, err := p.Number(key)
-	if err != nil {
-		return 0, err
-	}
-	return clamp(v, MinSize, MaxSize), nil
-}
+// size keeps a width or height in MinSize..MaxSize.
+func size(v float64) float64 { return clamp(v, MinSize, MaxSize) }
 
-// shape returns the live shape named by the op's id.
-func shape(ctx *rooms.Context, p *input) (*state.Entity, error) {
-	id, err := p.Integer("id", 1, math.MaxUint32)
-	if err != nil {
-		return nil, err
-	}
+// shape returns the live shape with the given id; op names the op in the error.
+func shape(ctx *rooms.Context, op string, id int64) (*state.Entity, error) {
 	s := ctx.World.Get(state.EntityID(id))
 	if s == nil || s.Kind() != ShapeKind {
-		return nil, fmt.Errorf("board: %s: no shape with id %d", p.op, id)
+		return nil, fmt.Errorf("board: %s: no shape with id %d", op, id)
 	}
 	return s, nil
 }

@@ -17,7 +17,7 @@ var updateFixture = flag.Bool("update", false, "rewrite testdata/sample.tape and
 
 // TestSampleFixture keeps testdata/sample.tape, a tape written by this
 // package's Writer with a fixed clock, and sample.json, its records, in step
-// with the writer. The browser's tape reader (client/replay) is tested
+// with the writer. The browser's tape reader (packages/client/src/replay) is tested
 // against the same two files, so both sides agree on the format.
 func TestSampleFixture(t *testing.T) {
 	dir := t.TempDir()
@@ -70,7 +70,7 @@ func TestSampleFixture(t *testing.T) {
 	wantJSON, err := os.ReadFile(jsonFile)
 	must(t, err)
 	if !bytes.Equal(got, wantTape) || !bytes.Equal(js, wantJSON) {
-		t.Fatal("the writer's output changed: if the format changed on purpose, run with -update and update docs/TAPE.md and client/replay")
+		t.Fatal("the writer's output changed: if the format changed on purpose, run with -update and update docs/TAPE.md and packages/client/src/replay")
 	}
 }
 

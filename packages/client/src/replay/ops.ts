@@ -2,7 +2,7 @@
 // a tick, as a MessagePack array of [kind, member, name, seq, payload].
 import { decode } from '@msgpack/msgpack';
 
-export const enum OpKind {
+export enum OpKind {
   Join = 1,
   Leave = 2,
   Input = 3,

@@ -1,5 +1,5 @@
 /**
- * client/replay: recordings (docs/TAPE.md) in the browser, with no DOM, so
+ * replay: recordings (docs/TAPE.md) in the browser, with no DOM, so
  * the replay page, the unit tests and the end-to-end tests (in Node) share it.
  *
  * - crc32c    crc32c(bytes, start, end, crc): the tape's frame checksum.
@@ -16,9 +16,9 @@
  *   replay.seek(1200);           // replay.mirror holds the state at tick 1200
  *   replay.play(); replay.update(16.7);
  */
-export * from './clock';
-export * from './crc32c';
-export * from './history';
-export * from './ops';
-export * from './player';
-export * from './tape';
+export * from './clock.js';
+export * from './crc32c.js';
+export * from './history.js';
+export * from './ops.js';
+export * from './player.js';
+export * from './tape.js';

@@ -6,13 +6,13 @@
 // Records keep offsets into the tape's bytes rather than copies or views, so an
 // hour of recording (70,000+ frames) costs a few numbers a frame.
 import { decode } from '@msgpack/msgpack';
-import { crc32c } from './crc32c';
+import { crc32c } from './crc32c.js';
 
 export const MAGIC = 'TICKTAPE';
 export const VERSION = 1;
 
 /** Record kinds: the low three bits of a frame's tag. */
-export const enum RecordKind {
+export enum RecordKind {
   Keyframe = 1,
   Delta = 2,
   Ops = 3,

@@ -1,9 +1,10 @@
 // Typed shapes of the protocol messages (PROTOCOL.md). The codec produces and
 // consumes these; nothing else in the client touches raw MessagePack.
-import type { Schema } from './schema';
+import type { ArenaRoom, BoardRoom } from '../rooms.gen.js';
+import type { Schema } from './schema.js';
 
 /** Server -> client type tags. */
-export const enum ServerTag {
+export enum ServerTag {
   Welcome = 1,
   Snapshot = 2,
   Delta = 3,
@@ -13,7 +14,7 @@ export const enum ServerTag {
 }
 
 /** Client -> server type tags. */
-export const enum ClientTag {
+export enum ClientTag {
   Input = 1,
   Chat = 2,
   Ping = 3,
@@ -59,15 +60,18 @@ export interface ChatEvent {
   tick: number;
 }
 
-export type RoomEvent =
+/** An event; `E` is the data of the room type's custom events (RoomType['event']). */
+export type RoomEvent<E = Readonly<Record<string, unknown>>> =
   | { type: 'join'; member: number; name: string; entity: number }
   | { type: 'leave'; member: number; name: string; reason: string }
   | { type: 'offline'; member: number; name: string }
   | { type: 'online'; member: number; name: string }
   | ChatEvent
   | { type: 'closing'; reason: string }
-  /** `custom` and any event type this client does not know: room-type defined keys. */
-  | { type: 'custom' | 'unknown'; data: Readonly<Record<string, unknown>> };
+  /** A custom event: room-type defined keys. */
+  | { type: 'custom'; data: E }
+  /** An event type this client does not know. */
+  | { type: 'unknown'; data: Readonly<Record<string, unknown>> };
 
 export interface Welcome {
   v: number;
@@ -107,11 +111,6 @@ export type ServerMessage =
 export type SnapshotMessage = Extract<ServerMessage, { tag: ServerTag.Snapshot }>;
 export type DeltaMessage = Extract<ServerMessage, { tag: ServerTag.Delta }>;
 
-/** Input payloads of the built-in rooms (PROTOCOL.md "Input payloads"). */
-export type ArenaInput = { dx: number; dy: number };
-export type BoardInput =
-  | { op: 'cursor'; x: number; y: number }
-  | { op: 'create'; shape: 0 | 1; x: number; y: number; w: number; h: number; color: number }
-  | { op: 'move'; id: number; x: number; y: number }
-  | { op: 'color'; id: number; color: number }
-  | { op: 'delete'; id: number };
+/** Input payloads of the built-in rooms, from their Go declarations (rooms.gen.ts). */
+export type ArenaInput = ArenaRoom['input'];
+export type BoardInput = BoardRoom['input'];

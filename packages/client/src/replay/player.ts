@@ -8,11 +8,11 @@
 // keyframe lies in between, so playing costs one delta a tick. Guarded by
 // client/test/replay.test.ts (seek equals a straight replay from the start at
 // every tick).
-import { Mirror, ProtocolError, Schema, ServerTag, decodeServerMessage } from '../core/index';
-import { PlaybackClock } from './clock';
-import { ReplayHistory } from './history';
-import { scanMembership } from './ops';
-import { RecordKind, readTape, type Tape } from './tape';
+import { Mirror, ProtocolError, Schema, ServerTag, decodeServerMessage } from '../core/index.js';
+import { PlaybackClock } from './clock.js';
+import { ReplayHistory } from './history.js';
+import { scanMembership } from './ops.js';
+import { RecordKind, readTape, type Tape } from './tape.js';
 
 /** Deltas worth applying rather than loading a keyframe (a snapshot costs about this many). */
 const FORWARD_SLACK = 30;

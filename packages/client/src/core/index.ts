@@ -1,5 +1,5 @@
 /**
- * client/core: the protocol side of the tickroom browser client, with no DOM
+ * core: the protocol side of the tickroom browser client, with no DOM
  * and no rendering, so the live room page, the replay viewer, the benchmark
  * page and the unit tests all share it.
  *
@@ -26,12 +26,14 @@
  *   conn.mirror.subscribe((m) => { for (const e of m.entities.values()) ... });
  *   conn.start();
  */
-export * from './backoff';
-export * from './codec';
-export * from './connection';
-export * from './entity';
-export * from './interpolation';
-export * from './messages';
-export * from './mirror';
-export * from './prediction';
-export * from './schema';
+export * from './backoff.js';
+export * from './codec.js';
+export * from './connection.js';
+export * from './entity.js';
+export * from './interpolation.js';
+export * from './messages.js';
+export * from './mirror.js';
+export * from './prediction.js';
+export * from './room-type.js';
+export * from './schema.js';
+export * from './api.js';

@@ -1,10 +1,11 @@
 // One seat in one room over a WebSocket: joins, feeds the Mirror, sends
 // inputs/chat/pings, and reconnects with backoff presenting the resume token
 // so the seat and entity come back (PROTOCOL.md "Join and reconnect").
-import { Backoff, type BackoffOptions } from './backoff';
-import { ProtocolError, decodeServerMessage, encodeChat, encodeInput, encodePing, encodeResync } from './codec';
-import { ServerTag, type RoomEvent, type Welcome } from './messages';
-import { Mirror } from './mirror';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { ProtocolError, decodeServerMessage, encodeChat, encodeInput, encodePing, encodeResync } from './codec.js';
+import { ServerTag, type RoomEvent, type Welcome } from './messages.js';
+import { Mirror } from './mirror.js';
+import type { AnyRoom, RoomType } from './room-type.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -28,7 +29,8 @@ export interface SocketLike {
   onerror: ((ev: Event) => void) | null;
 }
 
-export interface ConnectionOptions {
+/** `T` is the room type (rooms.gen.ts, or `tickroom gen ts` for your own): it types inputs, entities and custom events. */
+export interface ConnectionOptions<T extends RoomType = AnyRoom> {
   /** WebSocket URL of the room without query, e.g. ws://host/ws/ROOM. */
   url: string;
   /** Display name sent as ?name=. */
@@ -37,7 +39,7 @@ export interface ConnectionOptions {
   token?: string | null;
   /** More query parameters for the join, e.g. a signed spectator link's role, sig, exp. */
   query?: Readonly<Record<string, string>>;
-  mirror?: Mirror;
+  mirror?: Mirror<T>;
   backoff?: BackoffOptions;
   /** Milliseconds between pings (RTT measurement and keep-alive). Default 5000; 0 disables. */
   pingIntervalMs?: number;
@@ -52,7 +54,7 @@ export interface ConnectionOptions {
   openSocket?: (url: string) => SocketLike;
   onStatus?: (status: ConnectionStatus) => void;
   onWelcome?: (welcome: Welcome) => void;
-  onEvent?: (event: RoomEvent) => void;
+  onEvent?: (event: RoomEvent<T['event']>) => void;
   /** An `error` message from the server (the connection stays open), or a message we could not decode. */
   onError?: (code: string, message: string) => void;
 }
@@ -76,8 +78,8 @@ const CLOSE_TOKEN_UNKNOWN = 4001;
 const CLOSE_CLIENT_DROP = 4000;
 const OPEN = 1;
 
-export class Connection {
-  readonly mirror: Mirror;
+export class Connection<T extends RoomType = AnyRoom> {
+  readonly mirror: Mirror<T>;
   /** The last welcome; null before the first one. */
   welcome: Welcome | null = null;
   /** Resume token to present on the next connect. */
@@ -99,8 +101,8 @@ export class Connection {
   private stopped = false;
   private needSeqSync = false;
 
-  constructor(private readonly opts: ConnectionOptions) {
-    this.mirror = opts.mirror ?? new Mirror();
+  constructor(private readonly opts: ConnectionOptions<T>) {
+    this.mirror = opts.mirror ?? new Mirror<T>();
     this.token = opts.token ?? null;
     this.backoff = new Backoff(opts.backoff);
   }
@@ -129,7 +131,7 @@ export class Connection {
   }
 
   /** Sends an input with the next sequence number and returns it; -1 when not connected (dropped). */
-  sendInput(payload: unknown): number {
+  sendInput(payload: T['input']): number {
     // Spectators' inputs are refused, and refusals count toward a 1008 close.
     if (!this.connected || this.welcome!.spectator) return -1;
     const seq = this.nextSeq++;
@@ -237,7 +239,7 @@ export class Connection {
         if (this.mirror.applyDelta(msg) === 'resync') this.sendResync();
         break;
       case ServerTag.Event:
-        this.opts.onEvent?.(msg.event);
+        this.opts.onEvent?.(msg.event as RoomEvent<T['event']>);
         break;
       case ServerTag.Error:
         this.opts.onError?.(msg.code, msg.message);

@@ -8,10 +8,11 @@
 //   mirror asks for a resync once and drops deltas until a snapshot arrives.
 // - Entity objects are stable: an id keeps the same Entity across deltas and
 //   across snapshots (including the fresh snapshot after a reconnect).
-import type { DeltaMessage, EntityRecord, SnapshotMessage } from './messages';
-import { ProtocolError, toInt } from './codec';
-import { Entity, type FieldValue } from './entity';
-import type { Kind, Schema } from './schema';
+import type { DeltaMessage, EntityRecord, SnapshotMessage } from './messages.js';
+import { ProtocolError, toInt } from './codec.js';
+import { Entity, type FieldValue } from './entity.js';
+import type { AnyRoom, FieldsOf, RoomType } from './room-type.js';
+import type { Kind, Schema } from './schema.js';
 
 /** What happened to a delta handed to the mirror. */
 export type DeltaResult =
@@ -27,10 +28,11 @@ export interface MirrorChange {
   readonly tick: number;
 }
 
-export type MirrorListener = (mirror: Mirror, change: MirrorChange) => void;
+export type MirrorListener<T extends RoomType = AnyRoom> = (mirror: Mirror<T>, change: MirrorChange) => void;
 
-export class Mirror {
-  readonly entities = new Map<number, Entity>();
+/** `T` types the entities' fields when the room type is known (rooms.gen.ts). */
+export class Mirror<T extends RoomType = AnyRoom> {
+  readonly entities = new Map<number, Entity<FieldsOf<T>>>();
   /** Tick of the last applied snapshot or delta; -1 before the first snapshot. */
   tick = -1;
   schema: Schema | null = null;
@@ -38,7 +40,7 @@ export class Mirror {
   lastError: string | null = null;
   private awaitingSnapshot = true;
   private resyncRequested = false;
-  private readonly listeners = new Set<MirrorListener>();
+  private readonly listeners = new Set<MirrorListener<T>>();
 
   /** Installs the schema of a (new) welcome; deltas wait for the snapshot that follows. */
   setSchema(schema: Schema): void {
@@ -53,7 +55,7 @@ export class Mirror {
     return this.awaitingSnapshot;
   }
 
-  subscribe(fn: MirrorListener): () => void {
+  subscribe(fn: MirrorListener<T>): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
@@ -110,6 +112,13 @@ export class Mirror {
     return 'applied';
   }
 
+  /** The entities of one kind, in id order of arrival, with their fields typed (allocates). */
+  ofKind<K extends keyof T['kinds'] & string>(kind: K): Entity<T['kinds'][K]>[] {
+    const out: Entity<T['kinds'][K]>[] = [];
+    for (const e of this.entities.values()) if (e.kind.name === kind) out.push(e as unknown as Entity<T['kinds'][K]>);
+    return out;
+  }
+
   /** Id -> field name -> value: the shape vectors.json describes (allocates). */
   toPlain(): Record<string, Record<string, FieldValue>> {
     const out: Record<string, Record<string, FieldValue>> = {};
@@ -163,12 +172,12 @@ export class Mirror {
     }
   }
 
-  private upsert(schema: Schema, rec: EntityRecord): Entity {
+  private upsert(schema: Schema, rec: EntityRecord): Entity<FieldsOf<T>> {
     const kind = this.kindOf(schema, rec);
     const id = toInt(rec[1], 'entity id');
     let ent = this.entities.get(id);
     if (ent === undefined || ent.kind.id !== kind.id || ent.kind.fields.length !== kind.fields.length) {
-      ent = new Entity(id, kind);
+      ent = new Entity<FieldsOf<T>>(id, kind);
       this.entities.set(id, ent);
     } else {
       ent.kind = kind;

@@ -1,7 +1,7 @@
 // Who was in the room and what had been said, as of any tick of a recording:
 // the member list from join/leave ops and presence events, the chat log from
 // chat events (plus join and leave lines), each change stamped with its tick.
-import type { ChatEvent, Member, RoomEvent } from '../core/index';
+import type { ChatEvent, Member, RoomEvent } from '../core/index.js';
 
 /** A line of the replay's chat panel. */
 export type LogEntry =

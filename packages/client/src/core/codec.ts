@@ -14,8 +14,8 @@ import {
   type ServerMessage,
   type Welcome,
   type WireValue,
-} from './messages';
-import { Schema } from './schema';
+} from './messages.js';
+import { Schema } from './schema.js';
 
 /** A message the client cannot make sense of; the text names what was wrong. */
 export class ProtocolError extends Error {

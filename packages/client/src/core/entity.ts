@@ -1,14 +1,18 @@
 // One mirrored entity: its current field values plus the per-field integer
 // history (h0, h1) that pred 1/2 residuals are decoded against (PROTOCOL.md
 // "Value coding").
-import { ProtocolError, toInt, toNumber } from './codec';
-import type { WireValue } from './messages';
-import type { Field, Kind } from './schema';
+import { ProtocolError, toInt, toNumber } from './codec.js';
+import type { WireValue } from './messages.js';
+import type { Field, Kind } from './schema.js';
 
 /** A decoded field value: q and numeric types are numbers, bool and str as such. */
 export type FieldValue = number | string | boolean;
 
-export class Entity {
+/** Field name -> value type of a kind: a generated RoomType's kinds['avatar']. */
+export type Fields = { [field: string]: FieldValue };
+
+/** `F` types the fields by name when the room type is known (Mirror.ofKind). */
+export class Entity<F extends Fields = Fields> {
   /** Stable for the life of the entity: ids are never reused within a room. */
   readonly id: number;
   /** Replaced (same id) when a later welcome brings a fresh schema object. */
@@ -30,28 +34,28 @@ export class Entity {
   }
 
   /** The value of the field named `name`, or undefined when the kind has no such field. */
-  get(name: string): FieldValue | undefined {
+  get<K extends keyof F & string>(name: K): F[K] | undefined {
     const i = this.kind.byName.get(name);
-    return i === undefined ? undefined : this.values[i];
+    return i === undefined ? undefined : (this.values[i] as F[K]);
   }
 
   /** A numeric field by name, or `fallback` when absent or not a number. */
-  num(name: string, fallback: number): number {
+  num(name: keyof F & string, fallback: number): number {
     const v = this.get(name);
     return typeof v === 'number' ? v : fallback;
   }
 
   /** A string field by name, or `fallback`. */
-  str(name: string, fallback: string): string {
+  str(name: keyof F & string, fallback: string): string {
     const v = this.get(name);
     return typeof v === 'string' ? v : fallback;
   }
 
   /** Field name -> value, for tests and debugging (allocates). */
-  toPlain(): Record<string, FieldValue> {
-    const out: Record<string, FieldValue> = {};
+  toPlain(): F {
+    const out: Fields = {};
     for (const f of this.kind.fields) out[f.name] = this.values[f.index]!;
-    return out;
+    return out as F;
   }
 
   /**
