@@ -8,9 +8,9 @@ import (
 	"testing"
 )
 
-// TestDeployFilesMatchTheFlags: every setting docs/DEPLOY.md, the
-// Dockerfile and the compose file name, as a flag or a TICKROOM_*
-// variable, is a setting of the binary.
+// TestDeployFilesMatchTheFlags: every setting docs/DEPLOY.md,
+// docs/CLUSTER.md, the Dockerfile and the compose files name, as a flag or
+// a TICKROOM_* variable, is a setting of the binary.
 func TestDeployFilesMatchTheFlags(t *testing.T) {
 	fs := flag.NewFlagSet("tickroom", flag.ContinueOnError)
 	defineFlags(fs, &config{})
@@ -18,7 +18,7 @@ func TestDeployFilesMatchTheFlags(t *testing.T) {
 	fs.VisitAll(func(f *flag.Flag) { byEnv[envName(f.Name)] = true })
 	envRe := regexp.MustCompile(`TICKROOM_[A-Z0-9_]+`)
 	flagRe := regexp.MustCompile("`-([a-z][a-z0-9-]+)")
-	for _, file := range []string{"docs/DEPLOY.md", "Dockerfile", "deploy/compose.yaml"} {
+	for _, file := range []string{"docs/DEPLOY.md", "Dockerfile", "deploy/compose.yaml", "deploy/compose-cluster.yaml", "docs/CLUSTER.md"} {
 		b, err := os.ReadFile(filepath.Join("..", "..", file))
 		if err != nil {
 			t.Fatalf("read %s: %v", file, err)
