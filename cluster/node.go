@@ -373,6 +373,14 @@ func (n *Node) renew() {
 	}
 	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) || apiCode(err) == jetstream.JSErrCodeStreamWrongLastSequence ||
 		apiCode(err) == jetstream.JSErrCodeStreamWrongLastSequenceConstant {
+		// A renewal that JetStream applied but whose answer was lost (a
+		// timeout) leaves the key one revision on: it is still this
+		// incarnation's, and the lease holds from the renewal before.
+		if rev, mine := n.ownKey(); mine {
+			n.rev.Store(rev)
+			n.log.Debug("lease renewal answered late: the key is this node's", "rev", rev)
+			return
+		}
 		n.loseEverything("the node's key expired before it was renewed")
 		return
 	}
@@ -381,6 +389,22 @@ func (n *Node) renew() {
 	} else {
 		n.log.Debug("lease renewal failed: trying again", "err", err)
 	}
+}
+
+// ownKey reads the node's key from the nodes bucket's leader: its
+// revision, and whether it is this incarnation's.
+func (n *Node) ownKey() (uint64, bool) {
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL/3)
+	defer cancel()
+	v, rev, found, err := jsstore.KVGet(ctx, n.nc, n.cfg.Prefix+"_nodes", n.id)
+	if err != nil || !found {
+		return 0, false
+	}
+	var rec nodeRecord
+	if json.Unmarshal(v, &rec) != nil || rec.Inc != n.incarnation() {
+		return 0, false
+	}
+	return rev, true
 }
 
 // loseEverything voids the node's lease and every room lease under its

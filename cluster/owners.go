@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/tickroom/tickroom/rooms"
+	jsstore "github.com/tickroom/tickroom/rooms/store/jetstream"
 )
 
 // Room leases. The owners bucket holds one key per running room: the
@@ -135,15 +136,17 @@ func (n *Node) Acquire(room string) (rooms.Lease, error) {
 }
 
 // alive reports whether the node an owner record names is alive in the
-// incarnation it names, reading the nodes bucket (not this node's index,
-// which may lag), and its address.
+// incarnation it names, reading the nodes bucket's leader (not this
+// node's index, nor a replica: either may lag, and taking a room from a
+// node that is alive would run it twice), and its address. A read that
+// fails counts as alive: the room is not taken on a guess.
 func (n *Node) alive(ctx context.Context, o ownerRecord) (bool, string) {
-	e, err := n.nodes.Get(ctx, o.Node)
+	v, _, found, err := jsstore.KVGet(ctx, n.nc, n.cfg.Prefix+"_nodes", o.Node)
 	if err != nil {
-		return false, ""
+		return true, ""
 	}
 	var rec nodeRecord
-	if json.Unmarshal(e.Value(), &rec) != nil || rec.Inc != o.Inc {
+	if !found || json.Unmarshal(v, &rec) != nil || rec.Inc != o.Inc {
 		return false, ""
 	}
 	return true, rec.Addr

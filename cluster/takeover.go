@@ -9,9 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
 	"github.com/tickroom/tickroom/rooms"
+	jsstore "github.com/tickroom/tickroom/rooms/store/jetstream"
 )
 
 // Takeover: a room whose row says live but that no live node owns (its
@@ -112,14 +111,13 @@ func (n *Node) auditNodes() {
 	n.mu.RUnlock()
 	for _, rec := range others {
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL/2)
-		e, err := n.nodes.Get(ctx, rec.ID)
+		v, _, found, err := jsstore.KVGet(ctx, n.nc, n.cfg.Prefix+"_nodes", rec.ID) // the leader's word, not a replica's
 		cancel()
 		var cur nodeRecord
 		switch {
-		case errors.Is(err, jetstream.ErrKeyNotFound), errors.Is(err, jetstream.ErrKeyDeleted):
 		case err != nil:
 			continue // NATS is slow or away: the next audit tries again
-		case json.Unmarshal(e.Value(), &cur) == nil && cur.Inc == rec.Inc:
+		case found && json.Unmarshal(v, &cur) == nil && cur.Inc == rec.Inc:
 			continue // alive
 		}
 		n.mu.Lock()

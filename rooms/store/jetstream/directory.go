@@ -162,18 +162,19 @@ func (s *Store) Get(id string) (rooms.RoomRecord, error) {
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()
-	e, err := s.rows.Get(ctx, id)
-	if errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyDeleted) {
+	// From the bucket's leader: a replica may not have a row just put yet.
+	v, rev, found, err := KVGet(ctx, s.nc, s.opts.Prefix+"_rooms", id)
+	if err != nil {
+		return rooms.RoomRecord{}, fmt.Errorf("jetstream: row %s: %w", id, err)
+	}
+	if !found {
 		return rooms.RoomRecord{}, fmt.Errorf("jetstream: row %s: %w", id, rooms.ErrNotFound)
 	}
+	rec, err := decodeRow(v)
 	if err != nil {
 		return rooms.RoomRecord{}, fmt.Errorf("jetstream: row %s: %w", id, err)
 	}
-	rec, err := decodeRow(e.Value())
-	if err != nil {
-		return rooms.RoomRecord{}, fmt.Errorf("jetstream: row %s: %w", id, err)
-	}
-	s.dir.set(id, indexed{rec: rec, rev: e.Revision()})
+	s.dir.set(id, indexed{rec: rec, rev: rev})
 	return rec, nil
 }
 

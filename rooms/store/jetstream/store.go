@@ -180,7 +180,10 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 		return js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 			Name: opts.Prefix + "_log", Description: "tickroom: rooms' logs, one subject per log",
 			Subjects: []string{opts.Prefix + ".log.*"}, Storage: jetstream.FileStorage, Replicas: opts.Replicas,
-			Duplicates: 2 * time.Minute, AllowDirect: true, Discard: jetstream.DiscardNew,
+			// Reads go to the stream's leader (no direct gets): a replica a
+		// little behind would show a log's end too early to a node taking
+		// the room over.
+		Duplicates: 2 * time.Minute, Discard: jetstream.DiscardNew,
 		})
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: log stream: %w", err)
