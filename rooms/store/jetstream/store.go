@@ -181,9 +181,9 @@ func Open(ctx context.Context, nc *nats.Conn, opts Options) (*Store, error) {
 			Name: opts.Prefix + "_log", Description: "tickroom: rooms' logs, one subject per log",
 			Subjects: []string{opts.Prefix + ".log.*"}, Storage: jetstream.FileStorage, Replicas: opts.Replicas,
 			// Reads go to the stream's leader (no direct gets): a replica a
-		// little behind would show a log's end too early to a node taking
-		// the room over.
-		Duplicates: 2 * time.Minute, Discard: jetstream.DiscardNew,
+			// little behind would show a log's end too early to a node taking
+			// the room over.
+			Duplicates: 2 * time.Minute, Discard: jetstream.DiscardNew,
 		})
 	}); err != nil {
 		return nil, fmt.Errorf("jetstream: log stream: %w", err)
