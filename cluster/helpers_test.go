@@ -378,7 +378,7 @@ func (n *testNode) crash() {
 	if n.once.Swap(true) {
 		return
 	}
-	n.node.Conn().Close()
+	n.node.Disconnect()
 	n.ts.CloseClientConnections()
 	n.ts.Close()
 	n.t.Cleanup(func() {

@@ -103,8 +103,10 @@ type nodeRecord struct {
 type Node struct {
 	cfg   Config
 	log   *slog.Logger
-	nc    *nats.Conn
+	nc    *nats.Conn // data: logs, stores, the relay
 	js    jetstream.JetStream
+	ctl   *nats.Conn // the node's lease and room ownership, apart from the data: renewals never wait behind it
+	ctlJS jetstream.JetStream
 	store *jsstore.Store
 	id    string
 
@@ -128,16 +130,21 @@ type Node struct {
 	remotes    map[string]*remoteRoom // rooms this node holds, with members on other nodes
 	relays     map[string]*relayRoom  // rooms other nodes hold, with members here
 	relayConns sync.Map               // relayed members here, by connection id
+	relayIn    chan *nats.Msg         // the inbox and relayed rooms' subjects, in arrival order
+	leftConns  map[string]time.Time   // leaves that came before their joins (remote.go)
 
 	events chan event // for the takeover loop
 	stats  Stats
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mgr    manager
-	stopMu sync.Mutex
-	closed bool
+	ctx         context.Context
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	renewCancel context.CancelFunc
+	renewDone   chan struct{}
+	subs        []*nats.Subscription // the node's relay subjects
+	mgr         manager
+	stopMu      sync.Mutex
+	closed      bool
 }
 
 // event wakes the takeover loop: a node went, or a room lost its owner.
@@ -158,13 +165,18 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, id: nodeID(cfg), start: time.Now(), liveNodes: make(map[string]nodeRecord),
 		ownerIndex: make(map[string]ownerRecord), leases: make(map[string]*lease), relays: make(map[string]*relayRoom),
-		remotes: make(map[string]*remoteRoom),
-		events:  make(chan event, 1024)}
+		remotes: make(map[string]*remoteRoom), relayIn: make(chan *nats.Msg, 1<<16), leftConns: make(map[string]time.Time),
+		events: make(chan event, 1024)}
 	n.log = cfg.Logger.With("node", n.id)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	var err error
-	if n.nc, err = n.connect(ctx); err != nil {
+	if n.nc, err = n.connect(ctx, "data"); err != nil {
 		n.cancel()
+		return nil, err
+	}
+	if n.ctl, err = n.connect(ctx, "control"); err != nil {
+		n.cancel()
+		n.nc.Close()
 		return nil, err
 	}
 	// Making the buckets is tried again until this deadline: nodes of a new
@@ -174,9 +186,13 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 	fail := func(err error) (*Node, error) {
 		n.cancel()
 		n.nc.Close()
+		n.ctl.Close()
 		return nil, err
 	}
 	if n.js, err = jetstream.New(n.nc); err != nil {
+		return fail(fmt.Errorf("cluster: %w", err))
+	}
+	if n.ctlJS, err = jetstream.New(n.ctl); err != nil {
 		return fail(fmt.Errorf("cluster: %w", err))
 	}
 	if n.cfg.Replicas <= 0 {
@@ -189,7 +205,7 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(fmt.Errorf("cluster: %w", err))
 	}
 	if n.nodes, err = jsstore.Ensure(ctx, n.log, "the nodes bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
-		return n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		return n.ctlJS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: cfg.Prefix + "_nodes", Description: "tickroom: the nodes of the cluster; a key lives while its node renews it",
 			TTL: cfg.LeaseTTL, LimitMarkerTTL: max(cfg.LeaseTTL, time.Second), History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
 		})
@@ -197,7 +213,7 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 		return fail(fmt.Errorf("cluster: nodes bucket: %w", err))
 	}
 	if n.owners, err = jsstore.Ensure(ctx, n.log, "the owners bucket", func(ctx context.Context) (jetstream.KeyValue, error) {
-		return n.js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		return n.ctlJS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 			Bucket: cfg.Prefix + "_owners", Description: "tickroom: each running room's owner node",
 			History: 1, Replicas: n.cfg.Replicas, Storage: jetstream.FileStorage,
 		})
@@ -213,8 +229,10 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.listen(); err != nil {
 		return fail(err)
 	}
-	n.wg.Add(1)
-	go n.renewLoop()
+	var renewCtx context.Context
+	renewCtx, n.renewCancel = context.WithCancel(n.ctx)
+	n.renewDone = make(chan struct{})
+	go n.renewLoop(renewCtx)
 	n.log.Info("joined the cluster", "addr", cfg.Addr, "nats", n.nc.ConnectedUrlRedacted(), "replicas", n.cfg.Replicas,
 		"nodes", n.NodeCount(), "lease", cfg.LeaseTTL)
 	return n, nil
@@ -239,16 +257,25 @@ func nodeID(cfg Config) string {
 	return strings.Trim(b.String(), "-") + "-" + randomHex(3)
 }
 
-// connect dials NATS, trying again for cfg.Wait.
-func (n *Node) connect(ctx context.Context) (*nats.Conn, error) {
+// connect dials NATS, trying again for cfg.Wait. Nothing published while
+// the connection is down is held for later (no reconnect buffer): a log
+// append or a relay frame that arrived after the node lost its lease
+// would be worse than one that fails.
+func (n *Node) connect(ctx context.Context, role string) (*nats.Conn, error) {
 	opts := append([]nats.Option{
-		nats.Name("tickroom " + n.id),
+		nats.Name("tickroom " + n.id + " " + role),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(250 * time.Millisecond),
+		nats.ReconnectBufSize(-1),
+		nats.FlusherTimeout(2 * time.Second),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
-			n.log.Warn("NATS connection lost: rooms run on until the lease lapses", "err", err)
+			if err != nil {
+				n.log.Warn("NATS connection lost: rooms run on until the lease lapses", "conn", role, "err", err)
+			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { n.log.Info("NATS connection back", "server", nc.ConnectedUrlRedacted()) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			n.log.Info("NATS connection back", "conn", role, "server", nc.ConnectedUrlRedacted())
+		}),
 	}, n.cfg.Options...)
 	deadline := time.Now().Add(n.cfg.Wait)
 	for {
@@ -337,24 +364,24 @@ func (n *Node) Valid() bool { return !n.lost.Load() && n.now() < n.validUntil.Lo
 // because the key is gone (it expired: the process was paused, or cut off
 // from NATS for longer than the TTL) voids every lease at once; the node
 // then registers again, as a new node with no rooms.
-func (n *Node) renewLoop() {
-	defer n.wg.Done()
+func (n *Node) renewLoop(ctx context.Context) {
+	defer close(n.renewDone)
 	t := time.NewTicker(n.cfg.LeaseTTL / 6)
 	defer t.Stop()
 	for {
 		select {
-		case <-n.ctx.Done():
+		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		n.renew()
+		n.renew(ctx)
 	}
 }
 
-func (n *Node) renew() {
+func (n *Node) renew(run context.Context) {
 	b, _ := json.Marshal(n.record()) // plain struct: never fails
 	sent := n.now()
-	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL/3)
+	ctx, cancel := context.WithTimeout(run, n.cfg.LeaseTTL/3)
 	rev, err := n.nodes.Update(ctx, n.id, b, n.rev.Load())
 	cancel()
 	if err == nil {
@@ -364,7 +391,7 @@ func (n *Node) renew() {
 		return
 	}
 	n.renewFails.Add(1)
-	if n.ctx.Err() != nil {
+	if run.Err() != nil {
 		return
 	}
 	if n.lost.Load() {
@@ -396,7 +423,7 @@ func (n *Node) renew() {
 func (n *Node) ownKey() (uint64, bool) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL/3)
 	defer cancel()
-	v, rev, found, err := jsstore.KVGet(ctx, n.nc, n.cfg.Prefix+"_nodes", n.id)
+	v, rev, found, err := jsstore.KVGet(ctx, n.ctl, n.cfg.Prefix+"_nodes", n.id)
 	if err != nil || !found {
 		return 0, false
 	}
@@ -412,10 +439,11 @@ func (n *Node) ownKey() (uint64, bool) {
 // leaves it without a lease until NATS lets it: the renewal loop tries
 // again).
 func (n *Node) loseEverything(why string) {
-	n.stats.LeasesLost.Add(1)
-	n.lost.Store(true)
+	if !n.lost.Swap(true) {
+		n.stats.LeasesLost.Add(1)
+		n.log.Error("lease lost: every room of this node stops; they are taken over from their logs", "why", why)
+	}
 	n.validUntil.Store(0)
-	n.log.Error("lease lost: every room of this node stops; they are taken over from their logs", "why", why)
 	n.voidLeases()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL)
 	defer cancel()
@@ -439,8 +467,16 @@ func (n *Node) Store() *jsstore.Store { return n.store }
 // Conn is the node's NATS connection.
 func (n *Node) Conn() *nats.Conn { return n.nc }
 
-// Connected reports whether the node has a NATS connection now (/readyz).
-func (n *Node) Connected() bool { return n.nc.IsConnected() }
+// Disconnect closes the node's NATS connections without leaving the
+// cluster, as a lost machine or a cut network does: its key expires and
+// its rooms are taken over. For tests and drills; Close leaves properly.
+func (n *Node) Disconnect() {
+	n.nc.Close()
+	n.ctl.Close()
+}
+
+// Connected reports whether the node has its NATS connections now (/readyz).
+func (n *Node) Connected() bool { return n.nc.IsConnected() && n.ctl.IsConnected() }
 
 // NodeCount is how many nodes the node sees alive, itself included.
 func (n *Node) NodeCount() int {
@@ -460,6 +496,17 @@ func (n *Node) Close() error {
 	}
 	n.closed = true
 	n.stopMu.Unlock()
+	// The lease goes first: no renewal races the key's deletion, and
+	// nothing of this node's that is still running (a shutdown past its
+	// grace) holds a room that other nodes take once the key is gone.
+	n.renewCancel()
+	<-n.renewDone
+	n.lost.Store(true)
+	n.validUntil.Store(0)
+	n.voidLeases()
+	for _, sub := range n.subs { // no more relayed joins, inputs or frames
+		_ = sub.Unsubscribe() // the connection may be closing: nothing more to do
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if err := n.nodes.Delete(ctx, n.id, jetstream.LastRevision(n.rev.Load())); err != nil {
@@ -468,8 +515,10 @@ func (n *Node) Close() error {
 	n.cancel()
 	n.wg.Wait()
 	_ = n.store.Close() // stops following the directory; nothing to report
-	if err := n.nc.Drain(); err != nil {
-		n.nc.Close()
+	for _, nc := range []*nats.Conn{n.nc, n.ctl} {
+		if err := nc.Drain(); err != nil {
+			nc.Close()
+		}
 	}
 	n.log.Info("left the cluster")
 	return nil

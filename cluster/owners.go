@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -123,13 +124,13 @@ func (n *Node) Acquire(room string) (rooms.Lease, error) {
 		}
 		l := &lease{n: n, room: room, inc: inc, rev: rev}
 		n.mu.Lock()
-		if old := n.leases[room]; old != nil {
-			old.done.Store(true)
-		}
+		old := n.leases[room]
 		n.leases[room] = l
 		n.ownerIndex[room] = ownerRecord{Node: n.id, Inc: inc, Addr: n.cfg.Addr, rev: rev}
 		n.mu.Unlock()
-		n.stats.Owned.Add(1)
+		if old == nil || old.done.Swap(true) {
+			n.stats.Owned.Add(1) // the old lease, if any, no longer counts: its Release does nothing now
+		}
 		return l, nil
 	}
 	return nil, fmt.Errorf("cluster: acquire %s: the owner key kept changing", room)
@@ -141,7 +142,7 @@ func (n *Node) Acquire(room string) (rooms.Lease, error) {
 // node that is alive would run it twice), and its address. A read that
 // fails counts as alive: the room is not taken on a guess.
 func (n *Node) alive(ctx context.Context, o ownerRecord) (bool, string) {
-	v, _, found, err := jsstore.KVGet(ctx, n.nc, n.cfg.Prefix+"_nodes", o.Node)
+	v, _, found, err := jsstore.KVGet(ctx, n.ctl, n.cfg.Prefix+"_nodes", o.Node)
 	if err != nil {
 		return true, ""
 	}
@@ -170,6 +171,19 @@ func (n *Node) Whois(room string) (string, string, bool) {
 
 // Self names this node (rooms.Owner).
 func (n *Node) Self() (string, string) { return n.id, n.cfg.Addr }
+
+// Capable reports whether another live node runs rooms of the type
+// (rooms.Owner), from this node's index.
+func (n *Node) Capable(roomType string) bool {
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for id, rec := range n.liveNodes {
+		if id != n.id && slices.Contains(rec.Types, roomType) {
+			return true
+		}
+	}
+	return false
+}
 
 // voidLeases revokes every room lease this node holds.
 func (n *Node) voidLeases() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,23 +24,31 @@ import (
 // its members' sockets, exactly as the owner encoded them; the owner's
 // messages for one member (welcome, snapshots, direct chat, errors, a
 // close) arrive on this node's inbox. Inputs, chat, resyncs and leaves go
-// back to the owner's control subject.
+// back to the owner's control subject, and a heartbeat names the members
+// still here, so that a leave that was lost costs the owner nothing.
+//
+// The inbox and every room subject feed one channel, handled by one
+// goroutine: NATS delivers what one owner published in the order it
+// published it, and this keeps that order across subjects (a member's
+// welcome and the events after it).
 //
 // Invariant (no silent gap for a relayed member): a delta goes to a
-// member's socket only if its base is the tick the member last got; on a
-// gap (a frame lost between nodes, a frame reordered across subjects, a
-// socket that refused one) the member gets nothing until the snapshot it
-// asks the owner for, then the recent deltas after it. Guarded by
-// TestAnyNodeServesAnyLink (mirrors equal through three nodes) and
-// TestRelayRecoversFromAGap.
+// member's socket only if it is of the member's ownership epoch (the
+// owners key's revision its join was answered under) and its base is the
+// tick the member last got; on a gap (a frame lost between nodes, a full
+// socket) the member gets nothing until the snapshot it asks the owner
+// for, then the recent deltas after it; a frame of a newer epoch means
+// the room moved: the member is sent back (1012) to join its new owner.
+// Guarded by TestAnyNodeServesAnyLink (mirrors equal through three nodes),
+// TestRelayRecoversFromAGap and TestRelayNeverMixesOwners.
 
 // ringSize is how many recent deltas a relayed room keeps, to send after a
 // snapshot that arrived behind them.
 const ringSize = 64
 
 type ringFrame struct {
-	tick, base uint64
-	msg        []byte
+	epoch, tick, base uint64
+	msg               []byte
 }
 
 // relayRoom is a room that runs elsewhere, with members here.
@@ -50,7 +59,6 @@ type relayRoom struct {
 	sub   *nats.Subscription
 
 	mu      sync.Mutex
-	epoch   uint64
 	members map[string]*relayMember
 	ring    [ringSize]ringFrame
 	ringN   int
@@ -69,6 +77,7 @@ type relayMember struct {
 	left      atomic.Bool
 
 	// Under rr.mu: the member's stream.
+	epoch      uint64 // the ownership it joined (0 until its first message)
 	welcomed   bool
 	synced     bool   // a snapshot reached the member's socket
 	last       uint64 // the tick the member's mirror is at
@@ -94,7 +103,9 @@ func (n *Node) Join(room string, owner *rooms.OwnedError, conn rooms.Conn, spect
 	}
 	m := &relayMember{rr: rr, id: uuid.NewString(), conn: conn, spectator: spectator}
 	if !rr.add(m) {
-		return nil, fmt.Errorf("cluster: relay %s: %w", room, rooms.ErrRoomClosed)
+		// The relay closed under this join (the room moved that moment):
+		// the client comes back and finds the new owner.
+		return nil, fmt.Errorf("cluster: relay %s: %w: the room moved", room, rooms.ErrStopped)
 	}
 	n.relayConns.Store(m.id, m)
 	body, _ := json.Marshal(joinRequest{Room: room, Conn: m.id, From: n.id, Spectator: spectator, Name: req.Name, Token: req.Token, PlayerID: req.PlayerID}) // plain struct
@@ -107,12 +118,20 @@ func (n *Node) Join(room string, owner *rooms.OwnedError, conn rooms.Conn, spect
 		err = joinError(rep)
 	}
 	if err != nil {
+		// The owner may seat the member after this gave up (a slow wake):
+		// tell it the connection is gone, so that no seat stays online.
+		m.ctl(opLeave, nil, []byte("0"))
 		m.detach()
 		if errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) {
 			return nil, fmt.Errorf("cluster: relay %s to %s: %w: %v", room, owner.Node, rooms.ErrRoomBusy, err)
 		}
 		return nil, fmt.Errorf("cluster: relay %s: %w", room, err)
 	}
+	rr.mu.Lock()
+	if m.epoch == 0 {
+		m.epoch = rep.Epoch
+	}
+	rr.mu.Unlock()
 	m.session = rep.Session
 	return m, nil
 }
@@ -155,18 +174,27 @@ func (n *Node) relayRoomFor(room, owner string) (*relayRoom, error) {
 	if old != nil {
 		old.closeAll(rooms.CloseRestart, "room moved to another node")
 	}
-	sub, err := n.nc.Subscribe(n.subjRoom(room), rr.onBroadcast)
+	sub, err := n.nc.ChanSubscribe(n.subjRoom(room), n.relayIn)
 	if err == nil {
 		err = n.nc.Flush()
 	}
 	if err != nil {
+		if sub != nil {
+			_ = sub.Unsubscribe() // failed half way: nothing more to do
+		}
 		n.dropRelay(rr)
 		return nil, fmt.Errorf("cluster: relay %s: %w", room, err)
 	}
-	_ = sub.SetPendingLimits(1<<16, 64<<20) // a slow relay drops, sees the gap and resyncs
 	rr.mu.Lock()
-	rr.sub = sub
+	closed := rr.closed
+	if !closed {
+		rr.sub = sub
+	}
 	rr.mu.Unlock()
+	if closed { // a join that failed dropped it meanwhile
+		_ = sub.Unsubscribe() // as above
+		return nil, fmt.Errorf("cluster: relay %s: %w: the room moved", room, rooms.ErrStopped)
+	}
 	return rr, nil
 }
 
@@ -180,6 +208,7 @@ func (n *Node) dropRelay(rr *relayRoom) {
 	rr.mu.Lock()
 	rr.closed = true
 	sub := rr.sub
+	rr.sub = nil
 	rr.mu.Unlock()
 	if sub != nil {
 		_ = sub.Unsubscribe() // the connection may be closing: nothing more to do
@@ -223,8 +252,33 @@ func (rr *relayRoom) closeAll(code int, reason string) {
 	rr.n.dropRelay(rr)
 }
 
+// dispatch handles what arrives on the relay channel, in order: the
+// node's inbox and the subjects of the rooms it relays.
+func (n *Node) dispatch() {
+	defer n.wg.Done()
+	inbox, prefix := n.subjIn(n.id), n.subjRoom("")
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case msg := <-n.relayIn:
+			switch {
+			case msg.Subject == inbox:
+				n.onDirect(msg)
+			case strings.HasPrefix(msg.Subject, prefix):
+				n.mu.RLock()
+				rr := n.relays[msg.Subject[len(prefix):]]
+				n.mu.RUnlock()
+				if rr != nil {
+					rr.onBroadcast(msg)
+				}
+			}
+		}
+	}
+}
+
 // onBroadcast sends a room message on to every member here that can take
-// it; a member a delta does not follow on gets nothing until its snapshot.
+// it: a delta only if it follows on from the member's tick, in its epoch.
 func (rr *relayRoom) onBroadcast(msg *nats.Msg) {
 	epoch, _ := strconv.ParseUint(msg.Header.Get(hdrEpoch), 10, 64)
 	data := msg.Data
@@ -233,31 +287,39 @@ func (rr *relayRoom) onBroadcast(msg *nats.Msg) {
 	if !ok {
 		return
 	}
+	var moved []*relayMember
 	rr.mu.Lock()
-	defer rr.mu.Unlock()
-	switch {
-	case epoch < rr.epoch:
-		return // an old owner's, published before it stopped
-	case epoch > rr.epoch:
-		rr.epoch = epoch
-	}
 	if typ == state.MsgDelta {
-		rr.ring[rr.ringN%ringSize] = ringFrame{tick: tick, base: base, msg: data}
+		rr.ring[rr.ringN%ringSize] = ringFrame{epoch: epoch, tick: tick, base: base, msg: data}
 		rr.ringN++
 		rr.tick = tick
 	}
 	now := time.Now()
 	for _, m := range rr.members {
-		if !m.welcomed {
+		switch {
+		case m.epoch == 0 || epoch < m.epoch:
+			continue // not joined yet, or an old owner's frame, late
+		case epoch > m.epoch:
+			moved = append(moved, m) // the room's new owner: this member must join it
 			continue
-		}
-		if typ != state.MsgDelta {
+		case !m.welcomed:
+			continue
+		case typ != state.MsgDelta:
 			if !m.conn.Send(data) {
 				rr.slow(m, "slow consumer: could not take an event")
 			}
 			continue
 		}
 		m.sendDelta(tick, base, data, now)
+	}
+	empty := len(rr.members) == 0
+	rr.mu.Unlock()
+	for _, m := range moved {
+		m.conn.Close(rooms.CloseRestart, "room moved to another node")
+		m.detach()
+	}
+	if empty && len(moved) == 0 {
+		rr.n.dropRelay(rr) // the last member was closed as slow
 	}
 }
 
@@ -312,9 +374,16 @@ func (rr *relayRoom) slow(m *relayMember, reason string) {
 // onDirect handles what an owner sends one of this node's members: a
 // close, or a message for it alone.
 func (n *Node) onDirect(msg *nats.Msg) {
-	v, ok := n.relayConns.Load(msg.Header.Get(hdrConn))
+	id := msg.Header.Get(hdrConn)
+	v, ok := n.relayConns.Load(id)
 	if !ok {
-		return // the member left meanwhile: its leave is on its way to the owner
+		// Not a member here (it left, or its join gave up): the owner may
+		// still hold it online; tell it, unless this is the owner's close.
+		if from := msg.Header.Get(hdrFrom); from != "" && msg.Header.Get(hdrClose) == "" {
+			h := nats.Header{hdrRoom: {msg.Header.Get(hdrRoom)}, hdrConn: {id}, hdrFrom: {n.id}, hdrOp: {opLeave}}
+			_ = n.nc.PublishMsg(&nats.Msg{Subject: n.subjCtl(from), Header: h, Data: []byte("0")}) // best effort: the heartbeat covers a loss
+		}
+		return
 	}
 	m := v.(*relayMember)
 	if code := msg.Header.Get(hdrClose); code != "" {
@@ -324,17 +393,23 @@ func (n *Node) onDirect(msg *nats.Msg) {
 		return
 	}
 	n.stats.RelayBytesIn.Add(uint64(len(msg.Data)))
-	m.rr.direct(m, msg.Data)
+	epoch, _ := strconv.ParseUint(msg.Header.Get(hdrEpoch), 10, 64)
+	m.rr.direct(m, msg.Data, epoch)
 }
 
 // direct sends a message for one member on; a snapshot resets the
 // member's stream and is followed by the ring's deltas after it.
-func (rr *relayRoom) direct(m *relayMember, data []byte) {
+func (rr *relayRoom) direct(m *relayMember, data []byte, epoch uint64) {
 	typ, tick, _, _ := state.Peek(data)
 	rr.mu.Lock()
 	defer rr.mu.Unlock()
 	if _, here := rr.members[m.id]; !here {
 		return
+	}
+	if m.epoch == 0 {
+		m.epoch = epoch // its first message: the ownership that seated it
+	} else if epoch != m.epoch {
+		return // another ownership's: the member is being sent back
 	}
 	switch typ {
 	case state.MsgWelcome:
@@ -356,13 +431,14 @@ func (rr *relayRoom) direct(m *relayMember, data []byte) {
 	}
 }
 
-// catchUp sends a member the ring's deltas that follow its tick. Under rr.mu.
+// catchUp sends a member the ring's deltas of its epoch that follow its
+// tick. Under rr.mu.
 func (rr *relayRoom) catchUp(m *relayMember) {
 	first := max(0, rr.ringN-ringSize)
 	now := time.Now()
 	for i := first; i < rr.ringN; i++ {
 		f := rr.ring[i%ringSize]
-		if f.tick > m.last {
+		if f.epoch == m.epoch && f.tick > m.last {
 			m.sendDelta(f.tick, f.base, f.msg, now)
 			if m.awaiting {
 				return
@@ -389,7 +465,7 @@ func (m *relayMember) ctl(op string, h nats.Header, data []byte) {
 	h.Set(hdrConn, m.id)
 	h.Set(hdrFrom, m.rr.n.id)
 	h.Set(hdrOp, op)
-	_ = m.rr.n.nc.PublishMsg(&nats.Msg{Subject: m.rr.n.subjCtl(m.rr.owner), Header: h, Data: data}) // lost only with the connection; the owner's grace covers it
+	_ = m.rr.n.nc.PublishMsg(&nats.Msg{Subject: m.rr.n.subjCtl(m.rr.owner), Header: h, Data: data}) // lost only with the connection; the heartbeat and the owner's grace cover it
 }
 
 // Input sends an input to the owner (rooms.Membership).
@@ -449,6 +525,32 @@ func (m *relayMember) Session() string { return m.session }
 func (m *relayMember) Spectator() bool { return m.spectator }
 func (m *relayMember) RoomID() string  { return m.rr.room }
 
+// heartbeat tells each owner which of its rooms' members are still
+// relayed here: the owner lets go of the ones it holds for this node that
+// are not named (their leave was lost, or their join gave up).
+func (n *Node) heartbeat() {
+	byOwner := map[string][]string{}
+	n.relayConns.Range(func(_, v any) bool {
+		m := v.(*relayMember)
+		byOwner[m.rr.owner] = append(byOwner[m.rr.owner], m.id)
+		return true
+	})
+	n.mu.RLock()
+	for _, o := range n.ownerIndex {
+		if o.Node != n.id {
+			if _, ok := byOwner[o.Node]; !ok {
+				byOwner[o.Node] = nil // an owner with nobody of ours: it may still hold some
+			}
+		}
+	}
+	n.mu.RUnlock()
+	for owner, ids := range byOwner {
+		b, _ := json.Marshal(ids) // strings: never fails
+		h := nats.Header{hdrFrom: {n.id}, hdrOp: {opHeartbeat}}
+		_ = n.nc.PublishMsg(&nats.Msg{Subject: n.subjCtl(owner), Header: h, Data: b}) // the next one follows
+	}
+}
+
 // ownerMoved closes this node's members of a room whose owner changed: they
 // come back and join its new owner.
 func (n *Node) ownerMoved(room string, o ownerRecord) {
@@ -486,17 +588,25 @@ func (n *Node) ownerNodeGone(node string) {
 	}
 }
 
-// listen subscribes to this node's relay subjects.
+// listen subscribes to this node's relay subjects: its inbox into the
+// ordered relay channel, its control and join subjects (the owner's side)
+// to handlers of their own.
 func (n *Node) listen() error {
-	for subj, fn := range map[string]nats.MsgHandler{
-		n.subjIn(n.id): n.onDirect, n.subjCtl(n.id): n.onCtl, n.subjJoin(n.id): n.onJoin,
-	} {
+	inbox, err := n.nc.ChanSubscribe(n.subjIn(n.id), n.relayIn)
+	if err != nil {
+		return fmt.Errorf("cluster: subscribe %s: %w", n.subjIn(n.id), err)
+	}
+	n.subs = append(n.subs, inbox)
+	for subj, fn := range map[string]nats.MsgHandler{n.subjCtl(n.id): n.onCtl, n.subjJoin(n.id): n.onJoin} {
 		sub, err := n.nc.Subscribe(subj, fn)
 		if err != nil {
 			return fmt.Errorf("cluster: subscribe %s: %w", subj, err)
 		}
 		_ = sub.SetPendingLimits(1<<18, 256<<20)
+		n.subs = append(n.subs, sub)
 	}
+	n.wg.Add(1)
+	go n.dispatch()
 	return n.nc.Flush()
 }
 

@@ -153,9 +153,9 @@ func same(got, want []int64) bool {
 func TestRelayRecoversFromAGap(t *testing.T) {
 	f := newRelayFixture(t)
 	f.broadcast(delta(11), 1) // before the welcome: not for this member yet, kept in the ring
-	f.rr.direct(f.m, welcome)
+	f.rr.direct(f.m, welcome, 1)
 	f.broadcast(delta(12), 1) // after the welcome, before the snapshot
-	f.rr.direct(f.m, snapshot(10))
+	f.rr.direct(f.m, snapshot(10), 1)
 	f.broadcast(delta(13), 1)
 	if got, want := f.conn.ticks(), []int64{-10, 11, 12, 13}; !same(got, want) {
 		t.Fatalf("after a snapshot that came late: %v, want %v", got, want)
@@ -168,7 +168,7 @@ func TestRelayRecoversFromAGap(t *testing.T) {
 	if got, want := f.conn.ticks(), []int64{-10, 11, 12, 13}; !same(got, want) {
 		t.Fatalf("after a gap: %v, want nothing sent until the snapshot", got)
 	}
-	f.rr.direct(f.m, snapshot(15))
+	f.rr.direct(f.m, snapshot(15), 1)
 	f.broadcast(delta(17), 1)
 	if got, want := f.conn.ticks(), []int64{-10, 11, 12, 13, -15, 16, 17}; !same(got, want) {
 		t.Fatalf("after the gap's snapshot: %v, want %v", got, want)
@@ -183,25 +183,58 @@ func TestRelayRecoversFromAGap(t *testing.T) {
 	f.conn.full = false
 	f.conn.mu.Unlock()
 	f.broadcast(delta(19), 1)
-	f.rr.direct(f.m, snapshot(19))
+	f.rr.direct(f.m, snapshot(19), 1)
 	f.broadcast(delta(20), 1)
 	if got, want := f.conn.ticks(), []int64{-10, 11, 12, 13, -15, 16, 17, -19, 20}; !same(got, want) {
 		t.Fatalf("after a full socket: %v, want %v", got, want)
 	}
+}
 
-	f.broadcast(delta(21), 2) // a new owner's epoch
-	f.broadcast(delta(22), 1) // the old owner's, late: dropped
-	if got := f.conn.ticks(); got[len(got)-1] != 21 {
-		t.Fatalf("a frame of an older epoch was sent on: %v", got)
-	}
+// TestRelayNeverMixesOwners: a relayed member follows the ownership that
+// seated it (its epoch): a late frame of an older owner is dropped, and a
+// frame of a newer owner sends the member back (1012) instead of being
+// applied on a stream the new owner did not write (the two reuse tick
+// numbers). Cases found in review.
+func TestRelayNeverMixesOwners(t *testing.T) {
+	t.Run("an old owner's frame after the new owner's snapshot", func(t *testing.T) {
+		f := newRelayFixture(t)
+		f.rr.direct(f.m, welcome, 7)
+		f.rr.direct(f.m, snapshot(100), 7) // the new owner's
+		f.broadcast(delta(101), 5)         // the old owner's, late
+		f.broadcast(delta(101), 7)
+		f.broadcast(delta(102), 7)
+		if got, want := f.conn.ticks(), []int64{-100, 101, 102}; !same(got, want) {
+			t.Fatalf("member got %v, want %v (the new owner's stream only)", got, want)
+		}
+	})
+	t.Run("a new owner's frames on the old owner's stream", func(t *testing.T) {
+		f := newRelayFixture(t)
+		f.rr.direct(f.m, welcome, 5)
+		f.rr.direct(f.m, snapshot(100), 5)
+		f.broadcast(delta(101), 5)
+		f.broadcast(delta(102), 5)
+		f.broadcast(delta(103), 5)
+		for tick := uint64(102); tick <= 104; tick++ {
+			f.broadcast(delta(tick), 7) // rebuilt from the log at 101: its own 102, 103, 104
+		}
+		if got, want := f.conn.ticks(), []int64{-100, 101, 102, 103}; !same(got, want) {
+			t.Fatalf("member got %v, want %v", got, want)
+		}
+		f.conn.mu.Lock()
+		code := f.conn.closed
+		f.conn.mu.Unlock()
+		if code != 1012 {
+			t.Fatalf("the member was closed with %d, want 1012: its room moved", code)
+		}
+	})
 }
 
 // TestRelayClosesAMemberStuckTooLong: a member whose socket stays full
 // past the grace is closed as a slow consumer (4008), as a room does.
 func TestRelayClosesAMemberStuckTooLong(t *testing.T) {
 	f := newRelayFixture(t)
-	f.rr.direct(f.m, welcome)
-	f.rr.direct(f.m, snapshot(10))
+	f.rr.direct(f.m, welcome, 1)
+	f.rr.direct(f.m, snapshot(10), 1)
 	f.conn.mu.Lock()
 	f.conn.full = true
 	f.conn.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -39,6 +40,9 @@ const (
 	opChat   = "c"
 	opResync = "r"
 	opLeave  = "l"
+	// opHeartbeat names a relaying node's members (its payload: their
+	// connection ids, JSON), every lease TTL.
+	opHeartbeat = "h"
 )
 
 func (n *Node) subjRoom(room string) string { return n.cfg.Prefix + ".relay.room." + room }
@@ -97,13 +101,14 @@ func (rr *remoteRoom) Broadcast(msg []byte) {
 
 // remoteConn is one relayed member's connection, as its room sees it.
 type remoteConn struct {
-	rr     *remoteRoom
-	id     string
-	relay  string // the relaying node
-	subj   string // its inbox
-	hdr    nats.Header
-	client atomic.Pointer[rooms.Client]
-	closed atomic.Bool
+	rr       *remoteRoom
+	id       string
+	relay    string // the relaying node
+	subj     string // its inbox
+	hdr      nats.Header
+	client   atomic.Pointer[rooms.Client]
+	closed   atomic.Bool
+	lastSeen atomic.Int64 // unix nanoseconds: the relaying node's last word of it (join, heartbeat)
 }
 
 var (
@@ -245,32 +250,131 @@ func (n *Node) joinRemote(req joinRequest) joinReply {
 	if mgr == nil {
 		return joinReply{Err: "busy", Detail: "node starting"}
 	}
-	r, err := mgr.Open(req.Room)
-	if err != nil {
-		return errReply(err)
+	var err error
+	for range 3 { // a room that went to sleep that moment is woken again, as server.enter does
+		var r *rooms.Room
+		if r, err = mgr.Open(req.Room); err != nil {
+			return errReply(err)
+		}
+		n.mu.RLock()
+		l := n.leases[req.Room]
+		n.mu.RUnlock()
+		if l == nil || !l.Valid() {
+			return joinReply{Err: "moved", Detail: "the room is not run here"}
+		}
+		rr := n.remoteRoomFor(req.Room, l.rev)
+		c := &remoteConn{rr: rr, id: req.Conn, relay: req.From, subj: n.subjIn(req.From),
+			hdr: nats.Header{hdrConn: {req.Conn}, hdrRoom: {req.Room}, hdrFrom: {n.id}, hdrEpoch: {strconv.FormatUint(l.rev, 10)}}}
+		c.lastSeen.Store(time.Now().UnixNano())
+		rr.add(c)
+		var client *rooms.Client
+		if req.Spectator {
+			client, err = r.Spectate(c)
+		} else {
+			client, err = r.JoinAs(c, rooms.JoinRequest{Name: req.Name, Token: req.Token, PlayerID: req.PlayerID})
+		}
+		if errors.Is(err, rooms.ErrRoomClosed) {
+			rr.remove(c)
+			continue
+		}
+		if err != nil {
+			rr.remove(c)
+			return errReply(err)
+		}
+		c.client.Store(client)
+		if c.closed.Load() || n.takeLeft(req.Conn) {
+			// The relaying node gave up on this join meanwhile.
+			c.closed.Store(true)
+			rr.remove(c)
+			client.Leave(false)
+			return joinReply{Err: "stopped", Detail: "the connection went while it joined"}
+		}
+		return joinReply{Session: client.Session(), Epoch: l.rev}
 	}
+	return errReply(err)
+}
+
+// noteLeft remembers the leave of a connection whose join this node has
+// not seen yet (the leave overtook a slow join), for joinRemote; entries
+// older than a minute are dropped.
+func (n *Node) noteLeft(id string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	for k, at := range n.leftConns {
+		if now.Sub(at) > time.Minute {
+			delete(n.leftConns, k)
+		}
+	}
+	n.leftConns[id] = now
+}
+
+// takeLeft reports (and forgets) whether a connection's leave came first.
+func (n *Node) takeLeft(id string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	_, ok := n.leftConns[id]
+	delete(n.leftConns, id)
+	return ok
+}
+
+// sweepRemotes lets go of relayed members whose relaying node has not
+// named them for three lease times (their leave was lost): they go
+// offline in their rooms, and their seats are held for the grace period.
+func (n *Node) sweepRemotes(now time.Time) {
 	n.mu.RLock()
-	l := n.leases[req.Room]
+	all := make([]*remoteRoom, 0, len(n.remotes))
+	for _, rr := range n.remotes {
+		all = append(all, rr)
+	}
 	n.mu.RUnlock()
-	if l == nil || !l.Valid() {
-		return joinReply{Err: "moved", Detail: "the room is not run here"}
+	limit := 3 * n.cfg.LeaseTTL
+	for _, rr := range all {
+		n.mu.Lock()
+		l := n.leases[rr.room]
+		rr.mu.Lock()
+		if len(rr.conns) == 0 && (l == nil || l.rev != rr.epoch) && n.remotes[rr.room] == rr {
+			delete(n.remotes, rr.room) // made by a join that raced the room's end
+		}
+		rr.mu.Unlock()
+		n.mu.Unlock()
+		rr.mu.Lock()
+		var stale []*remoteConn
+		for _, c := range rr.conns {
+			if now.Sub(time.Unix(0, c.lastSeen.Load())) > limit {
+				stale = append(stale, c)
+			}
+		}
+		rr.mu.Unlock()
+		for _, c := range stale {
+			c.closed.Store(true)
+			rr.remove(c)
+			if cl := c.client.Load(); cl != nil {
+				n.log.Info("relayed member not heard of: offline", "room", rr.room, "relay", c.relay)
+				cl.Leave(false)
+			}
+		}
 	}
-	rr := n.remoteRoomFor(req.Room, l.rev)
-	c := &remoteConn{rr: rr, id: req.Conn, relay: req.From, subj: n.subjIn(req.From),
-		hdr: nats.Header{hdrConn: {req.Conn}, hdrRoom: {req.Room}, hdrEpoch: {strconv.FormatUint(l.rev, 10)}}}
-	rr.add(c)
-	var client *rooms.Client
-	if req.Spectator {
-		client, err = r.Spectate(c)
-	} else {
-		client, err = r.JoinAs(c, rooms.JoinRequest{Name: req.Name, Token: req.Token, PlayerID: req.PlayerID})
+}
+
+// heard marks the members a relaying node named in its heartbeat.
+func (n *Node) heard(from string, ids []string) {
+	named := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		named[id] = true
 	}
-	if err != nil {
-		rr.remove(c)
-		return errReply(err)
+	now := time.Now().UnixNano()
+	n.mu.RLock()
+	defer n.mu.RUnlock()
+	for _, rr := range n.remotes {
+		rr.mu.Lock()
+		for id, c := range rr.conns {
+			if c.relay == from && named[id] {
+				c.lastSeen.Store(now)
+			}
+		}
+		rr.mu.Unlock()
 	}
-	c.client.Store(client)
-	return joinReply{Session: client.Session(), Epoch: l.rev}
 }
 
 // errReply names a join's failure for the relaying node (joinError).
@@ -306,6 +410,13 @@ func (n *Node) reply(m *nats.Msg, r joinReply) {
 // onCtl handles what a relaying node sends for its members: in order, on
 // the subscription's goroutine (none of it blocks).
 func (n *Node) onCtl(m *nats.Msg) {
+	if m.Header.Get(hdrOp) == opHeartbeat {
+		var ids []string
+		if json.Unmarshal(m.Data, &ids) == nil {
+			n.heard(m.Header.Get(hdrFrom), ids)
+		}
+		return
+	}
 	room, id := m.Header.Get(hdrRoom), m.Header.Get(hdrConn)
 	n.mu.RLock()
 	rr := n.remotes[room]
@@ -319,8 +430,16 @@ func (n *Node) onCtl(m *nats.Msg) {
 		client = c.client.Load()
 	}
 	op := m.Header.Get(hdrOp)
+	if client == nil && op == opLeave {
+		if c != nil {
+			c.closed.Store(true) // joinRemote lets go of it once its join returns
+		} else {
+			n.noteLeft(id)
+		}
+		return
+	}
 	if client == nil {
-		if op != opLeave && c == nil {
+		if c == nil {
 			// Not a member here (the room moved, or this node restarted):
 			// the relaying node closes it, and it comes back to the owner.
 			from := m.Header.Get(hdrFrom)

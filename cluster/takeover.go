@@ -42,33 +42,63 @@ func (n *Node) Run(mgr *rooms.Manager) {
 	go n.takeoverLoop(mgr)
 }
 
+// retry is a room that could not be woken: when to try it again.
+type retry struct {
+	fails int
+	next  time.Time
+}
+
 func (n *Node) takeoverLoop(mgr manager) {
 	defer n.wg.Done()
 	sweep := time.NewTicker(n.cfg.LeaseTTL / 2)
 	defer sweep.Stop()
 	orphanSince := make(map[string]time.Time)
-	var running sync.Map // rooms being woken by this loop
+	var mu sync.Mutex
+	backoff := make(map[string]retry) // rooms whose wake failed, under mu
+	var running sync.Map              // rooms being woken by this loop
 	sem := make(chan struct{}, takeovers)
 	for {
+		swept := false
 		select {
 		case <-n.ctx.Done():
 			return
 		case <-n.events:
+			for drained := false; !drained; { // one pass for a burst of events
+				select {
+				case <-n.events:
+				default:
+					drained = true
+				}
+			}
 		case <-sweep.C:
+			swept = true
+		}
+		now := time.Now()
+		if swept {
+			n.heartbeat()
+			n.sweepRemotes(now)
 		}
 		if !n.Valid() {
 			continue
 		}
-		n.auditNodes()
-		now := time.Now()
+		if swept {
+			n.auditNodes()
+		}
+		seen := make(map[string]time.Time)
 		for _, rec := range n.orphans() {
-			since, seen := orphanSince[rec.ID]
-			if !seen {
+			since, ok := orphanSince[rec.ID]
+			if !ok {
 				since = now
-				orphanSince[rec.ID] = now
 			}
+			seen[rec.ID] = since
 			rank := n.rank(rec)
 			if rank < 0 || now.Sub(since) < time.Duration(rank)*n.cfg.LeaseTTL/2 {
+				continue
+			}
+			mu.Lock()
+			wait := backoff[rec.ID].next.After(now)
+			mu.Unlock()
+			if wait {
 				continue
 			}
 			if _, busy := running.LoadOrStore(rec.ID, true); busy {
@@ -83,14 +113,30 @@ func (n *Node) takeoverLoop(mgr manager) {
 			go func(id string) {
 				defer n.wg.Done()
 				defer func() { <-sem; running.Delete(id) }()
-				n.takeOver(mgr, id)
+				failed := !n.takeOver(mgr, id)
+				mu.Lock()
+				defer mu.Unlock()
+				if !failed {
+					delete(backoff, id)
+					return
+				}
+				// A room that cannot be woken (nothing to wake it from, a
+				// log that does not re-run) is tried again, less and less
+				// often: a second, then doubling up to five minutes.
+				r := backoff[id]
+				r.fails++
+				r.next = time.Now().Add(min(time.Second<<min(r.fails-1, 9), 5*time.Minute))
+				backoff[id] = r
 			}(rec.ID)
 		}
-		for id := range orphanSince {
-			if _, _, owned := n.Whois(id); owned {
-				delete(orphanSince, id)
+		orphanSince = seen // rooms no longer orphans (owned, asleep, deleted) are forgotten
+		mu.Lock()
+		for id := range backoff {
+			if _, still := seen[id]; !still {
+				delete(backoff, id)
 			}
 		}
+		mu.Unlock()
 	}
 }
 
@@ -111,7 +157,7 @@ func (n *Node) auditNodes() {
 	n.mu.RUnlock()
 	for _, rec := range others {
 		ctx, cancel := context.WithTimeout(n.ctx, n.cfg.LeaseTTL/2)
-		v, _, found, err := jsstore.KVGet(ctx, n.nc, n.cfg.Prefix+"_nodes", rec.ID) // the leader's word, not a replica's
+		v, _, found, err := jsstore.KVGet(ctx, n.ctl, n.cfg.Prefix+"_nodes", rec.ID) // the leader's word, not a replica's
 		cancel()
 		var cur nodeRecord
 		switch {
@@ -136,7 +182,9 @@ func (n *Node) auditNodes() {
 	}
 }
 
-// orphans lists the rooms whose row says live and that no live node owns.
+// orphans lists the rooms whose row says live and that no live node
+// owns, or that the owners key says this node owns but this node does not
+// run (its lease lapsed and the key could not be deleted then).
 func (n *Node) orphans() []rooms.RoomRecord {
 	recs, err := n.store.List(rooms.DirectoryQuery{State: rooms.StateLive, Limit: 1 << 30})
 	if err != nil {
@@ -144,8 +192,18 @@ func (n *Node) orphans() []rooms.RoomRecord {
 	}
 	out := recs[:0]
 	for _, rec := range recs {
-		if _, _, owned := n.Whois(rec.ID); !owned {
+		node, _, owned := n.Whois(rec.ID)
+		if !owned {
 			out = append(out, rec)
+			continue
+		}
+		if node == n.id {
+			n.mu.RLock()
+			l := n.leases[rec.ID]
+			n.mu.RUnlock()
+			if l == nil {
+				out = append(out, rec)
+			}
 		}
 	}
 	return out
@@ -199,8 +257,9 @@ func hrw(room, node string) uint64 {
 	return h.Sum64()
 }
 
-// takeOver wakes an orphaned room here.
-func (n *Node) takeOver(mgr manager, id string) {
+// takeOver wakes an orphaned room here; false when it could not be woken
+// (and will be tried again later).
+func (n *Node) takeOver(mgr manager, id string) bool {
 	start := time.Now()
 	_, err := mgr.Open(id)
 	switch {
@@ -210,6 +269,8 @@ func (n *Node) takeOver(mgr manager, id string) {
 	case errors.Is(err, rooms.ErrOwnedElsewhere), errors.Is(err, rooms.ErrNotFound), errors.Is(err, rooms.ErrStopped):
 		// another node was quicker, or the room is gone, or we are stopping
 	default:
-		n.log.Warn("room not taken over", "room", id, "err", err)
+		n.log.Warn("room not taken over: tried again later", "room", id, "err", err)
+		return false
 	}
+	return true
 }

@@ -276,6 +276,11 @@ func (m *Manager) wake(id string, withFailed bool) (*Room, error) {
 	}
 	t := m.types.Get(rec.Type)
 	if t == nil {
+		if m.cfg.Owner != nil && m.cfg.Owner.Capable(rec.Type) {
+			// Between owners (one died, another is taking the room): a
+			// join through here comes back (1013) and is relayed then.
+			return nil, fmt.Errorf("room %s: %w: a node with its type %q is taking it over", id, ErrRoomBusy, rec.Type)
+		}
 		return nil, &TypeGoneError{Room: id, Type: rec.Type}
 	}
 	if err := m.admit(id); err != nil {
@@ -499,7 +504,7 @@ func (m *Manager) Lookup(id string) (RoomInfo, error) {
 	if err != nil {
 		return RoomInfo{}, fmt.Errorf("room %s: %w", id, err)
 	}
-	if m.types.Get(rec.Type) == nil {
+	if m.types.Get(rec.Type) == nil && (m.cfg.Owner == nil || !m.cfg.Owner.Capable(rec.Type)) {
 		return RoomInfo{}, &TypeGoneError{Room: id, Type: rec.Type}
 	}
 	return m.storedInfo(rec), nil

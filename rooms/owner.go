@@ -50,6 +50,10 @@ type Owner interface {
 	Whois(room string) (node, addr string, ok bool)
 	// Self names this node.
 	Self() (node, addr string)
+	// Capable reports whether some live node other than this one runs
+	// rooms of the type: a room this node lacks the type of is then not
+	// "gone", another node is about to take it.
+	Capable(roomType string) bool
 }
 
 // Lease is a node's hold on one room.

@@ -12,11 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
 
 	"github.com/tickroom/tickroom/cluster/natstest"
 	"github.com/tickroom/tickroom/rooms"
 	jsstore "github.com/tickroom/tickroom/rooms/store/jetstream"
+	"github.com/tickroom/tickroom/state"
 )
 
 // Clusters of real tickroom processes on a real NATS cluster (three
@@ -156,7 +158,7 @@ func TestClusterSurvivesKill9OfTheOwner(t *testing.T) {
 func TestSplitBrainPausedOwnerStopsBeforeItTicks(t *testing.T) {
 	nc := natstest.Start(t, 3)
 	a, baseA := startNode(t, nc.URL(), "a")
-	_, baseB := startNode(t, nc.URL(), "b")
+	b, baseB := startNode(t, nc.URL(), "b")
 	room := createRoom(t, baseA, `{"type":"board","visibility":"public"}`)
 	ann := joinAt(t, baseA, room, "name=ann")
 	waitFor(t, 10*time.Second, "B to know the room", func() bool {
@@ -185,11 +187,15 @@ func TestSplitBrainPausedOwnerStopsBeforeItTicks(t *testing.T) {
 		t.Fatalf("the room's owner while A is paused: %q, want B", info.Owner)
 	}
 
+	woke := wakeTick(t, b, room)
 	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	stopped = false
-	ann.closedWith(t, rooms.CloseRestart)
+	ann.closeFrame(t, rooms.CloseRestart)
+	if ann.mirror.Tick > woke {
+		t.Fatalf("the paused owner published tick %d after SIGCONT; B took the room over at tick %d", ann.mirror.Tick, woke)
+	}
 	waitFor(t, 10*time.Second, "A to say its room stopped on a lost lease", func() bool {
 		return a.logged("lease is lost")
 	})
@@ -197,6 +203,51 @@ func TestSplitBrainPausedOwnerStopsBeforeItTicks(t *testing.T) {
 	oneTickEach(t, logTicks(t, nc.URL(), info.RecordingID))
 	if got := shapes(back.mirror); len(got) != 6 {
 		t.Fatalf("shapes at B after the split: %d, want 6", len(got))
+	}
+}
+
+// wakeTick is the tick a node woke a room at, from its log.
+func wakeTick(t *testing.T, c *child, room string) uint64 {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, line := range c.log {
+		var l struct {
+			Msg, Room string
+			Tick      uint64
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "room woken" && l.Room == room {
+			return l.Tick
+		}
+	}
+	t.Fatal("the node did not log the room's wake")
+	return 0
+}
+
+// closeFrame reads (applying what comes) until the server's close frame,
+// which must come, with code.
+func (m *member) closeFrame(t *testing.T, code int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_ = m.conn.SetReadDeadline(deadline)
+		_, b, err := m.conn.ReadMessage()
+		if err == nil {
+			if typ, _, _, _ := state.Peek(b); typ == state.MsgSnapshot || typ == state.MsgDelta {
+				if _, err := m.mirror.Apply(b); err != nil {
+					t.Fatalf("apply: %v", err)
+				}
+			}
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) {
+			t.Fatalf("the connection ended without a close frame: %v", err)
+		}
+		if ce.Code != code {
+			t.Fatalf("close code %d (%s), want %d", ce.Code, ce.Text, code)
+		}
+		return
 	}
 }
 

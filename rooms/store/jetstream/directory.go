@@ -67,7 +67,12 @@ type directory struct {
 	log  *slog.Logger
 	mu   sync.RWMutex
 	rows map[string]indexed
+	sets int // since the last sweep of old tombstones
 }
+
+// tombstoneAge is how long a deleted row's tombstone is kept: long enough
+// for any put from before the delete to have arrived through the watch.
+const tombstoneAge = 10 * time.Minute
 
 // indexed is a row at a revision; a deleted row stays as a tombstone
 // (deleted) so that an older update arriving late cannot bring it back.
@@ -75,6 +80,7 @@ type indexed struct {
 	rec     rooms.RoomRecord
 	rev     uint64
 	deleted bool
+	at      time.Time // when a tombstone was made
 }
 
 // followDirectory loads every row (ctx bounds that) and follows the
@@ -133,7 +139,19 @@ func (d *directory) set(id string, x indexed) {
 	if old, ok := d.rows[id]; ok && old.rev >= x.rev {
 		return
 	}
+	if x.deleted {
+		x.at = time.Now()
+	}
 	d.rows[id] = x
+	if d.sets++; d.sets >= 4096 {
+		d.sets = 0
+		cutoff := time.Now().Add(-tombstoneAge)
+		for k, v := range d.rows {
+			if v.deleted && v.at.Before(cutoff) {
+				delete(d.rows, k)
+			}
+		}
+	}
 }
 
 // Put stores a room's row (rooms.Directory).

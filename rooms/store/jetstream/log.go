@@ -65,19 +65,57 @@ func (s *Store) Continue(id string) (rooms.LogWriter, rooms.LogEnd, error) {
 	}
 	ctx, cancel := s.ctx()
 	defer cancel()
-	last, err := s.log.GetLastMsgForSubject(ctx, s.subject(id))
-	if err != nil {
-		return nil, rooms.LogEnd{}, fmt.Errorf("jetstream: continue %s: %w", id, notFound(err))
-	}
-	sc, lastSeq, err := s.tailOf(ctx, id, last)
-	if err != nil {
-		return nil, rooms.LogEnd{}, fmt.Errorf("jetstream: continue %s: %w", id, err)
+	var sc tape.Scan
+	var lastSeq uint64
+	for try := 0; ; try++ {
+		last, err := s.log.GetLastMsgForSubject(ctx, s.subject(id))
+		if err != nil {
+			return nil, rooms.LogEnd{}, fmt.Errorf("jetstream: continue %s: %w", id, notFound(err))
+		}
+		if sc, lastSeq, err = s.tailOf(ctx, id, last); err != nil {
+			return nil, rooms.LogEnd{}, fmt.Errorf("jetstream: continue %s: %w", id, err)
+		}
+		// Claim the log before anything else: an append of its previous
+		// writer still on its way names the subject's last sequence as it
+		// was, and the claim moves it on, so that append is refused (its
+		// room stops) instead of landing after this writer read the log.
+		seq, err := s.claim(ctx, id, sc, lastSeq)
+		if err == nil {
+			lastSeq = seq
+			break
+		}
+		if !errors.Is(err, rooms.ErrFenced) || try == 3 {
+			return nil, rooms.LogEnd{}, fmt.Errorf("jetstream: continue %s: %w", id, err)
+		}
+		// The old writer appended meanwhile: read the log's end again.
 	}
 	out := s.newSink(id, lastSeq)
 	w := tape.Resume(out, id, sc, tape.WriterOptions{FlushInterval: s.opts.FlushInterval})
 	lw := &logWriter{Writer: w, s: s, sink: out}
 	s.putSummary(lw, summaryOf(w, true, false))
 	return lw, sc.LogEnd(), nil
+}
+
+// claim appends an empty message at the log's end, fenced on its last
+// sequence: the tape's bytes do not change, and the subject's last
+// sequence becomes this writer's. rooms.ErrFenced when another writer
+// appended after lastSeq.
+func (s *Store) claim(ctx context.Context, id string, sc tape.Scan, lastSeq uint64) (uint64, error) {
+	m := nats.NewMsg(s.subject(id))
+	m.Header.Set(hdrOffset, strconv.FormatInt(sc.ValidSize, 10))
+	m.Header.Set(hdrPrev, strconv.FormatUint(sc.LastTick, 10))
+	m.Header.Set(hdrLast, strconv.FormatUint(sc.LastTick, 10))
+	m.Header.Set(hdrRecords, strconv.Itoa(sc.Records))
+	m.Header.Set(hdrFirst, strconv.FormatUint(sc.FirstTick, 10))
+	ack, err := s.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequencePerSubject(lastSeq))
+	switch apiCode(err) {
+	case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
+		return 0, fmt.Errorf("claim: %w", rooms.ErrFenced)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("claim: %w", err)
+	}
+	return ack.Sequence, nil
 }
 
 // tailOf works out where a log ends from its last message: its headers,
