@@ -37,12 +37,13 @@ func main() {
 
 // subcommands maps a name to its runner; one file each.
 var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"scene":   runScene,
-	"idle":    runIdle,
-	"join":    runJoin,
-	"serve":   runServe,
-	"wake":    runWake,
-	"dormant": runDormant,
+	"scene":    runScene,
+	"idle":     runIdle,
+	"join":     runJoin,
+	"serve":    runServe,
+	"wake":     runWake,
+	"dormant":  runDormant,
+	"failover": runFailover,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,6 +70,8 @@ func usage(w io.Writer) {
   join    join latency (POST /api/rooms and WebSocket open to first snapshot) while R rooms are busy
   wake    wake latency of stored rooms (a board of 10,000 ops, an arena hour): share link to first snapshot
   dormant what N sleeping rooms cost: heap, disk, lobby and lookup latency
+  failover  SIGKILL the owner node of rooms in a 3-node cluster (NATS + tickroom children), N times:
+          time to the new owner's first delta for relayed clients, ticks and inputs lost
   serve   run a tickroom server (the same packages) with the built-in room types plus idle-bench
           (1 Hz, no entities), pprof on and per-address limits off; idle uses it by default
 `)
