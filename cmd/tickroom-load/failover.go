@@ -76,6 +76,7 @@ func parseFailoverFlags(args []string, stderr io.Writer) (*failoverFlags, error)
 	f.cluster.register(fs, 3)
 	fs.StringVar(&f.server.bin, "server-bin", "", "run this tickroom binary instead of building one")
 	fs.StringVar(&f.server.extra, "server-args", "", "extra flags for every node, space-separated")
+	fs.BoolVar(&f.server.keepLog, "keep-server-log", false, "keep the nodes' log files and print their paths")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

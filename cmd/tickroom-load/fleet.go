@@ -15,6 +15,7 @@ import (
 type sceneRoom struct {
 	id        string
 	index     int
+	owner     int                           // the node that owns it (index into fleet.nodes)
 	slots     []atomic.Pointer[sceneClient] // filled as clients join; the sender reads them concurrently
 	clients   []*sceneClient                // filled once every client joined
 	checkTick atomic.Uint64                 // set at the end: clients capture their mirror at this tick
@@ -34,9 +35,10 @@ type fleet struct {
 	cfg     fleetConfig
 	clock   clock
 	win     window
-	period  int64 // tick period in ns
-	api     *api
-	dial    *dialer
+	period  int64   // tick period in ns
+	api     *api    // the first node's
+	dial    *dialer // the first node's
+	nodes   []fleetNode
 	rooms   []*sceneRoom
 	liveS2C atomic.Int64
 	liveC2S atomic.Int64
@@ -48,8 +50,25 @@ type fleet struct {
 	senders  sync.WaitGroup
 }
 
+// fleetNode is one server of the target: a single server, or a node of a
+// cluster.
+type fleetNode struct {
+	api  *api
+	dial *dialer
+	addr string // host:port, as GET /api/rooms/{id} names an owner
+}
+
 func newFleet(cfg fleetConfig, clk clock, a *api, d *dialer) *fleet {
-	return &fleet{cfg: cfg, clock: clk, api: a, dial: d, period: int64(time.Second / arenabench.TickRate), stopSend: make(chan struct{})}
+	return newClusterFleet(cfg, clk, []fleetNode{{api: a, dial: d}})
+}
+
+// newClusterFleet spreads the rooms and clients over several nodes: room
+// i is made on node i mod N (which owns it), and its client c joins
+// through node (i + c) mod N, so that in a cluster a room has members on
+// its owner and members relayed through every other node.
+func newClusterFleet(cfg fleetConfig, clk clock, nodes []fleetNode) *fleet {
+	return &fleet{cfg: cfg, clock: clk, api: nodes[0].api, dial: nodes[0].dial, nodes: nodes,
+		period: int64(time.Second / arenabench.TickRate), stopSend: make(chan struct{})}
 }
 
 // start creates the rooms and joins their clients, a few rooms at a time
@@ -67,11 +86,22 @@ func (f *fleet) start(ctx context.Context) error {
 		// Room for a seat per retried dial: a handshake the client gave up
 		// on may still have seated a member on the server, held for the
 		// seat grace.
-		id, err := f.api.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+		r.owner = i % len(f.nodes)
+		a := f.nodes[r.owner].api
+		id, err := a.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)
 		}
 		r.id = id
+		if len(f.nodes) > 1 {
+			owner, err := a.roomOwner(ctx, id)
+			if err != nil {
+				return fmt.Errorf("room %d: %w", i, err)
+			}
+			if r.owner = f.nodeIndex(owner); r.owner < 0 {
+				return fmt.Errorf("room %d: owned by %q, not one of the nodes", i, owner)
+			}
+		}
 		f.senders.Add(1)
 		go f.send(r)
 		return forEach(ctx, f.cfg.clients, f.cfg.clients, func(ctx context.Context, c int) error {
@@ -95,16 +125,19 @@ const joinAttempts = 3
 
 // join connects client c of room r and waits for its first snapshot.
 func (f *fleet) join(ctx context.Context, r *sceneRoom, c int) error {
-	conn, err := f.dial.dial(ctx, r.id, "")
+	node := (r.index + c) % len(f.nodes)
+	d := f.nodes[node].dial
+	conn, err := d.dial(ctx, r.id, "")
 	for attempt := 1; err != nil && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
 		f.joinRetries.Add(1)
 		time.Sleep(time.Duration(attempt) * time.Second)
-		conn, err = f.dial.dial(ctx, r.id, "")
+		conn, err = d.dial(ctx, r.id, "")
 	}
 	if err != nil {
 		return fmt.Errorf("join room %d client %d (%d attempts): %w", r.index, c, joinAttempts, err)
 	}
 	cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
+	cl.node, cl.relayed = node, node != r.owner
 	r.slots[c].Store(cl)
 	go cl.read(f)
 	select {
@@ -193,6 +226,16 @@ func isClosed(ch chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// nodeIndex is the index of the node at addr (host:port), or -1.
+func (f *fleet) nodeIndex(addr string) int {
+	for i, n := range f.nodes {
+		if n.addr == addr {
+			return i
+		}
+	}
+	return -1
 }
 
 // maxTick is the highest tick any client has seen.

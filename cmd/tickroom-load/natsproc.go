@@ -231,9 +231,9 @@ type streamStats struct {
 	Replicas int
 }
 
-// readStream reads a stream's state through the first server.
-func (c *natsCluster) readStream(ctx context.Context, name string) (streamStats, error) {
-	nc, err := nats.Connect(c.URLs(), nats.Timeout(2*time.Second))
+// readStreamAt reads a stream's state through the NATS servers at urls.
+func readStreamAt(ctx context.Context, urls, name string) (streamStats, error) {
+	nc, err := nats.Connect(urls, nats.Timeout(2*time.Second))
 	if err != nil {
 		return streamStats{}, fmt.Errorf("nats: %w", err)
 	}

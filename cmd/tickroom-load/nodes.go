@@ -29,7 +29,6 @@ type clusterFlags struct {
 	natsURL  string
 	natsBin  string
 	leaseTTL time.Duration
-	keepLogs bool
 }
 
 func (f *clusterFlags) register(fs *flag.FlagSet, defaultNodes int) {
@@ -40,7 +39,6 @@ func (f *clusterFlags) register(fs *flag.FlagSet, defaultNodes int) {
 	fs.StringVar(&f.natsURL, "nats-url", "", "with -urls: the NATS URLs the nodes use (for the log stream's size; empty: not measured)")
 	fs.StringVar(&f.natsBin, "nats-bin", "", "with -cluster: run this nats-server binary instead of building the one in go.mod")
 	fs.DurationVar(&f.leaseTTL, "lease-ttl", 3*time.Second, "with -cluster: the nodes' -lease-ttl")
-	fs.BoolVar(&f.keepLogs, "keep-server-log", false, "keep the child servers' log files and print their paths")
 }
 
 // tickCluster is the tickroom nodes under test and their NATS.
@@ -62,7 +60,7 @@ type tickCluster struct {
 // startCluster starts (or, with -urls, finds) the cluster. Stop must be
 // called either way.
 func startCluster(ctx context.Context, cf *clusterFlags, sf *serverFlags, logLevel string, stderr io.Writer) (*tickCluster, error) {
-	c := &tickCluster{ttl: cf.leaseTTL, keepLogs: cf.keepLogs, logLevel: logLevel, stderr: stderr}
+	c := &tickCluster{ttl: cf.leaseTTL, keepLogs: sf.keepLog, logLevel: logLevel, stderr: stderr}
 	if cf.urls != "" {
 		pids, err := parsePIDs(cf.pids)
 		if err != nil {
@@ -95,7 +93,6 @@ func startCluster(ctx context.Context, cf *clusterFlags, sf *serverFlags, logLev
 	}
 	c.natsURL, c.natsPIDs = c.nats.URLs(), c.nats.PIDs()
 	c.srv = *sf
-	c.srv.keepLog = cf.keepLogs
 	if c.srv.bin == "" {
 		if c.dir, err = os.MkdirTemp("", "tickroom-load-bin-"); err != nil {
 			c.Stop()
