@@ -125,7 +125,7 @@ const joinAttempts = 3
 
 // join connects client c of room r and waits for its first snapshot.
 func (f *fleet) join(ctx context.Context, r *sceneRoom, c int) error {
-	node := (r.index + c) % len(f.nodes)
+	node := clientNode(r.index, c, len(f.nodes))
 	d := f.nodes[node].dial
 	conn, err := d.dial(ctx, r.id, "")
 	for attempt := 1; err != nil && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
@@ -227,6 +227,11 @@ func isClosed(ch chan struct{}) bool {
 		return false
 	}
 }
+
+// clientNode is the node client c of room i joins through: (i + c) mod
+// n, so that room i (made on node i mod n) has members on its owner and
+// on every other node.
+func clientNode(i, c, n int) int { return (i + c) % n }
 
 // nodeIndex is the index of the node at addr (host:port), or -1.
 func (f *fleet) nodeIndex(addr string) int {
