@@ -109,10 +109,15 @@ type foRoom struct {
 	clients []*foClient
 }
 
+// errFailoverChecks is returned after the report when a client was not
+// back, or came back wrong.
+var errFailoverChecks = errors.New("failover: run failed its checks")
+
 // foClient is one member through a failover: a reader that follows the
 // room across reconnects and a sender of inputs.
 type foClient struct {
 	room   string
+	query  string // the first join's
 	node   int
 	dialer *dialer
 	clock  clock
@@ -148,6 +153,7 @@ type foClient struct {
 	deltasAfter  int    // deltas from the new owner until stop
 	maxSeqAfter  uint64 // own seq at the end: inputs still applied after the failover
 	earlyClose   bool   // closed before the kill
+	refused      int    // first joins closed with 4004 (room not found), tried again
 	problem      string
 	backClosed   sync.Once
 	decodeErrors int
@@ -247,10 +253,31 @@ func (c *foClient) session(conn *websocket.Conn, after bool) error {
 
 // run is the client's reader: the first connection, the close, the
 // reconnects until the new owner's first delta, then the rest.
-func (c *foClient) run(first *websocket.Conn, deadline time.Duration) {
+//
+// A first join through another node right after the room was made can
+// be closed with 4004 (room not found): it is counted and tried again
+// after 200 ms, up to 5 times.
+func (c *foClient) run(deadline time.Duration) {
 	defer close(c.done)
 	defer c.markBack()
-	err := c.session(first, false)
+	var err error
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		conn, derr := c.dialer.dial(ctx, c.room, c.query)
+		cancel()
+		if derr != nil {
+			c.earlyClose = true
+			c.fail("join: %v", derr)
+			return
+		}
+		c.setConn(conn)
+		err = c.session(conn, false)
+		if isClosed(c.synced) || isClosed(c.stop) || closeCode(err) != 4004 || attempt == 5 {
+			break
+		}
+		c.refused++
+		time.Sleep(200 * time.Millisecond)
+	}
 	if isClosed(c.stop) {
 		return
 	}
@@ -351,14 +378,15 @@ type killRecord struct {
 	LoadAvg    string    `json:"load_avg"`
 	Rooms      []string  `json:"rooms"`
 	NewOwners  []string  `json:"new_owners"`
-	FirstDelta []float64 `json:"first_delta_ms"` // per client: kill -> first delta from the new owner
-	Closed     []float64 `json:"closed_ms"`      // per client: kill -> its 1012
-	Snapshot   []float64 `json:"snapshot_ms"`    // per client: kill -> the new owner's snapshot
-	LastOld    []float64 `json:"last_old_ms"`    // per client: kill -> the last state from the old owner (negative: before)
-	TicksLost  []int64   `json:"ticks_lost"`     // per room: newest tick its clients saw from the old owner - the tick the new owner woke it at
-	InputsLost []int64   `json:"inputs_lost"`    // per client: acknowledged seq seen from the old owner - seq in the new owner's snapshot
-	Dials      []int     `json:"dials"`          // per client: dials after the close
-	Relayed    int       `json:"relayed_after"`  // clients whose node does not own the room after the takeover
+	FirstDelta []float64 `json:"first_delta_ms"`      // per client: kill -> first delta from the new owner
+	Closed     []float64 `json:"closed_ms"`           // per client: kill -> its 1012
+	Snapshot   []float64 `json:"snapshot_ms"`         // per client: kill -> the new owner's snapshot
+	LastOld    []float64 `json:"last_old_ms"`         // per client: kill -> the last state from the old owner (negative: before)
+	TicksLost  []int64   `json:"ticks_lost"`          // per room: newest tick its clients saw from the old owner - the tick the new owner woke it at
+	InputsLost []int64   `json:"inputs_lost"`         // per client: acknowledged seq seen from the old owner - seq in the new owner's snapshot
+	Dials      []int     `json:"dials"`               // per client: dials after the close
+	Relayed    int       `json:"relayed_after"`       // clients whose node does not own the room after the takeover
+	Refused    int       `json:"first_joins_refused"` // first joins right after the create closed with 4004, tried again
 	Problems   []string  `json:"problems,omitempty"`
 	RestartS   float64   `json:"restart_s"` // victim started again until every node saw N nodes
 }
@@ -389,8 +417,12 @@ type failoverResult struct {
 	InputsLostMax   *int64         `json:"inputs_lost_max"`
 	InputsLostHist  map[string]int `json:"inputs_lost_histogram"`
 	ClientsLost     int            `json:"clients_lost"`
-	Problems        []string       `json:"problems,omitempty"`
-	PerKill         []killRecord   `json:"per_kill"`
+	JoinsRefused    int            `json:"first_joins_refused"`
+	// Skipped are attempts given up before the kill (a client's
+	// connection ended during the warm-up): not kills, but findings.
+	Skipped  []string     `json:"skipped,omitempty"`
+	Problems []string     `json:"problems,omitempty"`
+	PerKill  []killRecord `json:"per_kill"`
 }
 
 // runFailover is the failover subcommand.
@@ -407,11 +439,21 @@ func runFailover(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	defer cl.Stop()
 	clk := clock{base: time.Now()}
-	for k := range f.kills {
+	// An attempt whose warm-up went wrong is skipped (reported) without a
+	// kill; at most as many attempts are skipped as kills are asked for.
+	for k := 0; len(res.PerKill) < f.kills && k < 2*f.kills; k++ {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		rec, err := oneKill(ctx, cl, f, k, clk, stderr)
+		var skip *skipKill
+		if errors.As(err, &skip) {
+			res.Skipped = append(res.Skipped, fmt.Sprintf("attempt %d (victim node %d, load %s): %v", k, rec.Victim, rec.LoadAvg, skip.error))
+			if !f.quiet {
+				fmt.Fprintf(stderr, "attempt %d skipped before the kill: %v\n", k, skip.error)
+			}
+			continue
+		}
 		if rec != nil {
 			res.PerKill = append(res.PerKill, *rec)
 		}
@@ -431,14 +473,18 @@ func runFailover(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	for _, p := range res.Problems {
+	for _, p := range append(res.Skipped, res.Problems...) {
 		fmt.Fprintln(stderr, "problem:", p)
 	}
-	if len(res.Problems) > 0 || res.ClientsLost > 0 {
-		return errDiverged
+	if len(res.Problems) > 0 || len(res.Skipped) > 0 || res.ClientsLost > 0 {
+		return errFailoverChecks
 	}
 	return nil
 }
+
+// skipKill is an attempt given up before its kill: the cluster is as it
+// was, and the next attempt can go on.
+type skipKill struct{ error }
 
 // oneKill runs one kill of the victim's rooms; an error stops the run
 // (the cluster is not in a state to go on).
@@ -482,26 +528,26 @@ func oneKill(ctx context.Context, cl *tickCluster, f *failoverFlags, k int, clk 
 		rec.Rooms = append(rec.Rooms, id)
 		for j := range f.clients {
 			node := others[(r*f.clients+j)%len(others)]
-			c := &foClient{room: id, node: node, dialer: dialers[node], clock: clk, killed: killed,
+			c := &foClient{room: id, query: fmt.Sprintf("name=k%dr%dc%d", k, r, j), node: node, dialer: dialers[node], clock: clk, killed: killed,
 				stop: make(chan struct{}), synced: make(chan struct{}), back: make(chan struct{}), done: make(chan struct{})}
-			conn, err := c.dialer.dial(ctx, id, fmt.Sprintf("name=k%dr%dc%d", k, r, j))
-			if err != nil {
-				return rec, fmt.Errorf("join room %s through node %d: %w", id, node, err)
-			}
-			c.conn = conn
 			room.clients = append(room.clients, c)
 			all = append(all, c)
-			go c.run(conn, f.deadline)
+			go c.run(f.deadline)
 			go c.send(r*f.clients + j)
 		}
 	}
+	defer func() {
+		for _, c := range all {
+			rec.Refused += c.refused
+		}
+	}()
 	for _, c := range all {
 		select {
 		case <-c.synced:
 		case <-c.done:
-			return rec, fmt.Errorf("a client's connection ended before its snapshot: %s", c.problem)
+			return rec, &skipKill{fmt.Errorf("a client's connection (through node %d) ended before its snapshot: %s", c.node, c.problem)}
 		case <-time.After(15 * time.Second):
-			return rec, errors.New("a client had no snapshot within 15 s")
+			return rec, &skipKill{errors.New("a client had no snapshot within 15 s")}
 		case <-ctx.Done():
 			return rec, ctx.Err()
 		}
@@ -514,7 +560,7 @@ func oneKill(ctx context.Context, cl *tickCluster, f *failoverFlags, k int, clk 
 	}
 	for _, c := range all {
 		if isClosed(c.done) {
-			return rec, fmt.Errorf("a client's connection ended before the kill: %s", c.problem)
+			return rec, &skipKill{fmt.Errorf("a client's connection (through node %d) ended during the warm-up: %s", c.node, c.problem)}
 		}
 	}
 	killAt := clk.now()
@@ -631,6 +677,7 @@ func (res *failoverResult) summarize() {
 			}
 		}
 		res.ClientsLost += len(k.Rooms)*res.ClientsPerRoom - len(k.FirstDelta)
+		res.JoinsRefused += k.Refused
 		for _, p := range k.Problems {
 			if len(res.Problems) < 20 {
 				res.Problems = append(res.Problems, fmt.Sprintf("kill %d: %s", k.Kill, p))
@@ -679,6 +726,8 @@ func (res *failoverResult) rows() []row {
 		{"ticks lost per room (max; value: rooms)", i64(res.TicksLostMax) + "  (" + hist(res.TicksLostHist) + ")", "<= 10"},
 		{"acknowledged inputs lost per client (max; value: clients)", i64(res.InputsLostMax) + "  (" + hist(res.InputsLostHist) + ")", ""},
 		{"clients not back", fmt.Sprint(res.ClientsLost), "0"},
+		{"first joins through another node right after the create closed 4004 (tried again)", fmt.Sprint(res.JoinsRefused), "0"},
+		{"attempts skipped (a client's connection ended before the kill)", fmt.Sprint(len(res.Skipped)), "0"},
 		{"load average start / end", res.LoadAvgStart + " / " + res.LoadAvgEnd, ""},
 	}
 }
