@@ -387,8 +387,13 @@ type killRecord struct {
 	Dials      []int     `json:"dials"`               // per client: dials after the close
 	Relayed    int       `json:"relayed_after"`       // clients whose node does not own the room after the takeover
 	Refused    int       `json:"first_joins_refused"` // first joins right after the create closed with 4004, tried again
-	Problems   []string  `json:"problems,omitempty"`
-	RestartS   float64   `json:"restart_s"` // victim started again until every node saw N nodes
+	// VictimRooms is how many rooms the victim owned when it was killed
+	// (tickroom_rooms_owned): this kill's and earlier kills' rooms still
+	// live (a room taken over holds its seats for the seat grace again,
+	// so it does not sleep while kills come every few seconds).
+	VictimRooms float64  `json:"victim_rooms_owned"`
+	Problems    []string `json:"problems,omitempty"`
+	RestartS    float64  `json:"restart_s"` // victim started again until every node saw N nodes
 }
 
 // failoverResult is the run's report.
@@ -563,6 +568,9 @@ func oneKill(ctx context.Context, cl *tickCluster, f *failoverFlags, k int, clk 
 			return rec, &skipKill{fmt.Errorf("a client's connection (through node %d) ended during the warm-up: %s", c.node, c.problem)}
 		}
 	}
+	if m, err := scrapeMetrics(ctx, va); err == nil {
+		rec.VictimRooms = m["tickroom_rooms_owned"]
+	}
 	killAt := clk.now()
 	close(killed)
 	cl.kill(v)
@@ -638,8 +646,8 @@ func oneKill(ctx context.Context, cl *tickCluster, f *failoverFlags, k int, clk 
 	rec.RestartS = time.Since(restart).Seconds()
 	worst := slices.Max(append([]float64{0}, rec.FirstDelta...))
 	if !f.quiet {
-		fmt.Fprintf(stderr, "kill %d (node %d, load %s): back after %.0f ms (worst client), ticks lost %v, inputs lost %v, restart %.1f s\n",
-			k, v, rec.LoadAvg, worst, rec.TicksLost, rec.InputsLost, rec.RestartS)
+		fmt.Fprintf(stderr, "kill %d (node %d owning %.0f rooms, load %s): back after %.0f ms (worst client), ticks lost %v, inputs lost %v, restart %.1f s\n",
+			k, v, rec.VictimRooms, rec.LoadAvg, worst, rec.TicksLost, rec.InputsLost, rec.RestartS)
 	}
 	return rec, nil
 }
