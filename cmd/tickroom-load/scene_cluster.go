@@ -85,7 +85,6 @@ type clusterFigures struct {
 	LogMsgsPerRoomS         *float64 `json:"log_stream_msgs_per_room_s"`
 	LogAppendsPerRoomS      *float64 `json:"log_appends_per_room_s"`
 	LogAppendMeanMs         *float64 `json:"log_append_mean_ms"`
-	LogAppendP99UpperMs     *float64 `json:"log_append_p99_ms_bucket_bound"`
 	CheckpointBytesPerRoomS *float64 `json:"checkpoint_bytes_per_room_s"`
 
 	// The relay over the window: what owners published on NATS for
