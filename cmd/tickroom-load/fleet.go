@@ -123,33 +123,51 @@ func (f *fleet) start(ctx context.Context) error {
 // reported.
 const joinAttempts = 3
 
-// join connects client c of room r and waits for its first snapshot.
+// join connects client c of room r and waits for its first snapshot. A
+// dial that fails, or a connection closed with 1013 (try again later: in
+// a cluster, a relaying node whose join request to the owner timed out)
+// before the snapshot, is tried again, as a browser would.
 func (f *fleet) join(ctx context.Context, r *sceneRoom, c int) error {
 	node := clientNode(r.index, c, len(f.nodes))
 	d := f.nodes[node].dial
-	conn, err := d.dial(ctx, r.id, "")
-	for attempt := 1; err != nil && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
-		f.joinRetries.Add(1)
-		time.Sleep(time.Duration(attempt) * time.Second)
-		conn, err = d.dial(ctx, r.id, "")
-	}
-	if err != nil {
-		return fmt.Errorf("join room %d client %d (%d attempts): %w", r.index, c, joinAttempts, err)
-	}
-	cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
-	cl.node, cl.relayed = node, node != r.owner
-	r.slots[c].Store(cl)
-	go cl.read(f)
-	select {
-	case <-cl.synced:
-		f.joined.Add(1)
-		return nil
-	case <-cl.done:
-		return fmt.Errorf("join room %d client %d: connection ended before the first snapshot: %v (%s)", r.index, c, cl.readErr, cl.firstProblem)
-	case <-time.After(15 * time.Second):
-		return fmt.Errorf("join room %d client %d: no snapshot within 15 s", r.index, c)
-	case <-ctx.Done():
-		return ctx.Err()
+	for attempt := 1; ; attempt++ {
+		retry := func(err error) error {
+			if attempt >= joinAttempts || ctx.Err() != nil {
+				return fmt.Errorf("join room %d client %d (%d attempts): %w", r.index, c, attempt, err)
+			}
+			f.joinRetries.Add(1)
+			time.Sleep(time.Duration(attempt) * time.Second)
+			return nil
+		}
+		conn, err := d.dial(ctx, r.id, "")
+		if err != nil {
+			if err := retry(err); err != nil {
+				return err
+			}
+			continue
+		}
+		cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
+		cl.node, cl.relayed = node, node != r.owner
+		r.slots[c].Store(cl)
+		go cl.read(f)
+		select {
+		case <-cl.synced:
+			f.joined.Add(1)
+			return nil
+		case <-cl.done:
+			err := fmt.Errorf("connection ended before the first snapshot: %v (%s)", cl.readErr, cl.firstProblem)
+			if closeCode(cl.readErr) != 1013 {
+				return fmt.Errorf("join room %d client %d: %w", r.index, c, err)
+			}
+			r.slots[c].Store(nil)
+			if err := retry(err); err != nil {
+				return err
+			}
+		case <-time.After(15 * time.Second):
+			return fmt.Errorf("join room %d client %d: no snapshot within 15 s", r.index, c)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

@@ -229,7 +229,7 @@ func (res *sceneResult) sceneRows() []row {
 		{"mirrors checked / unchecked", fmt.Sprintf("%d / %d", res.MirrorsChecked, res.MirrorsUnchecked), ""},
 		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
 		{"clients lost", fmt.Sprint(res.ClientsLost), "0"},
-		{"join retries (a handshake over 10 s)", fmt.Sprint(res.JoinRetries), ""},
+		{"join retries (a dial that failed, or 1013 before the snapshot)", fmt.Sprint(res.JoinRetries), ""},
 		{"server log warnings", fmt.Sprint(res.ServerLogWarnings), ""},
 		{"load average start / end", res.LoadAvgStart + " / " + res.LoadAvgEnd, ""},
 	}
