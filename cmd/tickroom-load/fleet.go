@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -45,6 +46,9 @@ type fleet struct {
 	joined  atomic.Int64
 	// joinRetries counts dials tried again after a failure (see join).
 	joinRetries atomic.Int64
+	// createRetries counts room creations tried again after a 503 (the
+	// server could not store the room: try again later).
+	createRetries atomic.Int64
 
 	stopSend chan struct{}
 	senders  sync.WaitGroup
@@ -89,6 +93,11 @@ func (f *fleet) start(ctx context.Context) error {
 		r.owner = i % len(f.nodes)
 		a := f.nodes[r.owner].api
 		id, err := a.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+		for attempt := 1; err != nil && errors.Is(err, errTryAgain) && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
+			f.createRetries.Add(1)
+			time.Sleep(time.Duration(attempt) * time.Second)
+			id, err = a.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+		}
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)
 		}

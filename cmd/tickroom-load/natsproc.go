@@ -152,7 +152,45 @@ func (c *natsCluster) waitReady(ctx context.Context, limit time.Duration) error 
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	return nil
+	// JetStream answering is not enough: a stream of N replicas can be
+	// placed only once the meta leader sees every server online (a
+	// tickroom node started before that exits with "no suitable peers
+	// for placement"). Place one and delete it.
+	for {
+		err := placeProbe(c.URLs(), len(c.procs))
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("nats: a stream of %d replicas cannot be placed after %v: %v", len(c.procs), limit, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// placeProbe creates a small stream with one replica per server and
+// deletes it.
+func placeProbe(urls string, replicas int) error {
+	nc, err := nats.Connect(urls, nats.Timeout(time.Second))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "tickroom_load_probe", Subjects: []string{"tickroom-load.probe"},
+		Replicas: replicas, Storage: jetstream.MemoryStorage, MaxMsgs: 1}); err != nil {
+		return err
+	}
+	return js.DeleteStream(ctx, "tickroom_load_probe")
 }
 
 func jetStreamAnswers(url string) error {

@@ -118,7 +118,7 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	prog := newProgress(stderr, f.quiet)
 	defer fl.stop()
 	err = fl.rampUp(ctx, prog)
-	res.JoinRetries = fl.joinRetries.Load()
+	res.JoinRetries, res.CreateRetries = fl.joinRetries.Load(), fl.createRetries.Load()
 	if err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}

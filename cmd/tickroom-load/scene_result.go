@@ -17,6 +17,7 @@ type sceneResult struct {
 	WarmupS        float64 `json:"warmup_s"`
 	JoinS          float64 `json:"join_s"`
 	JoinRetries    int64   `json:"join_retries"`
+	CreateRetries  int64   `json:"create_retries"`
 	Server         string  `json:"server"`
 	ServerPID      int     `json:"server_pid"`
 	LoadAvgStart   string  `json:"load_avg_start"`
@@ -230,6 +231,7 @@ func (res *sceneResult) sceneRows() []row {
 		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
 		{"clients lost", fmt.Sprint(res.ClientsLost), "0"},
 		{"join retries (a dial that failed, or 1013 before the snapshot)", fmt.Sprint(res.JoinRetries), ""},
+		{"room creations retried (503: not stored, try again later)", fmt.Sprint(res.CreateRetries), ""},
 		{"server log warnings", fmt.Sprint(res.ServerLogWarnings), ""},
 		{"load average start / end", res.LoadAvgStart + " / " + res.LoadAvgEnd, ""},
 	}
