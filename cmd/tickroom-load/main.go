@@ -7,9 +7,12 @@
 //	go run ./cmd/tickroom-load scene -url http://127.0.0.1:8080 -pid 1234
 //	go run ./cmd/tickroom-load idle -conns 10000
 //	go run ./cmd/tickroom-load join -busy 100 -joins 200
+//	go run ./cmd/tickroom-load scene -cluster 3 -rooms 50 -json
+//	go run ./cmd/tickroom-load failover -kills 24 -lease-ttl 1s
 //
 // Without -url each mode starts its own server as a child process on a free
-// loopback port and stops it at the end. Traffic goes to 127.0.0.0/8 only,
+// loopback port and stops it at the end; -cluster N (scene, failover)
+// starts N nats-server processes and N tickroom nodes instead. Traffic goes to 127.0.0.0/8 only,
 // and every mode is bounded in connections and time.
 package main
 
