@@ -133,6 +133,10 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if c.closed.Load() || c.writeErr != nil {
 			c.lost = true
 			lost++
+			if res.LostCloseCodes == nil {
+				res.LostCloseCodes = map[string]int{}
+			}
+			res.LostCloseCodes[fmt.Sprint(closeCode(c.readErr))]++
 		}
 	}
 	fl.stop()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 )
 
 // sceneResult is everything a scene run reports; the JSON names say what
@@ -72,8 +74,11 @@ type sceneResult struct {
 	DecodeErrors        int      `json:"decode_errors"`
 	ServerErrorMessages int      `json:"server_error_messages"`
 	ClientsLost         int      `json:"clients_lost"`
-	ServerLogWarnings   int      `json:"server_log_warnings"`
-	Problems            []string `json:"problems,omitempty"`
+	// LostCloseCodes counts the lost clients by the close code their
+	// connection ended with (-1: no close frame).
+	LostCloseCodes    map[string]int `json:"lost_close_codes,omitempty"`
+	ServerLogWarnings int            `json:"server_log_warnings"`
+	Problems          []string       `json:"problems,omitempty"`
 
 	// Cluster is set on a cluster (-cluster, -urls); the server figures
 	// above are then every tickroom node's added up.
@@ -229,7 +234,7 @@ func (res *sceneResult) sceneRows() []row {
 		{"divergences", fmt.Sprint(res.Divergences), "0"},
 		{"mirrors checked / unchecked", fmt.Sprintf("%d / %d", res.MirrorsChecked, res.MirrorsUnchecked), ""},
 		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
-		{"clients lost", fmt.Sprint(res.ClientsLost), "0"},
+		{"clients lost (by close code)", fmt.Sprint(res.ClientsLost) + lostCodes(res.LostCloseCodes), "0"},
 		{"join retries (a dial that failed, or 1013 before the snapshot)", fmt.Sprint(res.JoinRetries), ""},
 		{"room creations retried (503: not stored, try again later)", fmt.Sprint(res.CreateRetries), ""},
 		{"server log warnings", fmt.Sprint(res.ServerLogWarnings), ""},
@@ -281,4 +286,17 @@ func (s *serverTicks) end(ctx context.Context, res *sceneResult) {
 	if res.Clients > 0 && res.DurationS > 0 {
 		res.ServerSentBytesPerClientS = ptr(w.sentBytes / float64(res.Clients) / res.DurationS)
 	}
+}
+
+// lostCodes formats the close codes of lost clients: " (4008: 3, -1: 1)".
+func lostCodes(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for code, n := range m {
+		parts = append(parts, fmt.Sprintf("%s: %d", code, n))
+	}
+	sort.Strings(parts)
+	return " (" + strings.Join(parts, ", ") + ")"
 }
