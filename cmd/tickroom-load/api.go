@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -21,6 +22,9 @@ func newAPI(base string) *api {
 	return &api{base: base, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
 }
 
+// errTryAgain marks a 503: the server asks to be tried again later.
+var errTryAgain = errors.New("try again later")
+
 // createRoom is POST /api/rooms; it returns the room id.
 func (a *api) createRoom(ctx context.Context, typ string, maxPlayers int) (string, error) {
 	body, _ := json.Marshal(map[string]any{"type": typ, "visibility": "unlisted", "maxPlayers": maxPlayers}) // plain map: cannot fail
@@ -35,6 +39,9 @@ func (a *api) createRoom(ctx context.Context, typ string, maxPlayers int) (strin
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10)) // a short body fails the decode below
+	if res.StatusCode == http.StatusServiceUnavailable {
+		return "", fmt.Errorf("create room: status %d: %s: %w", res.StatusCode, bytes.TrimSpace(b), errTryAgain)
+	}
 	if res.StatusCode != http.StatusCreated {
 		return "", fmt.Errorf("create room: status %d: %s", res.StatusCode, bytes.TrimSpace(b))
 	}

@@ -46,6 +46,7 @@ type target struct {
 	PID      int    // 0 when unknown
 	PprofURL string // child servers only: base URL of /debug/pprof
 
+	addr    string // child: listen here (empty: a free port)
 	cmd     *exec.Cmd
 	dir     string
 	logPath string
@@ -76,11 +77,15 @@ func startTarget(ctx context.Context, f *serverFlags, stderr io.Writer) (*target
 }
 
 func (t *target) start(ctx context.Context, f *serverFlags, stderr io.Writer) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+	addr := t.addr
+	if addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		addr = fmt.Sprintf("127.0.0.1:%d", port)
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	var err error
 	args := []string{"-addr", addr, "-max-rooms", fmt.Sprint(f.maxRooms), "-log-level", "warn"}
 	// pprof on; per-address abuse limits off: every load client comes from
 	// the same few loopback addresses (the TCP cap per address among them:
@@ -169,6 +174,16 @@ func (t *target) Alive() bool {
 	default:
 		return true
 	}
+}
+
+// Kill ends a child server with SIGKILL, as a crash would, and waits
+// until it is gone; its temp dir stays until Stop.
+func (t *target) Kill() {
+	if t.cmd == nil || t.cmd.Process == nil {
+		return
+	}
+	_ = t.cmd.Process.Kill() // fails only if it already exited
+	<-t.exited
 }
 
 // Stop ends a child server (SIGTERM, then SIGKILL after 10 s) and removes

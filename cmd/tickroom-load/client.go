@@ -47,9 +47,11 @@ type recv struct {
 // closes captured (or done); fields under "sender" to the room's sender
 // until it returns. The coordinator reads them only after that.
 type sceneClient struct {
-	room *sceneRoom
-	idx  int // 0-based within the room: the c of the input formula
-	conn *websocket.Conn
+	room    *sceneRoom
+	idx     int // 0-based within the room: the c of the input formula
+	conn    *websocket.Conn
+	node    int  // the node it joined through
+	relayed bool // that node does not own its room: a cluster relays its messages
 
 	synced   chan struct{} // closed at the first snapshot
 	captured chan struct{} // closed when the end-of-run capture is taken (or the reader ended)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -15,6 +16,7 @@ import (
 type sceneRoom struct {
 	id        string
 	index     int
+	owner     int                           // the node that owns it (index into fleet.nodes)
 	slots     []atomic.Pointer[sceneClient] // filled as clients join; the sender reads them concurrently
 	clients   []*sceneClient                // filled once every client joined
 	checkTick atomic.Uint64                 // set at the end: clients capture their mirror at this tick
@@ -34,22 +36,43 @@ type fleet struct {
 	cfg     fleetConfig
 	clock   clock
 	win     window
-	period  int64 // tick period in ns
-	api     *api
-	dial    *dialer
+	period  int64   // tick period in ns
+	api     *api    // the first node's
+	dial    *dialer // the first node's
+	nodes   []fleetNode
 	rooms   []*sceneRoom
 	liveS2C atomic.Int64
 	liveC2S atomic.Int64
 	joined  atomic.Int64
 	// joinRetries counts dials tried again after a failure (see join).
 	joinRetries atomic.Int64
+	// createRetries counts room creations tried again after a 503 (the
+	// server could not store the room: try again later).
+	createRetries atomic.Int64
 
 	stopSend chan struct{}
 	senders  sync.WaitGroup
 }
 
+// fleetNode is one server of the target: a single server, or a node of a
+// cluster.
+type fleetNode struct {
+	api  *api
+	dial *dialer
+	addr string // host:port, as GET /api/rooms/{id} names an owner
+}
+
 func newFleet(cfg fleetConfig, clk clock, a *api, d *dialer) *fleet {
-	return &fleet{cfg: cfg, clock: clk, api: a, dial: d, period: int64(time.Second / arenabench.TickRate), stopSend: make(chan struct{})}
+	return newClusterFleet(cfg, clk, []fleetNode{{api: a, dial: d}})
+}
+
+// newClusterFleet spreads the rooms and clients over several nodes: room
+// i is made on node i mod N (which owns it), and its client c joins
+// through node (i + c) mod N, so that in a cluster a room has members on
+// its owner and members relayed through every other node.
+func newClusterFleet(cfg fleetConfig, clk clock, nodes []fleetNode) *fleet {
+	return &fleet{cfg: cfg, clock: clk, api: nodes[0].api, dial: nodes[0].dial, nodes: nodes,
+		period: int64(time.Second / arenabench.TickRate), stopSend: make(chan struct{})}
 }
 
 // start creates the rooms and joins their clients, a few rooms at a time
@@ -67,11 +90,27 @@ func (f *fleet) start(ctx context.Context) error {
 		// Room for a seat per retried dial: a handshake the client gave up
 		// on may still have seated a member on the server, held for the
 		// seat grace.
-		id, err := f.api.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+		r.owner = i % len(f.nodes)
+		a := f.nodes[r.owner].api
+		id, err := a.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+		for attempt := 1; err != nil && errors.Is(err, errTryAgain) && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
+			f.createRetries.Add(1)
+			time.Sleep(time.Duration(attempt) * time.Second)
+			id, err = a.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+		}
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)
 		}
 		r.id = id
+		if len(f.nodes) > 1 {
+			owner, err := a.roomOwner(ctx, id)
+			if err != nil {
+				return fmt.Errorf("room %d: %w", i, err)
+			}
+			if r.owner = f.nodeIndex(owner); r.owner < 0 {
+				return fmt.Errorf("room %d: owned by %q, not one of the nodes", i, owner)
+			}
+		}
 		f.senders.Add(1)
 		go f.send(r)
 		return forEach(ctx, f.cfg.clients, f.cfg.clients, func(ctx context.Context, c int) error {
@@ -93,30 +132,51 @@ func (f *fleet) start(ctx context.Context) error {
 // reported.
 const joinAttempts = 3
 
-// join connects client c of room r and waits for its first snapshot.
+// join connects client c of room r and waits for its first snapshot. A
+// dial that fails, or a connection closed with 1013 (try again later: in
+// a cluster, a relaying node whose join request to the owner timed out)
+// before the snapshot, is tried again, as a browser would.
 func (f *fleet) join(ctx context.Context, r *sceneRoom, c int) error {
-	conn, err := f.dial.dial(ctx, r.id, "")
-	for attempt := 1; err != nil && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
-		f.joinRetries.Add(1)
-		time.Sleep(time.Duration(attempt) * time.Second)
-		conn, err = f.dial.dial(ctx, r.id, "")
-	}
-	if err != nil {
-		return fmt.Errorf("join room %d client %d (%d attempts): %w", r.index, c, joinAttempts, err)
-	}
-	cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
-	r.slots[c].Store(cl)
-	go cl.read(f)
-	select {
-	case <-cl.synced:
-		f.joined.Add(1)
-		return nil
-	case <-cl.done:
-		return fmt.Errorf("join room %d client %d: connection ended before the first snapshot: %v (%s)", r.index, c, cl.readErr, cl.firstProblem)
-	case <-time.After(15 * time.Second):
-		return fmt.Errorf("join room %d client %d: no snapshot within 15 s", r.index, c)
-	case <-ctx.Done():
-		return ctx.Err()
+	node := clientNode(r.index, c, len(f.nodes))
+	d := f.nodes[node].dial
+	for attempt := 1; ; attempt++ {
+		retry := func(err error) error {
+			if attempt >= joinAttempts || ctx.Err() != nil {
+				return fmt.Errorf("join room %d client %d (%d attempts): %w", r.index, c, attempt, err)
+			}
+			f.joinRetries.Add(1)
+			time.Sleep(time.Duration(attempt) * time.Second)
+			return nil
+		}
+		conn, err := d.dial(ctx, r.id, "")
+		if err != nil {
+			if err := retry(err); err != nil {
+				return err
+			}
+			continue
+		}
+		cl := newSceneClient(r, c, conn, f.cfg.expectTicks)
+		cl.node, cl.relayed = node, node != r.owner
+		r.slots[c].Store(cl)
+		go cl.read(f)
+		select {
+		case <-cl.synced:
+			f.joined.Add(1)
+			return nil
+		case <-cl.done:
+			err := fmt.Errorf("connection ended before the first snapshot: %v (%s)", cl.readErr, cl.firstProblem)
+			if closeCode(cl.readErr) != 1013 {
+				return fmt.Errorf("join room %d client %d: %w", r.index, c, err)
+			}
+			r.slots[c].Store(nil)
+			if err := retry(err); err != nil {
+				return err
+			}
+		case <-time.After(15 * time.Second):
+			return fmt.Errorf("join room %d client %d: no snapshot within 15 s", r.index, c)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -193,6 +253,21 @@ func isClosed(ch chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// clientNode is the node client c of room i joins through: (i + c) mod
+// n, so that room i (made on node i mod n) has members on its owner and
+// on every other node.
+func clientNode(i, c, n int) int { return (i + c) % n }
+
+// nodeIndex is the index of the node at addr (host:port), or -1.
+func (f *fleet) nodeIndex(addr string) int {
+	for i, n := range f.nodes {
+		if n.addr == addr {
+			return i
+		}
+	}
+	return -1
 }
 
 // maxTick is the highest tick any client has seen.

@@ -41,6 +41,9 @@ type latencyStats struct {
 	spread dist // receipt - the room's first receipt of the same tick
 	jitter dist // |gap between a client's consecutive ticks - 50 ms|
 	rtt    dist // ping round trips
+	// slot and spread of members on their room's owner ([0]) and of
+	// members relayed through another node of a cluster ([1])
+	slotBy, spreadBy [2]dist
 
 	skipsEst      int     // slots the rooms skipped in the window, as the grid estimate saw them
 	roomTicks     int     // (room, tick) pairs seen in the window
@@ -58,6 +61,7 @@ type latencyStats struct {
 func computeLatency(f *fleet, window float64) latencyStats {
 	var s latencyStats
 	var slot, spread, jitter, rtt []int64
+	var slotBy, spreadBy [2][]int64
 	distinct := 0
 	for _, r := range f.rooms {
 		var clients []*sceneClient
@@ -87,9 +91,15 @@ func computeLatency(f *fleet, window float64) latencyStats {
 		grid := roomGrid(f.period, lo, first)
 		s.skipsEst += grid.skips
 		for _, c := range clients {
+			k := 0
+			if c.relayed {
+				k = 1
+			}
 			for i, x := range c.recvs {
 				slot = append(slot, x.at-grid.slot(x.tick))
 				spread = append(spread, x.at-first[x.tick-lo])
+				slotBy[k] = append(slotBy[k], x.at-grid.slot(x.tick))
+				spreadBy[k] = append(spreadBy[k], x.at-first[x.tick-lo])
 				if i > 0 && c.recvs[i-1].tick+1 == x.tick {
 					d := x.at - c.recvs[i-1].at - f.period
 					jitter = append(jitter, max(d, -d))
@@ -108,6 +118,9 @@ func computeLatency(f *fleet, window float64) latencyStats {
 		}
 	}
 	s.slot, s.spread, s.jitter, s.rtt = newDist(slot), newDist(spread), newDist(jitter), newDist(rtt)
+	for k := range slotBy {
+		s.slotBy[k], s.spreadBy[k] = newDist(slotBy[k]), newDist(spreadBy[k])
+	}
 	if n := len(f.rooms); n > 0 && window > 0 {
 		s.ticksPerRoomS = float64(distinct) / float64(n) / window
 	}

@@ -7,9 +7,12 @@
 //	go run ./cmd/tickroom-load scene -url http://127.0.0.1:8080 -pid 1234
 //	go run ./cmd/tickroom-load idle -conns 10000
 //	go run ./cmd/tickroom-load join -busy 100 -joins 200
+//	go run ./cmd/tickroom-load scene -cluster 3 -rooms 50 -json
+//	go run ./cmd/tickroom-load failover -kills 24 -lease-ttl 1s
 //
 // Without -url each mode starts its own server as a child process on a free
-// loopback port and stops it at the end. Traffic goes to 127.0.0.0/8 only,
+// loopback port and stops it at the end; -cluster N (scene, failover)
+// starts N nats-server processes and N tickroom nodes instead. Traffic goes to 127.0.0.0/8 only,
 // and every mode is bounded in connections and time.
 package main
 
@@ -37,12 +40,13 @@ func main() {
 
 // subcommands maps a name to its runner; one file each.
 var subcommands = map[string]func(ctx context.Context, args []string, stdout, stderr io.Writer) error{
-	"scene":   runScene,
-	"idle":    runIdle,
-	"join":    runJoin,
-	"serve":   runServe,
-	"wake":    runWake,
-	"dormant": runDormant,
+	"scene":    runScene,
+	"idle":     runIdle,
+	"join":     runJoin,
+	"serve":    runServe,
+	"wake":     runWake,
+	"dormant":  runDormant,
+	"failover": runFailover,
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -69,6 +73,8 @@ func usage(w io.Writer) {
   join    join latency (POST /api/rooms and WebSocket open to first snapshot) while R rooms are busy
   wake    wake latency of stored rooms (a board of 10,000 ops, an arena hour): share link to first snapshot
   dormant what N sleeping rooms cost: heap, disk, lobby and lookup latency
+  failover  SIGKILL the owner node of rooms in a 3-node cluster (NATS + tickroom children), N times:
+          time to the new owner's first delta for relayed clients, ticks and inputs lost
   serve   run a tickroom server (the same packages) with the built-in room types plus idle-bench
           (1 Hz, no entities), pprof on and per-address limits off; idle uses it by default
 `)

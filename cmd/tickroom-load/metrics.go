@@ -89,6 +89,26 @@ func readTickMetrics(ctx context.Context, a *api, typ string) (m tickMetrics, ok
 	return m, ok, nil
 }
 
+// add adds another server's counters (the nodes of a cluster).
+func (m *tickMetrics) add(o tickMetrics) {
+	m.ticks += o.ticks
+	m.late += o.late
+	m.skipped += o.skipped
+	m.tickCount += o.tickCount
+	m.tickSum += o.tickSum
+	if m.buckets == nil {
+		m.buckets = map[float64]float64{}
+	}
+	for le, v := range o.buckets {
+		m.buckets[le] += v
+	}
+	m.sentBytes += o.sentBytes
+	m.sentMsgs += o.sentMsgs
+	m.checkpoints += o.checkpoints
+	m.checkpointBytes += o.checkpointBytes
+	m.checkpointsSkipped += o.checkpointsSkipped
+}
+
 // parseSample parses one line of the Prometheus text format:
 // name{k="v",...} value.
 func parseSample(line string) (name string, labels map[string]string, v float64, ok bool) {

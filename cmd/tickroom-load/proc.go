@@ -125,6 +125,7 @@ func raiseFileLimit(want uint64) (uint64, error) {
 type cpuMeter struct {
 	self     bool
 	pid      int
+	pids     []int // several processes, added up (pid unused)
 	cpu0     time.Duration
 	wall0    time.Time
 	err      error
@@ -142,6 +143,17 @@ func newCPUMeter(pid int) *cpuMeter {
 	return m
 }
 
+// newCPUMeterSum measures the CPU of several processes added up (a
+// cluster's nodes, its NATS servers); none gives nil.
+func newCPUMeterSum(pids []int) *cpuMeter {
+	if len(pids) == 0 {
+		return nil
+	}
+	m := &cpuMeter{pids: append([]int(nil), pids...)}
+	m.reset()
+	return m
+}
+
 // newSelfCPUMeter measures this process.
 func newSelfCPUMeter() *cpuMeter {
 	m := &cpuMeter{self: true}
@@ -152,6 +164,17 @@ func newSelfCPUMeter() *cpuMeter {
 func (m *cpuMeter) read() time.Duration {
 	if m.self {
 		return selfCPU()
+	}
+	if len(m.pids) > 0 {
+		var sum time.Duration
+		for _, pid := range m.pids {
+			c, err := procCPU(pid)
+			if err != nil && m.err == nil {
+				m.err = err
+			}
+			sum += c
+		}
+		return sum
 	}
 	c, err := procCPU(m.pid)
 	if err != nil && m.err == nil {

@@ -25,6 +25,7 @@ type sceneFlags struct {
 	srcAddrs       int
 	cpuProfile     string
 	server         serverFlags
+	cluster        clusterFlags
 }
 
 func parseSceneFlags(args []string, stderr io.Writer) (*sceneFlags, error) {
@@ -35,7 +36,13 @@ func parseSceneFlags(args []string, stderr io.Writer) (*sceneFlags, error) {
 		fmt.Fprintf(stderr, "usage: tickroom-load scene [flags]\n\n"+
 			"R rooms x C clients of arena-bench (../shared/bench/arena-scene.md). Every client\n"+
 			"mirrors the room and sends the scene's input every 50 ms; after a warm-up the\n"+
-			"measured window reports bandwidth, CPU, memory, latency and divergences.\n\n")
+			"measured window reports bandwidth, CPU, memory, latency and divergences.\n\n"+
+			"On a cluster (-cluster 3: three nats-server processes and three tickroom nodes as\n"+
+			"children; or -urls A,B,C with -pids, -nats-pids and -nats-url for running ones),\n"+
+			"room i is made on node i mod N and its client c joins through node (i + c) mod N,\n"+
+			"so each room has members on its owner and members relayed through every other\n"+
+			"node; the report adds the nodes' and NATS's CPU, the log stream's growth, the\n"+
+			"relay's publishes per room-tick and the latency of owner and relayed members.\n\n")
 		fs.PrintDefaults()
 	}
 	fs.IntVar(&f.rooms, "rooms", 1, "arena-bench rooms")
@@ -49,8 +56,12 @@ func parseSceneFlags(args []string, stderr io.Writer) (*sceneFlags, error) {
 	fs.IntVar(&f.srcAddrs, "src-addrs", 1, "spread connections over this many loopback source addresses (127.0.0.2, ...); 1: the default 127.0.0.1")
 	fs.StringVar(&f.cpuProfile, "cpu-profile", "", "write a CPU profile of the server over the measured window here (needs its /debug/pprof: on for child servers, -pprof for a running one)")
 	f.server.register(fs, "tickroom")
+	f.cluster.register(fs, 0)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if (f.cluster.nodes > 0 || f.cluster.urls != "") && (f.server.url != "" || f.server.kind != "tickroom") {
+		return nil, fmt.Errorf("scene: -cluster and -urls run tickroom nodes: not with -url or -server %s", f.server.kind)
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -81,30 +92,39 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	res := &sceneResult{Mode: "scene", Rooms: f.rooms, ClientsPerRoom: f.clients, Clients: n,
 		WarmupS: f.warmup.Seconds(), LoadAvgStart: loadAvg()}
-	tgt, err := startTarget(ctx, &f.server, stderr)
-	if err != nil {
-		return fmt.Errorf("scene: %w", err)
+	srv := &sceneServers{}
+	if f.cluster.nodes > 0 || f.cluster.urls != "" {
+		srv.cl, err = startCluster(ctx, &f.cluster, &f.server, "warn", stderr)
+		if err != nil {
+			return fmt.Errorf("scene: %w", err)
+		}
+		res.Server = fmt.Sprintf("cluster of %d tickroom nodes", len(srv.cl.nodes))
+	} else {
+		srv.single, err = startTarget(ctx, &f.server, stderr)
+		if err != nil {
+			return fmt.Errorf("scene: %w", err)
+		}
+		res.Server, res.ServerPID = serverName(srv.single, &f.server), srv.single.PID
 	}
-	defer tgt.Stop()
-	res.Server, res.ServerPID = serverName(tgt, &f.server), tgt.PID
+	defer srv.stop()
 
-	d, err := newDialer(tgt.URL, f.srcAddrs, 4096, 1024)
+	nodes, err := srv.fleetNodes(f.srcAddrs)
 	if err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}
 	clk := clock{base: time.Now()}
-	fl := newFleet(fleetConfig{rooms: f.rooms, clients: f.clients, dialPar: f.dialPar, ping: f.ping,
-		expectTicks: int(f.duration.Seconds()*20) + 100}, clk, newAPI(tgt.URL), d)
+	fl := newClusterFleet(fleetConfig{rooms: f.rooms, clients: f.clients, dialPar: f.dialPar, ping: f.ping,
+		expectTicks: int(f.duration.Seconds()*20) + 100}, clk, nodes)
 	prog := newProgress(stderr, f.quiet)
 	defer fl.stop()
 	err = fl.rampUp(ctx, prog)
-	res.JoinRetries = fl.joinRetries.Load()
+	res.JoinRetries, res.CreateRetries = fl.joinRetries.Load(), fl.createRetries.Load()
 	if err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}
 	res.JoinS = float64(clk.now()) / 1e9
 
-	if err := measureScene(ctx, fl, tgt, f, prog, res); err != nil {
+	if err := measureScene(ctx, fl, srv, f, prog, res); err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}
 	fl.capture(6, 10*time.Second)
@@ -113,6 +133,10 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if c.closed.Load() || c.writeErr != nil {
 			c.lost = true
 			lost++
+			if res.LostCloseCodes == nil {
+				res.LostCloseCodes = map[string]int{}
+			}
+			res.LostCloseCodes[fmt.Sprint(closeCode(c.readErr))]++
 		}
 	}
 	fl.stop()
@@ -160,7 +184,7 @@ func (fl *fleet) rampUp(ctx context.Context, prog *progress) error {
 
 // measureScene runs the warm-up and the measured window, reading the
 // server's and our own CPU and memory at its edges.
-func measureScene(ctx context.Context, fl *fleet, tgt *target, f *sceneFlags, prog *progress, res *sceneResult) error {
+func measureScene(ctx context.Context, fl *fleet, srv *sceneServers, f *sceneFlags, prog *progress, res *sceneResult) error {
 	defer prog.done()
 	start := fl.clock.now() + int64(f.warmup)
 	fl.win.end.Store(start + int64(f.duration))
@@ -172,12 +196,19 @@ func measureScene(ctx context.Context, fl *fleet, tgt *target, f *sceneFlags, pr
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 
-	srvCPU, selfCPUm := newCPUMeter(tgt.PID), newSelfCPUMeter()
-	liveSrv, liveSelf := newCPUMeter(tgt.PID), newSelfCPUMeter()
+	srvCPU, selfCPUm := newCPUMeterSum(srv.pids()), newSelfCPUMeter()
+	liveSrv, liveSelf := newCPUMeterSum(srv.pids()), newSelfCPUMeter()
+	var clm *clusterMeter
+	if srv.cl != nil {
+		clm = newClusterMeter(srv.cl)
+	}
 	var lastS2C, lastC2S int64
 	lastAt := time.Now()
 	phase := "warm-up"
-	stats := &serverTicks{a: fl.api}
+	stats := &serverTicks{}
+	for _, n := range fl.nodes {
+		stats.as = append(stats.as, n.api)
+	}
 	var profileDone chan error
 	for {
 		select {
@@ -187,14 +218,20 @@ func measureScene(ctx context.Context, fl *fleet, tgt *target, f *sceneFlags, pr
 			srvCPU.reset()
 			selfCPUm.reset()
 			stats.begin(ctx)
+			if clm != nil {
+				clm.begin(ctx)
+			}
 			phase = "measuring"
 			if f.cpuProfile != "" {
-				profileDone = profileServer(ctx, fl.api, tgt, f.duration, f.cpuProfile)
+				profileDone = profileServer(ctx, fl.api, srv.nodes()[0], f.duration, f.cpuProfile)
 			}
 		case <-endTimer.C:
-			res.measureEnd(tgt, srvCPU, selfCPUm)
+			res.measureEnd(srv, srvCPU, selfCPUm)
 			res.DurationS = f.duration.Seconds()
 			stats.end(ctx, res)
+			if clm != nil {
+				clm.end(ctx, res)
+			}
 			if profileDone != nil {
 				if err := <-profileDone; err != nil {
 					res.Problems = append(res.Problems, err.Error())
@@ -202,8 +239,8 @@ func measureScene(ctx context.Context, fl *fleet, tgt *target, f *sceneFlags, pr
 			}
 			return nil
 		case now := <-tick.C:
-			if tgt.PID != 0 && !tgt.Alive() {
-				return fmt.Errorf("the server exited during the run:\n%s", tgt.logTail(20))
+			if err := srv.alive(); err != nil {
+				return err
 			}
 			s2c, c2s := fl.liveS2C.Load(), fl.liveC2S.Load()
 			dt := now.Sub(lastAt).Seconds()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
+	"strings"
 )
 
 // sceneResult is everything a scene run reports; the JSON names say what
@@ -17,6 +19,7 @@ type sceneResult struct {
 	WarmupS        float64 `json:"warmup_s"`
 	JoinS          float64 `json:"join_s"`
 	JoinRetries    int64   `json:"join_retries"`
+	CreateRetries  int64   `json:"create_retries"`
 	Server         string  `json:"server"`
 	ServerPID      int     `json:"server_pid"`
 	LoadAvgStart   string  `json:"load_avg_start"`
@@ -71,8 +74,17 @@ type sceneResult struct {
 	DecodeErrors        int      `json:"decode_errors"`
 	ServerErrorMessages int      `json:"server_error_messages"`
 	ClientsLost         int      `json:"clients_lost"`
-	ServerLogWarnings   int      `json:"server_log_warnings"`
-	Problems            []string `json:"problems,omitempty"`
+	// LostCloseCodes counts the lost clients by the close code their
+	// connection ended with (-1: no close frame).
+	LostCloseCodes    map[string]int `json:"lost_close_codes,omitempty"`
+	ServerLogWarnings int            `json:"server_log_warnings"`
+	Problems          []string       `json:"problems,omitempty"`
+
+	// Cluster is set on a cluster (-cluster, -urls); the server figures
+	// above are then every tickroom node's added up.
+	Cluster *clusterFigures `json:"cluster,omitempty"`
+
+	roomTicks float64 // the servers' ticks in the window, all rooms
 }
 
 const latencyMethod = "receipt minus the tick's slot on the room's 20 Hz grid, the grid's phase estimated from the bulk of first receipts and re-aligned after skipped slots; includes a late tick start and the tick's work; understates by the fastest delivery (see docs/BENCHMARKS.md)"
@@ -80,6 +92,9 @@ const latencyMethod = "receipt minus the tick's slot on the room's 20 Hz grid, t
 // serverName says which server a run measured.
 func serverName(t *target, f *serverFlags) string {
 	switch {
+	case t == nil:
+		return "cluster"
+
 	case f.url != "":
 		return "running server at " + t.URL
 	case f.bin != "":
@@ -89,16 +104,22 @@ func serverName(t *target, f *serverFlags) string {
 }
 
 // measureEnd reads CPU and memory at the end of the window.
-func (res *sceneResult) measureEnd(t *target, srv, self *cpuMeter) {
+// On a cluster, CPU and memory are every node's added up.
+func (res *sceneResult) measureEnd(srvs *sceneServers, srv, self *cpuMeter) {
 	res.ServerCPUSPerS = srv.share()
 	res.LoadgenCPUSPerS = self.share()
 	if res.ServerCPUSPerS != nil && res.Clients > 0 {
 		res.ServerCPUMsPerClientS = ptr(*res.ServerCPUSPerS * 1000 / float64(res.Clients))
 	}
-	if t.PID != 0 {
-		if m, err := procMem(t.PID); err == nil {
-			res.ServerPeakRSSBytes, res.ServerRSSBytes = &m.Peak, &m.RSS
+	var peak, rss int64
+	known := false
+	for _, pid := range srvs.pids() {
+		if m, err := procMem(pid); err == nil {
+			peak, rss, known = peak+m.Peak, rss+m.RSS, true
 		}
+	}
+	if known {
+		res.ServerPeakRSSBytes, res.ServerRSSBytes = &peak, &rss
 	}
 	if m, err := procMem(os.Getpid()); err == nil {
 		res.LoadgenPeakRSSBytes = &m.Peak
@@ -106,7 +127,11 @@ func (res *sceneResult) measureEnd(t *target, srv, self *cpuMeter) {
 	res.LoadAvgEnd = loadAvg()
 	// Counted now: members leaving all at once at the end make the server
 	// log each other as slow consumers (a send to a closing connection).
-	res.ServerLogWarnings, _ = t.logWarnings(0)
+	res.ServerLogWarnings = 0
+	for _, t := range srvs.nodes() {
+		n, _ := t.logWarnings(0)
+		res.ServerLogWarnings += n
+	}
 }
 
 // finish adds up the clients' counters and checks their mirrors.
@@ -144,6 +169,9 @@ func (res *sceneResult) finish(fl *fleet, window float64, lost int) {
 	res.JitterP50Ms, res.JitterP99Ms, res.JitterMaxMs = l.jitter.q(0.5), l.jitter.q(0.99), l.jitter.max()
 	res.RTTP50Ms, res.RTTP99Ms = l.rtt.q(0.5), l.rtt.q(0.99)
 	res.TicksPerRoomS, res.SkippedSlotsClientEst = l.ticksPerRoomS, l.skipsEst
+	if res.Cluster != nil {
+		res.Cluster.latency(fl, l)
+	}
 	if l.roomTicks > 0 {
 		res.LateShareClientEst = ptr(float64(l.lateFirst) / float64(l.roomTicks))
 	}
@@ -155,6 +183,14 @@ func (res *sceneResult) finish(fl *fleet, window float64, lost int) {
 }
 
 func (res *sceneResult) rows() []row {
+	rows := res.sceneRows()
+	if res.Cluster != nil {
+		rows = append(rows, res.Cluster.rows()...)
+	}
+	return rows
+}
+
+func (res *sceneResult) sceneRows() []row {
 	f1, f2, f3 := "%.1f", "%.2f", "%.3f"
 	i64 := func(p *int64) string {
 		if p == nil {
@@ -198,23 +234,36 @@ func (res *sceneResult) rows() []row {
 		{"divergences", fmt.Sprint(res.Divergences), "0"},
 		{"mirrors checked / unchecked", fmt.Sprintf("%d / %d", res.MirrorsChecked, res.MirrorsUnchecked), ""},
 		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
-		{"clients lost", fmt.Sprint(res.ClientsLost), "0"},
-		{"join retries (a handshake over 10 s)", fmt.Sprint(res.JoinRetries), ""},
+		{"clients lost (by close code)", fmt.Sprint(res.ClientsLost) + lostCodes(res.LostCloseCodes), "0"},
+		{"join retries (a dial that failed, or 1013 before the snapshot)", fmt.Sprint(res.JoinRetries), ""},
+		{"room creations retried (503: not stored, try again later)", fmt.Sprint(res.CreateRetries), ""},
 		{"server log warnings", fmt.Sprint(res.ServerLogWarnings), ""},
 		{"load average start / end", res.LoadAvgStart + " / " + res.LoadAvgEnd, ""},
 	}
 }
 
 // serverTicks reads the server's tick counters at both edges of the window.
+// On a cluster, every node's counters are added up.
 type serverTicks struct {
-	a     *api
+	as    []*api
 	start tickMetrics
 	ok    bool
 }
 
+func (s *serverTicks) read(ctx context.Context) (tickMetrics, bool) {
+	var sum tickMetrics
+	for _, a := range s.as {
+		m, ok, err := readTickMetrics(ctx, a, "arena-bench")
+		if !ok || err != nil {
+			return sum, false
+		}
+		sum.add(m)
+	}
+	return sum, true
+}
+
 func (s *serverTicks) begin(ctx context.Context) {
-	m, ok, err := readTickMetrics(ctx, s.a, "arena-bench")
-	s.start, s.ok = m, ok && err == nil
+	s.start, s.ok = s.read(ctx)
 }
 
 // end fills the server-side tick figures when the server publishes them.
@@ -222,11 +271,12 @@ func (s *serverTicks) end(ctx context.Context, res *sceneResult) {
 	if !s.ok {
 		return
 	}
-	m, ok, err := readTickMetrics(ctx, s.a, "arena-bench")
-	if !ok || err != nil {
+	m, ok := s.read(ctx)
+	if !ok {
 		return
 	}
 	w := m.diff(s.start)
+	res.roomTicks = m.ticks - s.start.ticks
 	res.LateShare, res.SkippedSlots = w.lateShare, w.skipped
 	res.TickP99Ms, res.TickMeanMs = w.p99UpperMs, w.meanMs
 	res.Checkpoints, res.CheckpointsSkipped = ptr(w.checkpoints), ptr(w.checkpointsSkipped)
@@ -236,4 +286,17 @@ func (s *serverTicks) end(ctx context.Context, res *sceneResult) {
 	if res.Clients > 0 && res.DurationS > 0 {
 		res.ServerSentBytesPerClientS = ptr(w.sentBytes / float64(res.Clients) / res.DurationS)
 	}
+}
+
+// lostCodes formats the close codes of lost clients: " (4008: 3, -1: 1)".
+func lostCodes(m map[string]int) string {
+	if len(m) == 0 {
+		return ""
+	}
+	var parts []string
+	for code, n := range m {
+		parts = append(parts, fmt.Sprintf("%s: %d", code, n))
+	}
+	sort.Strings(parts)
+	return " (" + strings.Join(parts, ", ") + ")"
 }
