@@ -60,7 +60,7 @@ type Config struct {
 	// (or from Addr) and a random part.
 	Name string
 	// LeaseTTL is how long a node's lease lasts without renewal (default
-	// 3 s): a dead node's rooms are taken over this long after its last
+	// 2 s): a dead node's rooms are taken over this long after its last
 	// renewal. It renews every LeaseTTL/6 and stops running its rooms when
 	// it has not renewed for LeaseTTL*2/3 (the margin covers clock rates
 	// and delivery).
@@ -78,7 +78,7 @@ func (c Config) withDefaults() Config {
 		c.Prefix = "tickroom"
 	}
 	if c.LeaseTTL <= 0 {
-		c.LeaseTTL = 3 * time.Second
+		c.LeaseTTL = 2 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

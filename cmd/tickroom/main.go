@@ -195,7 +195,7 @@ func defineFlags(fs *flag.FlagSet, c *config) (readLimitBytes, recordingsMaxMiB 
 	num(&c.cluster.replicas, "nats-replicas", 0, "replicas of the cluster's buckets and stream (0: 3 on a NATS cluster of three or more servers, else 1)")
 	str(&c.cluster.name, "node-name", "", "a name for this node in logs (its id is derived from it, or from -advertise)")
 	str(&c.cluster.advertise, "advertise", "", "HOST:PORT other nodes and the API name this node by (default: -addr, with this machine's hostname when -addr has no host)")
-	dur(&c.cluster.leaseTTL, "lease-ttl", 3*time.Second, "how long a node's lease lasts unrenewed: a dead node's rooms are taken over about this long after it dies")
+	dur(&c.cluster.leaseTTL, "lease-ttl", 2*time.Second, "how long a node's lease lasts unrenewed: a dead node's rooms are taken over about this long after it dies")
 	return &readLimit, &recMaxMiB
 }
 

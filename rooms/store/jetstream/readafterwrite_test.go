@@ -21,7 +21,6 @@ import (
 // through another node right after POST /api/rooms does. Every read must
 // find it; a miss is a 4004 "room not found" for that member.
 func TestRowReadOnAnotherServerRightAfterPut(t *testing.T) {
-	t.Skip("known bug (cluster-bench report): Store.Get reads the rooms bucket with a direct get, which any replica may answer before it has the row a majority acknowledged; misses seen here and as 4004 on joins through another node right after the create (13 of 500 reads here; tickroom-load failover: 4 of ~380 first joins)")
 	c := natstest.Start(t, 3)
 	urls := strings.Split(c.URL(), ",")
 	prefix := fmt.Sprintf("raw%d", time.Now().UnixNano()%1e6)
