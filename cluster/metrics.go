@@ -15,6 +15,7 @@ type Stats struct {
 	RelayBytesOut  atomic.Uint64 // bytes of room frames this node published for other nodes
 	RelayPublishes atomic.Uint64 // room frames this node published for other nodes
 	RelayResyncs   atomic.Uint64 // snapshots asked for on behalf of relayed members (a gap or a full socket)
+	RelayDropped   atomic.Uint64 // messages for other nodes not published: the outbox was full, or NATS refused them
 	TakeoverTime   histogram     // wake time of rooms taken over
 }
 
@@ -54,6 +55,7 @@ var (
 	descRelayOut   = prometheus.NewDesc("tickroom_relay_published_bytes_total", "Bytes of room frames published for members on other nodes.", nil, nil)
 	descRelayPubs  = prometheus.NewDesc("tickroom_relay_published_messages_total", "Room frames published for members on other nodes (one per room per tick, not per member).", nil, nil)
 	descResyncs    = prometheus.NewDesc("tickroom_relay_resyncs_total", "Snapshots asked of an owner for relayed members that missed a frame.", nil, nil)
+	descDropped    = prometheus.NewDesc("tickroom_relay_dropped_total", "Messages for other nodes not published (the outbox full, or NATS away): relaying nodes see the gap and ask for snapshots.", nil, nil)
 	descAppend     = prometheus.NewDesc("tickroom_log_append_duration_seconds", "Time from a room log's flush to its acknowledgement by JetStream.", nil, nil)
 )
 
@@ -64,7 +66,7 @@ type collector struct{ n *Node }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descOwned, descNodes, descLeaseOK, descRenewals, descRenewFails, descLost, descTakeovers,
-		descTakeTime, descRelayed, descRemote, descRelayIn, descRelayOut, descRelayPubs, descResyncs, descAppend} {
+		descTakeTime, descRelayed, descRemote, descRelayIn, descRelayOut, descRelayPubs, descResyncs, descDropped, descAppend} {
 		ch <- d
 	}
 }
@@ -93,6 +95,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descRelayOut, s.RelayBytesOut.Load())
 	counter(descRelayPubs, s.RelayPublishes.Load())
 	counter(descResyncs, s.RelayResyncs.Load())
+	counter(descDropped, s.RelayDropped.Load())
 	ch <- constHistogram(descTakeTime, &s.TakeoverTime, takeoverBuckets)
 	counts, total, sum := n.store.AppendTimes()
 	ch <- prometheus.MustNewConstHistogram(descAppend, total, sum, cumulative(counts, n.store.AppendBuckets()))

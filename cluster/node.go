@@ -130,6 +130,7 @@ type Node struct {
 	remotes    map[string]*remoteRoom // rooms this node holds, with members on other nodes
 	relays     map[string]*relayRoom  // rooms other nodes hold, with members here
 	relayConns sync.Map               // relayed members here, by connection id
+	outbox     chan *nats.Msg         // messages for other nodes, published in order by one goroutine (remote.go)
 	relayIn    chan *nats.Msg         // the inbox and relayed rooms' subjects, in arrival order
 	leftConns  map[string]time.Time   // leaves that came before their joins (remote.go)
 
@@ -165,7 +166,7 @@ func Connect(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, id: nodeID(cfg), start: time.Now(), liveNodes: make(map[string]nodeRecord),
 		ownerIndex: make(map[string]ownerRecord), leases: make(map[string]*lease), relays: make(map[string]*relayRoom),
-		remotes: make(map[string]*remoteRoom), relayIn: make(chan *nats.Msg, 1<<16), leftConns: make(map[string]time.Time),
+		remotes: make(map[string]*remoteRoom), relayIn: make(chan *nats.Msg, 1<<16), outbox: make(chan *nats.Msg, outboxSize), leftConns: make(map[string]time.Time),
 		events: make(chan event, 1024)}
 	n.log = cfg.Logger.With("node", n.id)
 	n.ctx, n.cancel = context.WithCancel(context.Background())
@@ -506,6 +507,11 @@ func (n *Node) Close() error {
 	n.voidLeases()
 	for _, sub := range n.subs { // no more relayed joins, inputs or frames
 		_ = sub.Unsubscribe() // the connection may be closing: nothing more to do
+	}
+	// What the rooms handed over as they stopped (their members' closes)
+	// goes out before the connection does, for up to a second.
+	for deadline := time.Now().Add(time.Second); len(n.outbox) > 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()

@@ -605,8 +605,9 @@ func (n *Node) listen() error {
 		_ = sub.SetPendingLimits(1<<18, 256<<20)
 		n.subs = append(n.subs, sub)
 	}
-	n.wg.Add(1)
+	n.wg.Add(2)
 	go n.dispatch()
+	go n.publisher()
 	return n.nc.Flush()
 }
 

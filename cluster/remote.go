@@ -89,14 +89,48 @@ type remoteRoom struct {
 }
 
 // Broadcast publishes a room message once for every relaying node
-// (rooms.Fanout).
+// (rooms.Fanout). It only queues it (outbox): the room's goroutine never
+// waits on NATS; a frame the full queue refuses is a gap the relaying
+// nodes notice and ask a snapshot for.
 func (rr *remoteRoom) Broadcast(msg []byte) {
-	if err := rr.n.nc.PublishMsg(&nats.Msg{Subject: rr.subj, Data: msg, Header: rr.hdr}); err != nil {
-		rr.n.log.Debug("room broadcast not published: relaying nodes see a gap and ask for snapshots", "room", rr.room, "err", err)
-		return
+	rr.n.enqueue(&nats.Msg{Subject: rr.subj, Data: msg, Header: rr.hdr})
+}
+
+// outboxSize bounds the messages a node has queued for other nodes.
+const outboxSize = 1 << 14
+
+// enqueue hands a message for other nodes to the node's publisher without
+// waiting; false when the outbox is full (counted).
+func (n *Node) enqueue(m *nats.Msg) bool {
+	select {
+	case n.outbox <- m:
+		return true
+	default:
+		n.stats.RelayDropped.Add(1)
+		return false
 	}
-	rr.n.stats.RelayPublishes.Add(1)
-	rr.n.stats.RelayBytesOut.Add(uint64(len(msg)))
+}
+
+// publisher publishes the outbox in order, so that what a room hands over
+// (its broadcasts and each member's own messages) keeps its order, and a
+// NATS that is slow or away holds up this goroutine, not the rooms.
+func (n *Node) publisher() {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-n.ctx.Done():
+			return
+		case m := <-n.outbox:
+			if err := n.nc.PublishMsg(m); err != nil {
+				n.stats.RelayDropped.Add(1)
+				continue
+			}
+			if m.Header.Get(hdrConn) == "" {
+				n.stats.RelayPublishes.Add(1) // a room's broadcast
+			}
+			n.stats.RelayBytesOut.Add(uint64(len(m.Data)))
+		}
+	}
 }
 
 // remoteConn is one relayed member's connection, as its room sees it.
@@ -121,11 +155,7 @@ func (c *remoteConn) Send(msg []byte) bool {
 	if c.closed.Load() {
 		return false
 	}
-	if err := c.rr.n.nc.PublishMsg(&nats.Msg{Subject: c.subj, Data: msg, Header: c.hdr}); err != nil {
-		return false
-	}
-	c.rr.n.stats.RelayBytesOut.Add(uint64(len(msg)))
-	return true
+	return c.rr.n.enqueue(&nats.Msg{Subject: c.subj, Data: msg, Header: c.hdr})
 }
 
 // Close tells the relaying node to close the member's socket with code and
@@ -136,7 +166,7 @@ func (c *remoteConn) Close(code int, reason string) {
 	}
 	c.rr.remove(c)
 	h := nats.Header{hdrConn: {c.id}, hdrClose: {strconv.Itoa(code)}, hdrReason: {reason}}
-	_ = c.rr.n.nc.PublishMsg(&nats.Msg{Subject: c.subj, Header: h}) // the relaying node also closes its members when it sees the room move
+	c.rr.n.enqueue(&nats.Msg{Subject: c.subj, Header: h}) // if refused: the relaying node also closes its members when it sees the room move
 }
 
 // Gone reports whether the relaying node is gone (rooms.GoneConn).
