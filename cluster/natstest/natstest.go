@@ -6,7 +6,6 @@
 package natstest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"strings"
@@ -14,8 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
+
+	jsstore "github.com/tickroom/tickroom/rooms/store/jetstream"
 )
 
 // Cluster is a set of running NATS servers.
@@ -92,7 +91,7 @@ func (c *Cluster) WaitReady() {
 			continue
 		}
 		for {
-			err := jetStreamAnswers(s.ClientURL())
+			err := jsstore.Ready(s.ClientURL(), c.Replicas())
 			if err == nil {
 				break
 			}
@@ -102,22 +101,6 @@ func (c *Cluster) WaitReady() {
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-}
-
-func jetStreamAnswers(url string) error {
-	nc, err := nats.Connect(url, nats.Timeout(time.Second))
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_, err = js.AccountInfo(ctx)
-	return err
 }
 
 // URL is every running server's client URL, comma-separated: what

@@ -14,6 +14,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	jsstore "github.com/tickroom/tickroom/rooms/store/jetstream"
 )
 
 // natsCluster is N nats-server processes on loopback, JetStream on, joined
@@ -135,7 +137,7 @@ func (c *natsCluster) waitReady(ctx context.Context, limit time.Duration) error 
 	deadline := time.Now().Add(limit)
 	for _, p := range c.procs {
 		for {
-			err := jetStreamAnswers(p.url())
+			err := jsstore.Ready(p.url(), 1)
 			if err == nil {
 				break
 			}
@@ -157,7 +159,7 @@ func (c *natsCluster) waitReady(ctx context.Context, limit time.Duration) error 
 	// tickroom node started before that exits with "no suitable peers
 	// for placement"). Place one and delete it.
 	for {
-		err := placeProbe(c.URLs(), len(c.procs))
+		err := jsstore.Ready(c.URLs(), len(c.procs))
 		if err == nil {
 			return nil
 		}
@@ -170,43 +172,6 @@ func (c *natsCluster) waitReady(ctx context.Context, limit time.Duration) error 
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-}
-
-// placeProbe creates a small stream with one replica per server and
-// deletes it.
-func placeProbe(urls string, replicas int) error {
-	nc, err := nats.Connect(urls, nats.Timeout(time.Second))
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := js.CreateStream(ctx, jetstream.StreamConfig{Name: "tickroom_load_probe", Subjects: []string{"tickroom-load.probe"},
-		Replicas: replicas, Storage: jetstream.MemoryStorage, MaxMsgs: 1}); err != nil {
-		return err
-	}
-	return js.DeleteStream(ctx, "tickroom_load_probe")
-}
-
-func jetStreamAnswers(url string) error {
-	nc, err := nats.Connect(url, nats.Timeout(time.Second))
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_, err = js.AccountInfo(ctx)
-	return err
 }
 
 func (p *natsProc) url() string { return fmt.Sprintf("nats://127.0.0.1:%d", p.port) }

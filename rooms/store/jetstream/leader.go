@@ -77,3 +77,30 @@ func KVGet(ctx context.Context, nc *nats.Conn, bucket, key string) (value []byte
 	}
 	return m.Data, m.Sequence, true, nil
 }
+
+// Ready reports whether JetStream answers at url and, with replicas over
+// one, can place a stream of that many replicas (a cluster whose servers
+// have not all joined answers, then refuses "no suitable peers for
+// placement"): what a test or a load run waits for before starting nodes.
+func Ready(url string, replicas int) error {
+	nc, err := nats.Connect(url, nats.Timeout(time.Second))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := js.AccountInfo(ctx); err != nil || replicas <= 1 {
+		return err
+	}
+	const probe = "tickroom_ready_probe"
+	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: probe, Subjects: []string{"tickroom-ready.probe"},
+		Replicas: replicas, Storage: jetstream.MemoryStorage, MaxMsgs: 1}); err != nil {
+		return err
+	}
+	return js.DeleteStream(ctx, probe)
+}
