@@ -46,9 +46,12 @@ func anyNodeServesAnyLink(t *testing.T, natsServers int) {
 	a, b, c := tc.start("a", nodeOpts{}), tc.start("b", nodeOpts{}), tc.start("c", nodeOpts{})
 	room := a.create("board")
 	for _, n := range []*testNode{b, c} {
+		// Another node learns of the room's row and of its owner key from
+		// two watches, which may arrive in either order (docs/CLUSTER.md):
+		// wait for both, within the bound a user would notice.
 		var info rooms.RoomInfo
-		waitUntil(t, 5*time.Second, "the room to be known on "+n.addr, func() bool {
-			return n.api("GET", "/api/rooms/"+room, nil, &info) == http.StatusOK
+		waitUntil(t, 5*time.Second, "the room to be known live on "+n.addr, func() bool {
+			return n.api("GET", "/api/rooms/"+room, nil, &info) == http.StatusOK && info.State == rooms.StateLive
 		})
 		if info.State != rooms.StateLive || info.Owner != a.addr {
 			t.Fatalf("GET /api/rooms/%s on %s: state %q owner %q; want live on %s", room, n.addr, info.State, info.Owner, a.addr)
