@@ -36,9 +36,9 @@ type Session struct {
 
 	// Read state, used only by the reader (event loop or goroutine); nil
 	// for an idle connection.
-	pending []byte // an incomplete frame's bytes
-	msg     []byte // a fragmented message's payload so far
-	msgOp   byte   // its opcode (0: none in progress)
+	pending []byte        // an incomplete frame's bytes
+	msg     []byte        // a fragmented message's payload so far
+	msgOp   byte          // its opcode (0: none in progress)
 	id      atomic.Uint32 // the event loop's key for this session (0: not on the loop)
 
 	// The wheel's list of sessions to ping (wheel.go), guarded by its mu.
