@@ -6,14 +6,14 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/olahol/melody"
+	"github.com/tickroom/tickroom/internal/melody"
 	"golang.org/x/time/rate"
 
 	"github.com/tickroom/tickroom/rooms"
 )
 
 // wsConn adapts a melody session to rooms.Conn. melody runs the session
-// (upgrade, read loop, pings, close); data frames go out through the
+// (upgrade, reads on its event loop, pings, close); data frames go out through the
 // session's sock, written from the room's goroutine (see sock). A Send the
 // sock refuses is reported to the room, which sends a snapshot next: no
 // message is ever dropped silently.
@@ -32,10 +32,11 @@ type wsConn struct {
 	limit     int
 
 	metrics *metrics
+	ip      string           // the client's address, for the per-address session count
 	roomID  string           // the room the connection asked for
 	member  rooms.Membership // set once the join is done: a room here, or relayed to its owner
 
-	// Read-side limits, used only by the session's read goroutine; the
+	// Read-side limits, used only by melody's reader (its event loop); the
 	// chat and violation limiters are made when first needed (most members
 	// of a big room never chat or misbehave).
 	inputs     *rate.Limiter

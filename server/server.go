@@ -17,8 +17,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/olahol/melody"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/tickroom/tickroom/internal/melody"
 
 	"github.com/tickroom/tickroom/rooms"
 )

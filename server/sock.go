@@ -17,8 +17,10 @@ import (
 const lingerTime = time.Second
 
 // sock is the server's side of one WebSocket's TCP connection. gorilla
-// reads from it and writes its handshake and control frames (pings, pongs,
-// close) to it; the room writes data frames to it directly with SendBinary.
+// writes the handshake to it and melody (internal/melody) its control
+// frames (pings, pongs, close); melody's event loop reads the descriptor
+// (SyscallConn); the room writes data frames to it directly with
+// SendBinary.
 //
 // Why not melody's write pump: sending through it costs, per member per
 // tick, a channel send, waking the session's write goroutine, a write
@@ -28,16 +30,16 @@ const lingerTime = time.Second
 // buffer is full does the rest wait in a queue that a short-lived flusher
 // goroutine writes out with the write deadline; while it runs, every data
 // frame joins the queue behind it, so frames keep their order and none is
-// ever interleaved with another. gorilla's writes (handshake, pings, pongs,
-// close frames) always join the queue, so that the goroutines making them
-// stay shallow (see Write). A full queue refuses a data frame (SendBinary
-// returns false: the room sends a snapshot next or closes the member).
+// ever interleaved with another. The handshake and control frames (Write)
+// take the same way, and are never refused for a full data queue. A full
+// queue refuses a data frame (SendBinary returns false: the room sends a
+// snapshot next or closes the member).
 //
-// Each Write from gorilla must carry whole frames: true for everything it
-// writes here (handshake, control frames, and close frames through
-// WriteMessage), since data frames never go through gorilla. Once a close
-// frame has been written, nothing more is: data frames are refused and
-// control frames dropped (RFC 6455 section 5.5.1).
+// Each Write must carry whole frames: true for everything gorilla and
+// melody write here (the handshake, one control frame a call), since data
+// frames never go through them. Once a close frame has been written,
+// nothing more is: data frames are refused and control frames dropped
+// (RFC 6455 section 5.5.1).
 //
 // The queue is bounded: at most limit data frames and maxQueueBytes in
 // all. A client that makes the server queue more than that without reading
@@ -46,8 +48,9 @@ const lingerTime = time.Second
 // reader is not mistaken for a stuck one.
 //
 // Over TLS there is no descriptor to write to without blocking, so every
-// frame goes through the queue and a flusher goroutine: TLS is better
-// terminated in front of the server (README).
+// frame goes through the queue and a flusher goroutine, and melody reads
+// the connection from a goroutine: TLS is better terminated in front of the
+// server (README; docs/BENCHMARKS.md, issue 15).
 //
 // Close lingers: gorilla closes the socket right after a close frame; if the
 // client is still sending (a flood being closed with 1008, say), unread
@@ -57,6 +60,10 @@ const lingerTime = time.Second
 // and then end-of-stream), lets reading go on for lingerTime, during which
 // the read loop drains what the client sent and sees its close reply, and
 // only then closes the socket. Guarded by TestFloodCloseCodeReachesTheClient.
+//
+// A write that fails closes the socket at once (fail) and tells melody
+// (onFail), whose event loop would otherwise never hear of it: a closed
+// descriptor leaves epoll without an event.
 type sock struct {
 	net.Conn
 	raw       syscall.RawConn // nil when there is no descriptor to write to (TLS)
@@ -76,6 +83,7 @@ type sock struct {
 	lingered  bool        // lingerClose ran
 	err       error       // the first write error; the connection is finished
 	ending    atomic.Bool // Close was called or a write failed; read without mu
+	failed    func(error) // told of the first write error (onFail)
 
 	// The direct write's arguments and results, guarded by mu; kept here
 	// so that rawWrite is bound once and a write allocates nothing.
@@ -155,12 +163,11 @@ func (s *sock) SendBinary(payload []byte) bool {
 	return err == nil
 }
 
-// Write is gorilla's way out: the handshake response and control frames
-// (pings from melody's write pump, pongs, close frames). It never blocks
-// and is never refused for a full data queue: the bytes always join the
-// queue and a flusher writes them, so the goroutine that wrote them (the
-// write pump, for a ping every PingPeriod) stays shallow and keeps a small
-// stack (docs/BENCHMARKS.md, memory).
+// Write is the way out for gorilla's handshake response and melody's
+// control frames (pings from its wheel, pongs and close frames from its
+// event loop or the room). It never blocks and is never refused for a full
+// data queue: like a data frame, the bytes are written at once if the
+// socket takes them and no flusher runs, and join the queue otherwise.
 func (s *sock) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -180,9 +187,46 @@ func (s *sock) Write(p []byte) (int, error) {
 		s.fail(errQueueFull)
 		return 0, errQueueFull
 	}
+	total := len(p)
+	if !s.flushing && s.raw != nil {
+		n, err := s.writeDirect(p)
+		if err != nil {
+			s.fail(err)
+			return 0, err
+		}
+		if n == len(p) {
+			return n, nil
+		}
+		p = p[n:]
+	}
 	s.queue = append(s.queue, p...)
 	s.startFlush()
-	return len(p), nil
+	return total, nil
+}
+
+// SyscallConn gives melody's event loop the descriptor to read; there is
+// none over TLS (melody then reads through Read, from a goroutine).
+func (s *sock) SyscallConn() (syscall.RawConn, error) {
+	if s.raw == nil {
+		return nil, errNoDescriptor
+	}
+	return s.raw, nil
+}
+
+var errNoDescriptor = errors.New("no descriptor to read: the connection is not plain TCP")
+
+// onFail sets what to tell of the first write error (at once if there
+// was one already).
+func (s *sock) onFail(f func(error)) {
+	s.mu.Lock()
+	err := s.err
+	if err == nil {
+		s.failed = f
+	}
+	s.mu.Unlock()
+	if err != nil {
+		f(err)
+	}
 }
 
 // SetWriteDeadline is ignored: writes here never block, and the flusher
@@ -295,6 +339,9 @@ func (s *sock) fail(err error) {
 			c = tc.NetConn()
 		}
 		_ = c.Close()
+		if s.failed != nil {
+			s.failed(err)
+		}
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
-	"github.com/olahol/melody"
+	"github.com/tickroom/tickroom/internal/melody"
 	"golang.org/x/time/rate"
 
 	"github.com/tickroom/tickroom/rooms"
@@ -34,16 +34,12 @@ func (s *Server) newMelody() *melody.Melody {
 	m.Config.WriteWait = s.cfg.WriteWait
 	m.Config.PongWait = s.cfg.PongWait
 	m.Config.PingPeriod = s.cfg.PingPeriod
-	// Only close frames go through melody's queue: data frames are written
-	// through the session's sock (see sock.go).
-	m.Config.MessageBufferSize = 4
+	// Data frames are written through the session's sock (see sock.go);
+	// melody writes only control frames, to the same sock.
 	m.Upgrader = &websocket.Upgrader{
-		// A small read buffer of gorilla's own (client frames are tens of
-		// bytes; larger ones are read through it in pieces; 128 holds the
-		// largest control frame's payload, which gorilla needs), so that
-		// net/http's two 4 KiB buffers are let go with its goroutine (see
-		// handleWS). gorilla writes only control frames, with a buffer
-		// borrowed from the pool for the write.
+		// gorilla does only the handshake; melody reads and writes the
+		// frames (internal/melody). Small buffers, dropped with gorilla's
+		// Conn right after the upgrade.
 		ReadBufferSize:  128,
 		WriteBufferPool: &sync.Pool{},
 		CheckOrigin:     checkOrigin(s.cfg.AllowedOrigins),
@@ -99,17 +95,18 @@ func checkOrigin(allowed []string) func(*http.Request) bool {
 func connOf(ms *melody.Session) *wsConn { return ms.Request.Context().Value(connKey{}).(*wsConn) }
 
 // handleWS upgrades GET /ws/{id}. The room is found (and woken, if it
-// sleeps) after the upgrade, on the session's goroutine: even for an
+// sleeps) after the upgrade, in melody's connect handler: even for an
 // unknown room the upgrade goes ahead, so that a browser learns why from
 // the close code (4004).
 //
-// melody runs a session inside the call that upgrades it, until the session
-// ends. Made from net/http's handler goroutine, that call would keep the
-// handler's deep stack, net/http's per-connection read and write buffers and
-// the whole request alive for the session's life: about 17 KiB of an idle
-// connection's memory (docs/BENCHMARKS.md). So the session runs on a
-// goroutine of its own, with a trimmed copy of the request, and the handler
-// returns as soon as the upgrade is done (or has failed).
+// The upgrade and the join run on a goroutine of their own, with a trimmed
+// copy of the request, and the handler returns as soon as the upgrade is
+// done (or has failed): a join may wait (a room waking from its log, a
+// cluster join over NATS), and net/http's buffers and the request are let
+// go at once. melody's HandleRequest returns once the session is handed to
+// its event loop (internal/melody), and that goroutine ends: an open
+// session has no goroutine of its own. The session's end (onDisconnect)
+// gives back its place in s.sessions and its address's count.
 func (s *Server) handleWS(c echo.Context) error {
 	if !websocket.IsWebSocketUpgrade(c.Request()) {
 		return apiError(http.StatusBadRequest, "bad_request", "this endpoint takes WebSocket upgrades")
@@ -121,15 +118,20 @@ func (s *Server) handleWS(c echo.Context) error {
 	}
 	conn := newWSConn(s.cfg, s.metrics)
 	conn.roomID = c.Param("id")
+	conn.ip = ip
 	ready := make(chan error, 1)
 	conn.ready = ready
 	w, r := sockWriter{c.Response(), conn}, sessionRequest(c.Request(), conn)
 	s.sessions.Add(1)
 	go func() {
-		defer s.sessions.Done()
-		defer s.perIP.closeSession(ip)
 		err := errSessionPanicked
-		defer func() { conn.signalReady(err) }() // a failed upgrade never reached onConnect
+		defer func() {
+			conn.signalReady(err) // a failed upgrade never reached onConnect
+			if conn.s == nil {    // no session: onDisconnect will not run
+				s.sessions.Done()
+				s.perIP.closeSession(ip)
+			}
+		}()
 		defer s.recoverSession(conn)
 		err = s.melody.HandleRequest(w, r)
 	}()
@@ -154,12 +156,12 @@ var errSessionPanicked = errors.New("the session's handler panicked")
 // tests of what a panicking handler costs (TestPanickingHandlerEndsOnlyItsSession).
 var testHookOnMessage atomic.Pointer[func([]byte)]
 
-// recoverSession is the last guard of a session goroutine: a panic that
+// recoverSession is the last guard of the upgrade goroutine: a panic that
 // escaped melody (every callback of ours recovers its own) ends this
-// session, never the process. Its socket is closed at once, melody's write
-// pump is told to stop, and the member goes offline as on a disconnect;
-// only melody's own registry entry cannot be reached. It must be deferred
-// directly.
+// session, never the process. Its socket is closed at once and the member
+// goes offline as on a disconnect; only melody's own registry entry cannot
+// be reached. (On melody's event loop, a panic ends its session the same
+// way: internal/melody.) It must be deferred directly.
 func (s *Server) recoverSession(conn *wsConn) {
 	if p := recover(); p != nil {
 		s.log.Error("session panicked", "panic", p, "stack", string(debug.Stack()))
@@ -206,13 +208,14 @@ func sessionRequest(r *http.Request, conn *wsConn) *http.Request {
 
 func (s *Server) onConnect(ms *melody.Session) {
 	conn := connOf(ms)
+	conn.s = ms
 	conn.signalReady(nil) // handleWS may return now
 	defer s.recovered(conn, "connect")
 	q := ms.Request.URL.Query()
 	// The handshake is over: from here only the address and the context
 	// (for connOf) are used.
 	ms.Request.Header, ms.Request.URL = nil, nil
-	conn.s = ms
+	conn.sock.onFail(ms.Abort) // a broken socket ends the session at once
 	s.conns.Store(conn, struct{}{})
 	s.metrics.sessions.Inc()
 	role, err := s.links.role(conn.roomID, q, time.Now())
@@ -303,6 +306,8 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	if !conn.disconnected.CompareAndSwap(false, true) {
 		return // already done by recoverSession
 	}
+	defer s.sessions.Done()
+	defer s.perIP.closeSession(conn.ip)
 	conn.closed.Store(true)
 	s.conns.Delete(conn)
 	s.metrics.sessions.Dec()
@@ -315,8 +320,9 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 }
 
 // onMessage decodes one client frame and hands it to the room. It runs on
-// the session's read goroutine, so decoding and validation cost the room
-// nothing; the room only ever sees well-formed messages.
+// melody's event loop, so decoding and validation cost the room nothing;
+// the room only ever sees well-formed messages. data is melody's read
+// buffer: nothing here keeps it (DecodeClient copies the input payload).
 func (s *Server) onMessage(ms *melody.Session, data []byte) {
 	conn := connOf(ms)
 	defer s.recovered(conn, "message")
