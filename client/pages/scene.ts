@@ -37,6 +37,10 @@ export class Scene {
   override: PositionOverride | null = null;
   /** Called once per frame before packing, with the frame's wall-clock delta. */
   onFrame: ((dtMs: number) => void) | null = null;
+  /** Called once per frame after drawing, with the frame's time (measurement tools read the scene here). */
+  afterFrame: ((now: number) => void) | null = null;
+  /** The (fractional) server tick the remote entities of the last frame were drawn at. */
+  renderTick = NaN;
 
   private data = new Float32Array(256 * FLOATS_PER_INSTANCE);
   private labels: Label[] = [];
@@ -144,7 +148,8 @@ export class Scene {
     const dt = this.lastFrame === 0 ? 0 : now - this.lastFrame;
     this.lastFrame = now;
     this.onFrame?.(dt);
-    const f = this.buffer.sample(this.clock.tickAt(now) - INTERP_DELAY_TICKS);
+    this.renderTick = this.clock.tickAt(now) - INTERP_DELAY_TICKS;
+    const f = this.buffer.sample(this.renderTick);
     const count = this.stackOrder(f.count, f.ids);
     const order = this.order;
     // The field itself, so its edges (where avatars stop) are visible.
@@ -186,6 +191,7 @@ export class Scene {
     }
     if (!Number.isNaN(hx)) n = this.put(n, hx, hy, hr, hr, 0, HIGHLIGHT_RGB, Shape.Ring, 0.8);
     r.frame(this.view, this.data, n, this.labels, labelCount);
+    this.afterFrame?.(now);
   };
 
   /**

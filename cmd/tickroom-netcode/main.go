@@ -9,15 +9,19 @@
 //
 // It prints one JSON line, {"addr": "127.0.0.1:PORT", "startUnixMs": N},
 // once listening (the stall and freeze times count from startUnixMs), and
-// exits on SIGINT/SIGTERM or after -max-duration.
+// exits on SIGINT/SIGTERM, at the end of its standard input when -control
+// is set, or after -max-duration. With -control, a line "freeze DURATION"
+// on standard input freezes the server-to-client direction from then on.
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -33,6 +37,7 @@ func main() {
 	freezeFor := flag.Duration("freeze", 0, "length of the freeze")
 	stallUp := flag.Bool("stall-up", false, "stall and freeze the client-to-server direction as well")
 	seed := flag.Uint64("seed", 1, "seed of the jitter")
+	control := flag.Bool("control", false, "read commands (\"freeze 1s\") from standard input; exit at its end")
 	maxDuration := flag.Duration("max-duration", 10*time.Minute, "exit by itself after this long")
 	flag.Parse()
 	if *target == "" {
@@ -53,8 +58,32 @@ func main() {
 	fmt.Println(string(line))
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	eof := make(chan struct{})
+	if *control {
+		go func() {
+			defer close(eof)
+			sc := bufio.NewScanner(os.Stdin)
+			for sc.Scan() {
+				var d time.Duration
+				f := strings.Fields(sc.Text())
+				if len(f) == 2 && f[0] == "freeze" {
+					if v, err := time.ParseDuration(f[1]); err == nil && v > 0 && v <= time.Minute {
+						d = v
+					}
+				}
+				if d == 0 {
+					fmt.Fprintf(os.Stderr, "tickroom-netcode: unknown command %q\n", sc.Text())
+					continue
+				}
+				p.Freeze(d)
+				line, _ := json.Marshal(map[string]any{"freezeUnixMs": time.Now().UnixMilli(), "ms": d.Milliseconds()})
+				fmt.Println(string(line))
+			}
+		}()
+	}
 	select {
 	case <-sig:
+	case <-eof:
 	case <-time.After(*maxDuration):
 	}
 	p.Close()

@@ -67,7 +67,7 @@ type Proxy struct {
 	down   Shape // target -> client
 	start  time.Time
 
-	mu     sync.Mutex
+	mu     sync.Mutex // guards up, down (Freeze changes them), rng, conns, closed
 	rng    *rand.Rand
 	conns  map[net.Conn]struct{}
 	closed bool
@@ -150,6 +150,24 @@ func (p *Proxy) untrack(c net.Conn) {
 	p.mu.Unlock()
 }
 
+// Freeze makes the server-to-client direction deliver nothing from now for
+// d (the one freeze of its Shape), then burst.
+func (p *Proxy) Freeze(d time.Duration) {
+	p.mu.Lock()
+	p.down.FreezeAt = time.Since(p.start)
+	p.down.FreezeFor = d
+	p.mu.Unlock()
+}
+
+func (p *Proxy) shape(up bool) Shape {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if up {
+		return p.up
+	}
+	return p.down
+}
+
 func (p *Proxy) jitter(j time.Duration) time.Duration {
 	if j <= 0 {
 		return 0
@@ -191,8 +209,8 @@ func (p *Proxy) serve(client net.Conn) {
 	defer server.Close()
 	var wg sync.WaitGroup
 	wg.Add(2)
-	go func() { defer wg.Done(); p.pipe(client, server, p.up) }()
-	go func() { defer wg.Done(); p.pipe(server, client, p.down) }()
+	go func() { defer wg.Done(); p.pipe(client, server, true) }()
+	go func() { defer wg.Done(); p.pipe(server, client, false) }()
 	wg.Wait()
 }
 
@@ -204,7 +222,7 @@ type chunk struct {
 // pipe copies src to dst, each chunk held until its release time. When src
 // ends, dst's write side is closed after the last chunk; when either side
 // fails, both close.
-func (p *Proxy) pipe(src, dst net.Conn, s Shape) {
+func (p *Proxy) pipe(src, dst net.Conn, up bool) {
 	q := make(chan chunk, queueChunks)
 	done := make(chan struct{})
 	go func() {
@@ -232,6 +250,7 @@ func (p *Proxy) pipe(src, dst net.Conn, s Shape) {
 		buf := make([]byte, chunkSize)
 		n, err := src.Read(buf)
 		if n > 0 {
+			s := p.shape(up)
 			now := time.Since(p.start)
 			due := now + s.Latency + p.jitter(s.Jitter)
 			if due < now {

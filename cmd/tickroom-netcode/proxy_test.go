@@ -207,3 +207,20 @@ func TestCloseEndsConnections(t *testing.T) {
 		t.Fatal("read after Close succeeded")
 	}
 }
+
+// Freeze holds what the server sends from the moment it is called.
+func TestFreezeNow(t *testing.T) {
+	p := startProxy(t, Shape{}, Shape{})
+	c := dial(t, p)
+	t0 := time.Now() // before the freeze begins: the echo cannot come sooner than its end
+	p.Freeze(300 * time.Millisecond)
+	c.Write([]byte("x"))
+	b := make([]byte, 1)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.ReadFull(c, b); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d < 300*time.Millisecond {
+		t.Fatalf("echo after %v, inside the 300 ms freeze", d)
+	}
+}

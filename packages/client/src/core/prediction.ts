@@ -38,8 +38,15 @@ export class ArenaPredictor {
   /** What to draw: the prediction plus the fading correction. */
   x = NaN;
   y = NaN;
+  /**
+   * How far (world units) corrections moved the drawn position during the
+   * last frame(): the fade of the offset plus any snap since the frame before.
+   * What a player sees as the avatar being pulled; measurement tools read it.
+   */
+  lastCorrection = 0;
   private offsetX = 0;
   private offsetY = 0;
+  private snapped = 0;
   // Pending inputs as a ring of parallel arrays (seq, dx, dy): no allocation per input.
   private seqs: Float64Array;
   private dxs: Float64Array;
@@ -75,6 +82,7 @@ export class ArenaPredictor {
     this.head = 0;
     this.predictedX = this.predictedY = this.x = this.y = NaN;
     this.offsetX = this.offsetY = 0;
+    this.snapped = this.lastCorrection = 0;
   }
 
   /** Records an input just sent with `seq` and moves the prediction by it. */
@@ -120,7 +128,10 @@ export class ArenaPredictor {
       // Keep what is on screen where it is: shift the jump into the offset.
       this.offsetX += this.predictedX - px;
       this.offsetY += this.predictedY - py;
-      if (Math.hypot(this.offsetX, this.offsetY) > SNAP_DISTANCE) this.offsetX = this.offsetY = 0;
+      if (Math.hypot(this.offsetX, this.offsetY) > SNAP_DISTANCE) {
+        this.snapped += Math.hypot(this.offsetX, this.offsetY);
+        this.offsetX = this.offsetY = 0;
+      }
     }
     this.predictedX = px;
     this.predictedY = py;
@@ -131,10 +142,14 @@ export class ArenaPredictor {
   /** Advances the correction fade by `dtMs` of wall time; call once per frame. */
   frame(dtMs: number): void {
     const keep = Math.pow(DECAY_PER_60HZ_FRAME, Math.max(0, dtMs) / (1000 / 60));
+    const ox = this.offsetX;
+    const oy = this.offsetY;
     this.offsetX *= keep;
     this.offsetY *= keep;
     if (Math.abs(this.offsetX) < 0.01) this.offsetX = 0;
     if (Math.abs(this.offsetY) < 0.01) this.offsetY = 0;
+    this.lastCorrection = this.snapped + Math.hypot(ox - this.offsetX, oy - this.offsetY);
+    this.snapped = 0;
     this.x = this.predictedX + this.offsetX;
     this.y = this.predictedY + this.offsetY;
   }
