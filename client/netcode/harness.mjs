@@ -332,7 +332,14 @@ async function main() {
     await browser.close();
     await server.stop();
   }
-  const commit = execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim();
+  let commit = process.env.NETCODE_COMMIT || '';
+  if (!commit) {
+    try {
+      commit = execSync('git rev-parse --short HEAD', { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+    } catch {
+      commit = 'unknown';
+    }
+  }
   const load = execSync('cat /proc/loadavg').toString().trim().split(' ').slice(0, 3).join(' ');
   console.log(table(results));
   console.log(`\ncommit ${commit}, load average ${load}, ${((Date.now() - started) / 1000).toFixed(0)} s`);

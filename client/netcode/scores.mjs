@@ -68,7 +68,7 @@ export function scores(rec, truth, o) {
       continue;
     }
     counted++;
-    if (rt[i] > rec.newest[i]) underrun++;
+    if (rt[i] >= rec.newest[i] - 1e-9) underrun++; // at or past the newest tick: holding, extrapolating or frozen
     if (rt[i] < rt[i - 1] - 1e-9) backwards++;
     const v0 = steadyVelocity(rt[i - 1]);
     const v1 = steadyVelocity(rt[i]);

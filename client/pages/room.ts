@@ -181,7 +181,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
       if (code === 'too_long' || code === 'no_such_member') chat.notice(text);
     },
   });
-  const scene = new Scene(conn.mirror, 20);
+  const scene = new Scene(conn.mirror, 20, true);
   const members = new MemberList((m) => chat.setTarget(m));
   const chat = new ChatPanel(conn, (member) => members.get(member)?.name ?? `#${member}`);
 
