@@ -84,6 +84,8 @@ export class ArenaControls {
 
   startTicking(tickRate: number): void {
     this.tickMs = 1000 / tickRate;
+    // One input a tick: each step glides over the tick instead of jumping.
+    this.predictor.glideMs = this.tickMs;
     this.restartTimer();
   }
 

@@ -44,6 +44,16 @@ export class ArenaPredictor {
    * What a player sees as the avatar being pulled; measurement tools read it.
    */
   lastCorrection = 0;
+  /**
+   * Spreads each input's step over this many ms of frames instead of drawing
+   * it at once (0, the default, draws it at once). Set to the tick length, an
+   * avatar held moving glides at constant speed instead of stepping once a
+   * tick, and still moves on the first frame after a key.
+   */
+  glideMs = 0;
+  private lagX = 0;
+  private lagY = 0;
+  private glideLeft = 0;
   private offsetX = 0;
   private offsetY = 0;
   private snapped = 0;
@@ -82,6 +92,7 @@ export class ArenaPredictor {
     this.head = 0;
     this.predictedX = this.predictedY = this.x = this.y = NaN;
     this.offsetX = this.offsetY = 0;
+    this.lagX = this.lagY = this.glideLeft = 0;
     this.snapped = this.lastCorrection = 0;
   }
 
@@ -99,10 +110,17 @@ export class ArenaPredictor {
     this.dys[i] = dy;
     this.count++;
     if (this.hasState) {
-      this.predictedX = this.clampX(this.predictedX + this.model.speed * clamp1(dx));
-      this.predictedY = this.clampY(this.predictedY + this.model.speed * clamp1(dy));
-      this.x = this.predictedX + this.offsetX;
-      this.y = this.predictedY + this.offsetY;
+      const px = this.predictedX;
+      const py = this.predictedY;
+      this.predictedX = this.clampX(px + this.model.speed * clamp1(dx));
+      this.predictedY = this.clampY(py + this.model.speed * clamp1(dy));
+      if (this.glideMs > 0) {
+        // Drawn trailing by the step, which frame() closes over glideMs.
+        this.lagX += this.predictedX - px;
+        this.lagY += this.predictedY - py;
+        this.glideLeft = this.glideMs;
+      }
+      this.place();
     }
   }
 
@@ -131,12 +149,12 @@ export class ArenaPredictor {
       if (Math.hypot(this.offsetX, this.offsetY) > SNAP_DISTANCE) {
         this.snapped += Math.hypot(this.offsetX, this.offsetY);
         this.offsetX = this.offsetY = 0;
+        this.lagX = this.lagY = 0;
       }
     }
     this.predictedX = px;
     this.predictedY = py;
-    this.x = px + this.offsetX;
-    this.y = py + this.offsetY;
+    this.place();
   }
 
   /** Advances the correction fade by `dtMs` of wall time; call once per frame. */
@@ -150,8 +168,19 @@ export class ArenaPredictor {
     if (Math.abs(this.offsetY) < 0.01) this.offsetY = 0;
     this.lastCorrection = this.snapped + Math.hypot(ox - this.offsetX, oy - this.offsetY);
     this.snapped = 0;
-    this.x = this.predictedX + this.offsetX;
-    this.y = this.predictedY + this.offsetY;
+    if (this.glideLeft > 0) {
+      const f = Math.min(1, Math.max(0, dtMs) / this.glideLeft);
+      this.lagX -= this.lagX * f;
+      this.lagY -= this.lagY * f;
+      this.glideLeft -= Math.max(0, dtMs);
+    } else this.lagX = this.lagY = 0;
+    this.place();
+  }
+
+  /** What to draw: the prediction, less the glide still to go, plus the fading correction. */
+  private place(): void {
+    this.x = this.predictedX - this.lagX + this.offsetX;
+    this.y = this.predictedY - this.lagY + this.offsetY;
   }
 
   private clampX(x: number): number {
