@@ -10,6 +10,7 @@
 //
 //   node --experimental-websocket client/netcode/harness.mjs [--only S2] [--seconds 20] [--json FILE] [--strip DIR]
 import { spawn, execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -39,14 +40,14 @@ export const SCENARIOS = {
 const LANE_TICKS = 40; // the remote player reverses every 40 ticks (2 s at 20 Hz)
 const FRAMES = 4096; // preallocated frames per recording (68 s at 60 Hz)
 
-function proxyBinary() {
+export function proxyBinary() {
   const bin = joinPath(root, '.build', 'tickroom-netcode');
   execFileSync('go', ['build', '-o', bin, './cmd/tickroom-netcode'], { cwd: root, stdio: 'pipe' });
   return bin;
 }
 
 /** Starts the proxy in front of `port` with scenario `s`; resolves to { url, freeze(ms), stop() }. */
-async function startProxy(bin, port, s) {
+export async function startProxy(bin, port, s) {
   const flags = ['-target', `127.0.0.1:${port}`, '-latency', `${s.latency}ms`, '-jitter', `${s.jitter}ms`, '-control', '-max-duration', '5m', '-seed', '14'];
   if (s.stallEvery) flags.push('-stall-every', `${s.stallEvery}ms`, '-stall', `${s.stall}ms`);
   const child = spawn(bin, flags, { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -121,7 +122,7 @@ async function startBot(lib, serverUrl, roomId, avoidY) {
 }
 
 /** Installs the per-frame recorder in the page (preallocated arrays, filled by the scene's afterFrame hook). */
-function installRecorder(page, botId, frames) {
+export function installRecorder(page, botId, frames) {
   return page.evaluate(
     ({ botId, N }) => {
       const t = window.tickroom;
@@ -178,7 +179,7 @@ function installRecorder(page, botId, frames) {
   );
 }
 
-async function readRecording(page) {
+export async function readRecording(page) {
   return page.evaluate(() => {
     const R = window.__netcode;
     R.on = false;
@@ -349,4 +350,5 @@ async function main() {
   }
 }
 
-await main();
+// Run as a program (not when a test imports its parts).
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

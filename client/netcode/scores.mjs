@@ -139,8 +139,10 @@ export function scores(rec, truth, o) {
       }
       if (ok && t[n - 1] >= t[i] + 500) recover = t[i] - end;
     }
-    if (recover === null) recover = Infinity;
   }
+  // Not recovered by the end of the recording: the time from the freeze's end to that end, flagged.
+  const recovered = o.freeze ? recover !== null : null;
+  if (o.freeze && recover === null) recover = t[n - 1] - (o.freeze.startMs + o.freeze.ms);
 
   return {
     remote_speed_cv: speeds.length ? sd / mean : null,
@@ -154,6 +156,7 @@ export function scores(rec, truth, o) {
     interp_delay_ms: median(delays),
     backwards_frames: backwards,
     recover_ms: recover,
+    recovered,
     renderer_hitches: hitches,
     frames: n,
     fps: seconds ? (n - 1) / seconds : null,
