@@ -16,6 +16,7 @@ import { join as joinPath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execSync } from 'node:child_process';
 import { launchBrowser, newPage, root, startServer, waitFor } from '../e2e/helpers.mjs';
+import { PNG } from 'pngjs';
 import { scores } from './scores.mjs';
 
 const args = process.argv.slice(2);
@@ -223,6 +224,56 @@ async function truthFromTape(lib, serverUrl, recId, ids, lastTickNeeded) {
   return out;
 }
 
+/**
+ * A frame strip as a picture: 300 frames (5 s at 60 Hz), 2 px each, left to
+ * right; the remote avatar's drawn x as white dots, the true x at the time
+ * each frame represents in green, frames the buffer ran dry in red at the
+ * bottom. Gliding is a smooth line of dots; stepping is a staircase.
+ */
+function traceImage(rec, truth, from = 120, frames = 300) {
+  const W = frames * 2;
+  const H = 240;
+  const png = new PNG({ width: W, height: H });
+  png.data.fill(0);
+  for (let i = 3; i < png.data.length; i += 4) png.data[i] = 255;
+  const end = Math.min(rec.n, from + frames);
+  const tx = (r) => {
+    const k = Math.floor(r);
+    const a = truth.x[k - truth.first];
+    const b = truth.x[k + 1 - truth.first];
+    return a === undefined || b === undefined ? NaN : a + (b - a) * (r - k);
+  };
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let i = from; i < end; i++) {
+    for (const v of [rec.rx[i], tx(rec.rt[i])]) {
+      if (Number.isFinite(v)) {
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+    }
+  }
+  const put = (x, y, [r, g, b]) => {
+    if (x < 0 || x >= W || y < 0 || y >= H) return;
+    const o = (y * W + x) * 4;
+    png.data[o] = r;
+    png.data[o + 1] = g;
+    png.data[o + 2] = b;
+  };
+  const yOf = (v) => Math.round(H - 16 - ((v - lo) / Math.max(1, hi - lo)) * (H - 32));
+  for (let i = from; i < end; i++) {
+    const x = (i - from) * 2;
+    const t = tx(rec.rt[i]);
+    if (Number.isFinite(t)) put(x, yOf(t), [40, 200, 90]);
+    if (Number.isFinite(rec.rx[i])) {
+      const y = yOf(rec.rx[i]);
+      for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) put(x + dx, y + dy, [255, 255, 255]);
+    }
+    if (rec.rt[i] >= rec.newest[i] - 1e-9) for (let y = H - 6; y < H; y++) put(x, y, [220, 50, 50]);
+  }
+  return PNG.sync.write(png);
+}
+
 /** Holds D and A in turn (0.9 s each, 0.4 s apart), until stop() is called. */
 function driveOwn(page) {
   let running = true;
@@ -280,15 +331,16 @@ async function runScenario(name, s, env) {
     }
     await drive.stop();
     const rec = await readRecording(page);
-    // A frame strip after the measurement (screenshots would disturb it): to look at the remote avatar's glide.
+    // Screenshots after the measurement (they would disturb it).
     const strip = [];
-    while (STRIP_DIR && strip.length < 16) strip.push(await page.screenshot());
+    while (STRIP_DIR && strip.length < 4) strip.push(await page.screenshot());
     const recId = (await (await fetch(`${env.server.url}/api/rooms/${room.id}`)).json()).recordingId;
     const lastRt = Math.ceil(Math.max(...rec.rt.filter(Number.isFinite))) + 2;
     const truth = await truthFromTape(env.lib, env.server.url, recId, [botId, rec.selfId], lastRt);
     if (STRIP_DIR) {
       mkdirSync(STRIP_DIR, { recursive: true });
       strip.forEach((buf, i) => writeFileSync(joinPath(STRIP_DIR, `netcode-${name}-${String(i).padStart(2, '0')}.png`), buf));
+      writeFileSync(joinPath(STRIP_DIR, `netcode-${name}-strip.png`), traceImage(rec, truth.get(botId)));
     }
     const freeze = freezeUnixMs === null ? null : { startMs: freezeUnixMs - rec.timeOrigin, ms: s.freeze };
     const out = scores(rec, truth.get(botId), { tickMs: 50, laneTicks: LANE_TICKS, freeze, speed: 6 });

@@ -70,6 +70,7 @@ export class Scene {
     this.clock = new TickClock(1000 / tickRate);
     this.live = live ? new InterpolationClock(1000 / tickRate) : null;
     this.buffer.dropLate = live;
+    this.buffer.cubic = live;
   }
 
   /** Creates the renderer (WebGPU, else WebGL2, else 2D) and starts drawing. */

@@ -99,6 +99,7 @@ type RenderAt = (now: number) => number;
 function run(s: Schedule, seconds: number, make: (buf: SnapshotBuffer) => { observe(tick: number, now: number): void; renderAt: RenderAt }): Scores {
   const buf = new SnapshotBuffer(16, 4);
   buf.dropLate = true;
+  buf.cubic = true; // as the live scene samples
   const c = make(buf);
   const ticks = Math.ceil((seconds * 1000) / T) + 40;
   const arr = arrivals(s, ticks);

@@ -9,6 +9,8 @@
 // count outgrows the capacity (then it doubles).
 
 const TWO_PI = Math.PI * 2;
+/** A move longer than this (|dx| + |dy|, world units a tick) is a teleport: drawn linearly, not curved. */
+const CUBIC_MAX_STEP = 64;
 
 /** Positions by entity in parallel arrays, ids ascending (so two can be merged in one pass). */
 class Positions {
@@ -79,6 +81,14 @@ export class SnapshotBuffer {
    * default: a replay that steps back wants the buffer cleared.
    */
   dropLate = false;
+  /**
+   * When true, sample() follows a cubic Hermite curve through the ticks
+   * instead of straight lines, its tangents from the ticks either side
+   * (Catmull-Rom: the schema carries positions, not velocities). Motion at
+   * constant velocity is drawn exactly as before; a turn has no kink at the
+   * tick. Moves longer than CUBIC_MAX_STEP a tick (a teleport) stay linear.
+   */
+  cubic = false;
 
   /**
    * @param slots how many ticks to keep (bounded memory: older ticks are overwritten)
@@ -163,8 +173,8 @@ export class SnapshotBuffer {
 
   /**
    * Fills and returns `frame` with positions at a fractional tick: linear
-   * between the two held ticks around it, clamped to the oldest and newest
-   * (no extrapolation). Entities missing from the older tick appear at their
+   * (or, with `cubic`, a Hermite curve) between the two held ticks around
+   * it, clamped to the oldest and newest (no extrapolation). Entities missing from the older tick appear at their
    * newest position; entities gone from the newer one are left out.
    */
   sample(renderTick: number): InterpolatedFrame {
@@ -174,11 +184,13 @@ export class SnapshotBuffer {
     let newer = this.slots[this.newest]!;
     let older = newer;
     let t = 1;
+    let kOlder = 0;
     if (renderTick < newer.tick) {
       // Walk back to the first slot at or before renderTick.
       for (let k = 1; k < this.size; k++) {
         const s = this.slotAt(k);
         older = s;
+        kOlder = k;
         if (s.tick <= renderTick) break;
         newer = s;
       }
@@ -189,15 +201,63 @@ export class SnapshotBuffer {
         t = (renderTick - older.tick) / (newer.tick - older.tick);
       }
     }
+    // The ticks either side, for the cubic's tangents (null where not held).
+    const cubic = this.cubic && older !== newer;
+    const prev = cubic && kOlder + 1 < this.size ? this.slotAt(kOlder + 1) : null;
+    const next = cubic && kOlder >= 2 ? this.slotAt(kOlder - 2) : null;
+    const h = newer.tick - older.tick;
+    const t2 = t * t;
+    const t3 = t2 * t;
+    const h00 = 2 * t3 - 3 * t2 + 1;
+    const h10 = (t3 - 2 * t2 + t) * h;
+    const h01 = -2 * t3 + 3 * t2;
+    const h11 = (t3 - t2) * h;
     let j = 0;
+    let jp = 0;
+    let jn = 0;
     for (let i = 0; i < newer.count; i++) {
       const id = newer.ids[i]!;
       while (j < older.count && older.ids[j]! < id) j++;
       const o = out.count++;
       out.ids[o] = id;
       if (older !== newer && j < older.count && older.ids[j] === id) {
-        out.x[o] = older.x[j]! + (newer.x[i]! - older.x[j]!) * t;
-        out.y[o] = older.y[j]! + (newer.y[i]! - older.y[j]!) * t;
+        const x0 = older.x[j]!;
+        const y0 = older.y[j]!;
+        const x1 = newer.x[i]!;
+        const y1 = newer.y[i]!;
+        // Secant slope (units a tick): the tangent where a neighbour is missing.
+        let mx0 = (x1 - x0) / h;
+        let my0 = (y1 - y0) / h;
+        let mx1 = mx0;
+        let my1 = my0;
+        let smooth = cubic && Math.abs(x1 - x0) + Math.abs(y1 - y0) <= CUBIC_MAX_STEP * h;
+        if (smooth && prev !== null) {
+          while (jp < prev.count && prev.ids[jp]! < id) jp++;
+          if (jp < prev.count && prev.ids[jp] === id) {
+            const xp = prev.x[jp]!;
+            const yp = prev.y[jp]!;
+            if (Math.abs(x0 - xp) + Math.abs(y0 - yp) > CUBIC_MAX_STEP * (older.tick - prev.tick)) smooth = false;
+            mx0 = (x1 - xp) / (newer.tick - prev.tick);
+            my0 = (y1 - yp) / (newer.tick - prev.tick);
+          }
+        }
+        if (smooth && next !== null) {
+          while (jn < next.count && next.ids[jn]! < id) jn++;
+          if (jn < next.count && next.ids[jn] === id) {
+            const xn = next.x[jn]!;
+            const yn = next.y[jn]!;
+            if (Math.abs(xn - x1) + Math.abs(yn - y1) > CUBIC_MAX_STEP * (next.tick - newer.tick)) smooth = false;
+            mx1 = (xn - x0) / (next.tick - older.tick);
+            my1 = (yn - y0) / (next.tick - older.tick);
+          }
+        }
+        if (smooth) {
+          out.x[o] = h00 * x0 + h10 * mx0 + h01 * x1 + h11 * mx1;
+          out.y[o] = h00 * y0 + h10 * my0 + h01 * y1 + h11 * my1;
+        } else {
+          out.x[o] = x0 + (x1 - x0) * t;
+          out.y[o] = y0 + (y1 - y0) * t;
+        }
         const a0 = older.angle[j]!;
         const a1 = newer.angle[i]!;
         out.angle[o] = Number.isNaN(a0) || Number.isNaN(a1) ? a1 : lerpAngle(a0, a1, t);
