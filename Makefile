@@ -5,7 +5,16 @@
 GO ?= go
 NPM ?= npm
 
-.PHONY: test clean-start clean-check deps go-checks go-test client-checks bundle-check client-unit e2e build run bench fuzz
+# The netcode feel harness (docs/NETCODE.md): not part of `make test`. It
+# prints the scores table; NETCODE_JSON=FILE also writes them as JSON,
+# NETCODE_ONLY=S2,S3 runs some scenarios, NETCODE_SECONDS the recorded time
+# of each (20 s), NETCODE_STRIP=DIR saves a strip of screenshots of each.
+NETCODE_JSON ?=
+NETCODE_ONLY ?=
+NETCODE_SECONDS ?= 20
+NETCODE_STRIP ?=
+
+.PHONY: netcode test clean-start clean-check deps go-checks go-test client-checks bundle-check client-unit e2e build run bench fuzz
 
 # Every fuzz target, as package:Target: every decoder of bytes from outside
 # (docs/SECURITY.md). Each runs for FUZZTIME in `make test` (a smoke run from
@@ -70,6 +79,11 @@ build:
 
 run:
 	$(GO) run ./cmd/tickroom
+
+netcode: deps
+	$(NPM) run --silent build
+	NETCODE_JSON="$(NETCODE_JSON)" node --experimental-websocket client/netcode/harness.mjs --seconds $(NETCODE_SECONDS) \
+	  $(if $(NETCODE_ONLY),--only $(NETCODE_ONLY)) $(if $(NETCODE_STRIP),--strip $(NETCODE_STRIP))
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./state/ ./rooms/...

@@ -1,7 +1,9 @@
 // Arena input: WASD / arrow keys, or a pointer (mouse or touch) dragged in the
 // direction to go. While anything is held an input {dx, dy} goes out once per
 // tick, and one zero input on release, so the server stops the avatar. Each
-// input is also fed to the predictor so the own avatar moves at once.
+// input is also fed to the predictor so the own avatar moves at once: a key
+// pressed or released sends at once and restarts the tick timer from there
+// (waiting for the timer cost up to a tick, 3 frames, before the avatar moved).
 import { ArenaPredictor, arenaModel, type Connection } from '@tickroom/client';
 import { typingInField } from './dom';
 import type { Scene } from './scene';
@@ -30,6 +32,7 @@ export class ArenaControls {
   private pointerDy = 0;
   private lastSentZero = true;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private tickMs = 50;
   private readonly ac = new AbortController();
   private readonly unsubscribe: () => void;
 
@@ -80,8 +83,15 @@ export class ArenaControls {
   }
 
   startTicking(tickRate: number): void {
+    this.tickMs = 1000 / tickRate;
+    // One input a tick: each step glides over the tick instead of jumping.
+    this.predictor.glideMs = this.tickMs;
+    this.restartTimer();
+  }
+
+  private restartTimer(): void {
     if (this.timer !== null) clearInterval(this.timer);
-    this.timer = setInterval(() => this.tick(), 1000 / tickRate);
+    this.timer = setInterval(() => this.tick(), this.tickMs);
   }
 
   destroy(): void {
@@ -93,8 +103,14 @@ export class ArenaControls {
   private key(ev: KeyboardEvent, down: boolean): void {
     if (!(ev.code in KEYS) || typingInField(ev)) return;
     ev.preventDefault(); // arrows would scroll the page
+    const had = this.held.has(ev.code);
     if (down) this.held.add(ev.code);
     else this.held.delete(ev.code);
+    if (had !== down && this.timer !== null) {
+      // The direction changed: send it now, and the next one a tick later.
+      this.tick();
+      this.restartTimer();
+    }
   }
 
   private pointerDown(ev: PointerEvent): void {

@@ -2,7 +2,7 @@
 // WebSocket and shows the scene with the people, chat and share panels.
 //
 // For tests and debugging the page exposes `window.tickroom` (see TickroomDebug).
-import { Connection, type Entity, type Welcome } from '@tickroom/client';
+import { Connection, type ArenaPredictor, type Entity, type Welcome } from '@tickroom/client';
 import { ApiError, getRoom, type RoomInfo } from './api';
 import { ArenaControls } from './arena-controls';
 import { BoardControls } from './board-controls';
@@ -21,6 +21,8 @@ import { Scoreboard, hasScores } from './scoreboard';
  * - rendererName(): 'WebGPU' | 'WebGL2' | '2D', or null until the renderer is up
  * - selfEntity(): the own entity (arena avatar), or null
  * - project(x, y): a world position in CSS pixels of the page viewport
+ * - scene: the live scene (its interpolation buffer, clock, renderTick, afterFrame hook)
+ * - predictor(): the own avatar's ArenaPredictor in arena rooms, else null
  */
 export interface TickroomDebug {
   mirror: Connection['mirror'];
@@ -29,6 +31,8 @@ export interface TickroomDebug {
   rendererName(): string | null;
   selfEntity(): Entity | null;
   project(x: number, y: number): { x: number; y: number };
+  scene: Scene;
+  predictor(): ArenaPredictor | null;
 }
 
 declare global {
@@ -177,7 +181,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
       if (code === 'too_long' || code === 'no_such_member') chat.notice(text);
     },
   });
-  const scene = new Scene(conn.mirror, 20);
+  const scene = new Scene(conn.mirror, 20, true);
   const members = new MemberList((m) => chat.setTarget(m));
   const chat = new ChatPanel(conn, (member) => members.get(member)?.name ?? `#${member}`);
 
@@ -242,6 +246,8 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
       const p = scene.project(x, y);
       return { x: r.left + p.x, y: r.top + p.y };
     },
+    scene,
+    predictor: () => (controls instanceof ArenaControls ? controls.predictor : null),
   };
   addEventListener('online', () => conn.retryNow());
   conn.start();

@@ -5,13 +5,13 @@
 // Per frame nothing is allocated: positions come from SnapshotBuffer.sample()
 // (preallocated), instances are packed into one reused Float32Array, and
 // labels are a reused pool of Label objects.
-import { SnapshotBuffer, TickClock, type Mirror } from '@tickroom/client';
+import { InterpolationClock, SnapshotBuffer, TickClock, type Mirror } from '@tickroom/client';
 import { createRenderer } from '../render/index';
 import { fitView, newViewTransform } from '../render/transform';
 import { FLOATS_PER_INSTANCE, Shape, type Label, type Renderer, type View } from '../render/types';
 import { drawSpec, numAt, shapeOf } from './draw-spec';
 
-/** How far behind the newest tick remote entities are drawn. */
+/** Without live timing (a replay): how far behind the newest tick entities are drawn. */
 const INTERP_DELAY_TICKS = 2;
 const LABEL_RGB = 0xe8ecf4;
 const HIGHLIGHT_RGB = 0xffffff;
@@ -28,6 +28,8 @@ export class Scene {
   readonly view: View = { worldWidth: 1000, worldHeight: 600, background: 0x0b0e14 };
   readonly buffer = new SnapshotBuffer(16, 256);
   readonly clock: TickClock;
+  /** Live rooms: the render time adapted to the network's jitter (InterpolationClock); null in replays. */
+  readonly live: InterpolationClock | null;
   renderer: Renderer | null = null;
   /** Entity drawn with a highlight ring (the selected shape, or the own avatar). */
   highlightId = -1;
@@ -37,6 +39,10 @@ export class Scene {
   override: PositionOverride | null = null;
   /** Called once per frame before packing, with the frame's wall-clock delta. */
   onFrame: ((dtMs: number) => void) | null = null;
+  /** Called once per frame after drawing, with the frame's time (measurement tools read the scene here). */
+  afterFrame: ((now: number) => void) | null = null;
+  /** The (fractional) server tick the remote entities of the last frame were drawn at. */
+  renderTick = NaN;
 
   private data = new Float32Array(256 * FLOATS_PER_INSTANCE);
   private labels: Label[] = [];
@@ -50,13 +56,21 @@ export class Scene {
   private unsubscribe: () => void = () => {};
   private resizeObserver: ResizeObserver | null = null;
 
+  /**
+   * @param live ticks arrive over a network (a room, not a replay): draw at
+   * an InterpolationClock's render time, and drop frames that come late.
+   */
   constructor(
     private readonly mirror: Mirror,
     tickRate: number,
+    live = false,
   ) {
     this.canvas = document.createElement('canvas');
     this.canvas.id = 'scene';
     this.clock = new TickClock(1000 / tickRate);
+    this.live = live ? new InterpolationClock(1000 / tickRate) : null;
+    this.buffer.dropLate = live;
+    this.buffer.cubic = live;
   }
 
   /** Creates the renderer (WebGPU, else WebGL2, else 2D) and starts drawing. */
@@ -99,6 +113,7 @@ export class Scene {
 
   setTickRate(tickRate: number): void {
     this.clock.setTickMs(1000 / tickRate);
+    this.live?.setTickMs(1000 / tickRate);
   }
 
   setWorld(width: number, height: number): void {
@@ -126,7 +141,9 @@ export class Scene {
 
   /** Stores this tick's positions for interpolation (once per tick, not per frame). */
   private record(m: Mirror, tick: number): void {
-    this.clock.observe(tick, performance.now());
+    const now = performance.now();
+    this.clock.observe(tick, now);
+    this.live?.observe(tick, now);
     const b = this.buffer;
     b.begin(tick);
     for (const e of m.entities.values()) {
@@ -144,7 +161,8 @@ export class Scene {
     const dt = this.lastFrame === 0 ? 0 : now - this.lastFrame;
     this.lastFrame = now;
     this.onFrame?.(dt);
-    const f = this.buffer.sample(this.clock.tickAt(now) - INTERP_DELAY_TICKS);
+    this.renderTick = this.live !== null ? this.live.renderTick(now) : this.clock.tickAt(now) - INTERP_DELAY_TICKS;
+    const f = this.buffer.sample(this.renderTick);
     const count = this.stackOrder(f.count, f.ids);
     const order = this.order;
     // The field itself, so its edges (where avatars stop) are visible.
@@ -186,6 +204,7 @@ export class Scene {
     }
     if (!Number.isNaN(hx)) n = this.put(n, hx, hy, hr, hr, 0, HIGHLIGHT_RGB, Shape.Ring, 0.8);
     r.frame(this.view, this.data, n, this.labels, labelCount);
+    this.afterFrame?.(now);
   };
 
   /**

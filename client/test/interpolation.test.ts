@@ -91,3 +91,58 @@ test('TickClock smooths jitter and follows jumps', () => {
   c.observe(500, 99999); // a stall: jump
   close(c.tickAt(99999), 500, 'jump');
 });
+
+test('cubic: constant velocity is drawn exactly as the straight line', () => {
+  const buf = new SnapshotBuffer(8, 2);
+  buf.cubic = true;
+  for (let k = 0; k < 6; k++) push(buf, 10 + k, [[1, 6 * k, 100 - 3 * k, NaN]]);
+  for (const r of [10.5, 11, 11.25, 12.7, 13.1, 14.9]) {
+    const f = buf.sample(r);
+    close(f.x[0]!, 6 * (r - 10), `x at ${r}`);
+    close(f.y[0]!, 100 - 3 * (r - 10), `y at ${r}`);
+  }
+});
+
+test('cubic: a reversal has no kink at its tick, and stays near the straight lines', () => {
+  const xs = [0, 6, 12, 18, 24, 18, 12, 6, 0];
+  const lin = new SnapshotBuffer(16, 2);
+  const cub = new SnapshotBuffer(16, 2);
+  cub.cubic = true;
+  xs.forEach((x, k) => {
+    push(lin, k, [[1, x, 0, NaN]]);
+    push(cub, k, [[1, x, 0, NaN]]);
+  });
+  const e = 1e-4;
+  const slope = (b: SnapshotBuffer, r: number): number => (b.sample(r + e).x[0]! - b.sample(r - e).x[0]!) / (2 * e);
+  // Either side of tick 4 (the turn): linear goes +6 then -6 a tick; the curve goes through 0 smoothly.
+  assert.ok(Math.abs(slope(lin, 4 - 0.01) - 6) < 1e-6 && Math.abs(slope(lin, 4 + 0.01) + 6) < 1e-6, 'linear kinks');
+  assert.ok(Math.abs(slope(cub, 4 - 0.001) - slope(cub, 4 + 0.001)) < 0.1, `cubic slope ${slope(cub, 3.999)} then ${slope(cub, 4.001)}`);
+  for (let r = 0; r <= 8; r += 0.05) {
+    const d = Math.abs(cub.sample(r).x[0]! - lin.sample(r).x[0]!);
+    assert.ok(d <= 1, `at ${r} the curve is ${d} from the line`);
+  }
+});
+
+test('cubic: a teleport stays a straight line', () => {
+  const buf = new SnapshotBuffer(8, 2);
+  buf.cubic = true;
+  push(buf, 1, [[1, 0, 0, NaN]]);
+  push(buf, 2, [[1, 6, 0, NaN]]);
+  push(buf, 3, [[1, 500, 0, NaN]]);
+  push(buf, 4, [[1, 506, 0, NaN]]);
+  close(buf.sample(2.5).x[0]!, 253, 'linear across the teleport');
+});
+
+test('dropLate: a late tick within the held range is dropped, one older than everything clears', () => {
+  const buf = new SnapshotBuffer(4, 2);
+  buf.dropLate = true;
+  push(buf, 10, [[1, 0, 0, NaN]]);
+  push(buf, 12, [[1, 12, 0, NaN]]);
+  push(buf, 11, [[1, 999, 0, NaN]]); // reordered on the way
+  assert.equal(buf.newestTick, 12);
+  assert.equal(buf.length, 2);
+  close(buf.sample(11).x[0]!, 6, 'the late tick was not used');
+  push(buf, 2, [[1, 5, 0, NaN]]); // the state went back
+  assert.equal(buf.length, 1);
+  assert.equal(buf.newestTick, 2);
+});

@@ -61,3 +61,52 @@ test('pending inputs are bounded when the server stops acknowledging', () => {
   p.reconcile(0, 0, 0);
   assert.equal(p.predictedX, 24, 'only the newest 4 replay');
 });
+
+test('with glideMs the steps of held inputs glide at constant speed, moving from the first frame', () => {
+  const p = new ArenaPredictor(model);
+  p.glideMs = 50;
+  p.reconcile(100, 100, 0);
+  const frame = 1000 / 60;
+  // Virtual clock: an input every 50 ms (a key held), a frame every 1/60 s.
+  // Inputs 5 ms after a frame: a frame never falls on the same instant as an input.
+  let nextInput = 5;
+  let seq = 0;
+  const xs: number[] = [];
+  for (let now = frame; now < 2000; now += frame) {
+    while (nextInput <= now) {
+      p.input(++seq, 1, 0);
+      nextInput += 50;
+    }
+    p.frame(frame);
+    xs.push(p.x);
+  }
+  assert.ok(xs[0]! > 100 && xs[0]! < 106, `first frame moved part of a step: ${xs[0]}`);
+  const steps = xs.slice(1).map((x, i) => x - xs[i]!);
+  assert.ok(steps.every((d) => d > 0), 'always forward');
+  const mean = steps.reduce((a, b) => a + b, 0) / steps.length;
+  const sd = Math.sqrt(steps.reduce((a, b) => a + (b - mean) ** 2, 0) / steps.length);
+  assert.ok(Math.abs(mean - 2) < 0.01, `6 units a tick is 2 a frame: ${mean}`);
+  assert.ok(sd / mean < 0.1, `speed CV ${sd / mean}`);
+  // Without the glide the same inputs step: 6 units every third frame.
+  const q = new ArenaPredictor(model);
+  q.reconcile(100, 100, 0);
+  q.input(1, 1, 0);
+  q.frame(frame);
+  assert.equal(q.x, 106);
+});
+
+test('a correction fades to a tenth within about 100 ms, never more than a third of it a frame', () => {
+  const p = new ArenaPredictor(model);
+  p.reconcile(100, 100, 0);
+  p.input(1, 1, 0);
+  p.reconcile(94, 100, 1); // 12 units off
+  let max = 0;
+  let t = 0;
+  while (Math.abs(p.x - 94) > 1.2) {
+    p.frame(1000 / 60);
+    t += 1000 / 60;
+    max = Math.max(max, p.lastCorrection);
+  }
+  assert.ok(t <= 120, `a tenth left after ${t} ms`); // 0.7 a 60 Hz frame: 12% after 100 ms, 8% after 117
+  assert.ok(max <= 12 * 0.31, `largest correction in one frame ${max}`);
+});

@@ -17,7 +17,9 @@
  *                the close codes that say so, reports status text.
  * - backoff      Backoff: exponential with full jitter (500 ms base, 10 s cap).
  * - interpolation SnapshotBuffer (bounded ring of positions by tick, sampled
- *                a few ticks back, allocation-free per frame) and TickClock.
+ *                a few ticks back, allocation-free per frame), InterpolationClock
+ *                (the render tick: a delay adapted to the measured jitter)
+ *                and TickClock (a fixed offset).
  * - prediction   ArenaPredictor: own-avatar prediction for `arena` with
  *                replay of unacknowledged inputs and smoothed corrections.
  *

@@ -9,6 +9,8 @@
 // count outgrows the capacity (then it doubles).
 
 const TWO_PI = Math.PI * 2;
+/** A move longer than this (|dx| + |dy|, world units a tick) is a teleport: drawn linearly, not curved. */
+const CUBIC_MAX_STEP = 64;
 
 /** Positions by entity in parallel arrays, ids ascending (so two can be merged in one pass). */
 class Positions {
@@ -70,6 +72,23 @@ export class SnapshotBuffer {
   private writing: Slot | null = null;
   private lastAddedId = -Infinity;
   private sorted = true;
+  /** Where a dropped late tick is written (and forgotten); made on first use. */
+  private discard: Slot | null = null;
+  /**
+   * When true, a tick older than the newest but still within the slots held
+   * (frames reordered on the way) is dropped instead of clearing the buffer;
+   * only a tick older than everything held means the state went back. Off by
+   * default: a replay that steps back wants the buffer cleared.
+   */
+  dropLate = false;
+  /**
+   * When true, sample() follows a cubic Hermite curve through the ticks
+   * instead of straight lines, its tangents from the ticks either side
+   * (Catmull-Rom: the schema carries positions, not velocities). Motion at
+   * constant velocity is drawn exactly as before; a turn has no kink at the
+   * tick. Moves longer than CUBIC_MAX_STEP a tick (a teleport) stay linear.
+   */
+  cubic = false;
 
   /**
    * @param slots how many ticks to keep (bounded memory: older ticks are overwritten)
@@ -103,6 +122,16 @@ export class SnapshotBuffer {
 
   /** Starts the positions of `tick`; call add() for each entity, then end(). */
   begin(tick: number): void {
+    if (this.dropLate && this.newest >= 0 && tick < this.newestTick && tick >= this.newestTick - this.slots.length) {
+      this.discard ??= new Slot(this.capacity);
+      this.discard.grow(this.capacity);
+      this.writing = this.discard;
+      this.writing.tick = tick;
+      this.writing.count = 0;
+      this.lastAddedId = -Infinity;
+      this.sorted = true;
+      return;
+    }
     if (this.newest >= 0 && tick < this.newestTick) this.clear();
     if (this.newest >= 0 && tick === this.newestTick) {
       // Same tick again (a snapshot right after its delta): rewrite in place.
@@ -134,14 +163,18 @@ export class SnapshotBuffer {
   end(): void {
     const s = this.writing;
     if (s === null) return;
+    if (s === this.discard) {
+      this.writing = null;
+      return;
+    }
     if (!this.sorted) sortSlot(s);
     this.writing = null;
   }
 
   /**
    * Fills and returns `frame` with positions at a fractional tick: linear
-   * between the two held ticks around it, clamped to the oldest and newest
-   * (no extrapolation). Entities missing from the older tick appear at their
+   * (or, with `cubic`, a Hermite curve) between the two held ticks around
+   * it, clamped to the oldest and newest (no extrapolation). Entities missing from the older tick appear at their
    * newest position; entities gone from the newer one are left out.
    */
   sample(renderTick: number): InterpolatedFrame {
@@ -151,11 +184,13 @@ export class SnapshotBuffer {
     let newer = this.slots[this.newest]!;
     let older = newer;
     let t = 1;
+    let kOlder = 0;
     if (renderTick < newer.tick) {
       // Walk back to the first slot at or before renderTick.
       for (let k = 1; k < this.size; k++) {
         const s = this.slotAt(k);
         older = s;
+        kOlder = k;
         if (s.tick <= renderTick) break;
         newer = s;
       }
@@ -166,15 +201,63 @@ export class SnapshotBuffer {
         t = (renderTick - older.tick) / (newer.tick - older.tick);
       }
     }
+    // The ticks either side, for the cubic's tangents (null where not held).
+    const cubic = this.cubic && older !== newer;
+    const prev = cubic && kOlder + 1 < this.size ? this.slotAt(kOlder + 1) : null;
+    const next = cubic && kOlder >= 2 ? this.slotAt(kOlder - 2) : null;
+    const h = newer.tick - older.tick;
+    const t2 = t * t;
+    const t3 = t2 * t;
+    const h00 = 2 * t3 - 3 * t2 + 1;
+    const h10 = (t3 - 2 * t2 + t) * h;
+    const h01 = -2 * t3 + 3 * t2;
+    const h11 = (t3 - t2) * h;
     let j = 0;
+    let jp = 0;
+    let jn = 0;
     for (let i = 0; i < newer.count; i++) {
       const id = newer.ids[i]!;
       while (j < older.count && older.ids[j]! < id) j++;
       const o = out.count++;
       out.ids[o] = id;
       if (older !== newer && j < older.count && older.ids[j] === id) {
-        out.x[o] = older.x[j]! + (newer.x[i]! - older.x[j]!) * t;
-        out.y[o] = older.y[j]! + (newer.y[i]! - older.y[j]!) * t;
+        const x0 = older.x[j]!;
+        const y0 = older.y[j]!;
+        const x1 = newer.x[i]!;
+        const y1 = newer.y[i]!;
+        // Secant slope (units a tick): the tangent where a neighbour is missing.
+        let mx0 = (x1 - x0) / h;
+        let my0 = (y1 - y0) / h;
+        let mx1 = mx0;
+        let my1 = my0;
+        let smooth = cubic && Math.abs(x1 - x0) + Math.abs(y1 - y0) <= CUBIC_MAX_STEP * h;
+        if (smooth && prev !== null) {
+          while (jp < prev.count && prev.ids[jp]! < id) jp++;
+          if (jp < prev.count && prev.ids[jp] === id) {
+            const xp = prev.x[jp]!;
+            const yp = prev.y[jp]!;
+            if (Math.abs(x0 - xp) + Math.abs(y0 - yp) > CUBIC_MAX_STEP * (older.tick - prev.tick)) smooth = false;
+            mx0 = (x1 - xp) / (newer.tick - prev.tick);
+            my0 = (y1 - yp) / (newer.tick - prev.tick);
+          }
+        }
+        if (smooth && next !== null) {
+          while (jn < next.count && next.ids[jn]! < id) jn++;
+          if (jn < next.count && next.ids[jn] === id) {
+            const xn = next.x[jn]!;
+            const yn = next.y[jn]!;
+            if (Math.abs(xn - x1) + Math.abs(yn - y1) > CUBIC_MAX_STEP * (next.tick - newer.tick)) smooth = false;
+            mx1 = (xn - x0) / (next.tick - older.tick);
+            my1 = (yn - y0) / (next.tick - older.tick);
+          }
+        }
+        if (smooth) {
+          out.x[o] = h00 * x0 + h10 * mx0 + h01 * x1 + h11 * mx1;
+          out.y[o] = h00 * y0 + h10 * my0 + h01 * y1 + h11 * my1;
+        } else {
+          out.x[o] = x0 + (x1 - x0) * t;
+          out.y[o] = y0 + (y1 - y0) * t;
+        }
         const a0 = older.angle[j]!;
         const a1 = newer.angle[i]!;
         out.angle[o] = Number.isNaN(a0) || Number.isNaN(a1) ? a1 : lerpAngle(a0, a1, t);
@@ -196,6 +279,7 @@ export class SnapshotBuffer {
   private growAll(capacity: number): void {
     this.capacity = capacity;
     for (const s of this.slots) s.grow(capacity);
+    this.discard?.grow(capacity);
     this.frame.grow(capacity);
   }
 }
@@ -249,5 +333,222 @@ export class TickClock {
   /** The estimated server tick at `nowMs` (fractional); NaN before the first observe(). */
   tickAt(nowMs: number): number {
     return (nowMs - this.offset) / this.tickMs;
+  }
+}
+
+/** Options of an InterpolationClock (milliseconds). */
+export interface InterpolationClockOptions {
+  /** Least delay behind the arrival of the newest tick: one tick interval plus this (default 10). */
+  marginMs?: number;
+  /** Most delay it will choose, whatever the jitter and stalls (default 180). */
+  maxDelayMs?: number;
+  /** Largest lag (from the target) caught up smoothly; a bigger one is jumped (forward only; default 500). */
+  jumpMs?: number;
+}
+
+/** Arrival times kept for the latency floor and the jitter (ticks). */
+const CLOCK_WINDOW = 64;
+/** A gap between arrivals longer than this many ticks is a stall (or a freeze), not jitter. */
+const STALL_TICKS = 3;
+/** Stalls are planned for (the delay grows to cover them) when two came within this long. */
+const STALL_MEMORY_MS = 15_000;
+/** Time-scale bounds: slower by up to 10 %, faster by up to 15 %, in proportion to the lag error over this many ms. */
+const SLOWEST = 0.9;
+const FASTEST = 1.15;
+const SCALE_GAIN_MS = 1000;
+/** Errors smaller than this leave the time scale at 1. */
+const DEADBAND_MS = 4;
+
+/**
+ * The render time of remote entities, adapted to the network: an
+ * interpolation delay that follows the measured jitter, reached by bounded
+ * changes of the render time's speed, never running backwards.
+ *
+ * observe(tick, now) for every tick as it arrives. The arrival timeline is
+ * anchored on the earliest arrivals of a sliding window (the latency floor:
+ * a late first packet or a burst does not shift it), and the jitter is the
+ * 90th percentile of how much later than that floor ticks come, stalls left
+ * out. The target delay is one tick interval (interpolation needs the next
+ * tick) plus 1.25x that jitter plus a margin; when stalls recur (two within
+ * 15 s) it also covers the longest recent one, up to maxDelayMs.
+ *
+ * renderTick(now) once per frame: advances the render tick by the frame's
+ * time at a scale in [0.9, 1.15] steering the delay to its target, holds at
+ * the newest tick received when data stops (no extrapolation), and jumps
+ * forward only when it has fallen more than jumpMs behind (a freeze, a
+ * hidden tab). When no tick has come for two intervals it slows down (to
+ * 0.3 at the least) so that what is buffered lasts: over the rest of a
+ * typical stall when stalls recur, else through the last interval.
+ *
+ * Allocation-free after construction.
+ */
+export class InterpolationClock {
+  private readonly offsets = new Float64Array(CLOCK_WINDOW);
+  private readonly devs = new Float64Array(CLOCK_WINDOW);
+  private readonly scratch = new Float64Array(CLOCK_WINDOW);
+  private head = 0;
+  private count = 0;
+  private devHead = 0;
+  private devCount = 0;
+  private floor = NaN;
+  private lastTick = -1;
+  private lastArrival = NaN;
+  private burstUntil = -1;
+  private lastStallAt = -Infinity;
+  private stallBefore = -Infinity;
+  private stallMs = 0;
+  private r = NaN;
+  private lastNow = NaN;
+  private readonly marginMs: number;
+  private readonly maxDelayMs: number;
+  private readonly jumpMs: number;
+  /** The last render tick returned. */
+  tick = NaN;
+  /** Render speed of the last frame (1 = real time). */
+  scale = 1;
+  /** 90th percentile of arrival lateness over the floor, stalls left out (ms). */
+  jitterMs = 0;
+
+  /** @param tickMs milliseconds per tick (1000 / tickRate) */
+  constructor(
+    private tickMs: number,
+    opts: InterpolationClockOptions = {},
+  ) {
+    this.marginMs = opts.marginMs ?? 10;
+    this.maxDelayMs = opts.maxDelayMs ?? 180;
+    this.jumpMs = opts.jumpMs ?? 500;
+  }
+
+  /** A new tick length starts over; the same one (a reconnect's welcome) keeps the timing. */
+  setTickMs(tickMs: number): void {
+    if (tickMs === this.tickMs) return;
+    this.tickMs = tickMs;
+    this.reset();
+  }
+
+  /** Forgets everything (a new room, or ticks that went back). */
+  reset(): void {
+    this.head = this.count = this.devHead = this.devCount = 0;
+    this.floor = this.r = this.lastNow = this.lastArrival = NaN;
+    this.lastTick = this.burstUntil = -1;
+    this.lastStallAt = this.stallBefore = -Infinity;
+    this.stallMs = this.jitterMs = 0;
+    this.tick = NaN;
+    this.scale = 1;
+  }
+
+  /** The delay it steers to (ms behind the arrival timeline). */
+  get targetDelayMs(): number {
+    const base = this.tickMs + this.marginMs;
+    let cover = 1.25 * this.jitterMs;
+    if (this.stallsRecur()) cover = Math.max(cover, this.stallMs);
+    return Math.min(this.maxDelayMs, Math.max(base, base + cover));
+  }
+
+  /** How far (ms) the last render tick was behind the arrival timeline. */
+  get delayMs(): number {
+    return (this.arrivalTick(this.lastNow) - this.tick) * this.tickMs;
+  }
+
+  /** Records that `tick` arrived at `nowMs`. */
+  observe(tick: number, nowMs: number): void {
+    if (this.lastTick >= 0 && tick <= this.lastTick) {
+      // A duplicate, or a tick older than one already seen (reordered):
+      // nothing new about timing. Far older means the ticks went back: start over.
+      if (tick < this.lastTick - CLOCK_WINDOW) this.reset();
+      else return;
+    }
+    const T = this.tickMs;
+    const gap = nowMs - this.lastArrival;
+    if (gap > STALL_TICKS * T) {
+      // A stall: what arrives in the burst after it is not jitter.
+      this.stallBefore = this.lastStallAt;
+      this.lastStallAt = nowMs;
+      const len = gap - T;
+      this.stallMs = nowMs - this.stallBefore < STALL_MEMORY_MS ? Math.max(this.stallMs, len) : len;
+      this.burstUntil = tick + Math.ceil(gap / T) + 1;
+    }
+    this.lastArrival = nowMs;
+    this.lastTick = tick;
+    const off = nowMs - tick * T;
+    this.offsets[this.head] = off;
+    this.head = (this.head + 1) % CLOCK_WINDOW;
+    if (this.count < CLOCK_WINDOW) this.count++;
+    let floor = Infinity;
+    for (let i = 0; i < this.count; i++) floor = Math.min(floor, this.offsets[i]!);
+    this.floor = floor;
+    if (tick > this.burstUntil) {
+      this.devs[this.devHead] = off;
+      this.devHead = (this.devHead + 1) % CLOCK_WINDOW;
+      if (this.devCount < CLOCK_WINDOW) this.devCount++;
+    }
+    this.jitterMs = this.percentile90(floor);
+  }
+
+  /**
+   * The fractional tick to draw at `nowMs` (call once per frame, with
+   * non-decreasing times); NaN before the first observe().
+   */
+  renderTick(nowMs: number): number {
+    if (Number.isNaN(this.floor)) return NaN;
+    const T = this.tickMs;
+    const target = this.targetDelayMs;
+    const arrival = this.arrivalTick(nowMs);
+    if (Number.isNaN(this.r)) {
+      this.r = Math.min(arrival - target / T, this.lastTick);
+      this.lastNow = nowMs;
+      this.tick = this.r;
+      return this.r;
+    }
+    const dt = Math.max(0, nowMs - this.lastNow);
+    this.lastNow = nowMs;
+    const err = (arrival - this.r) * T - dt - target; // after this frame at scale 1; > 0: too far behind
+    let scale = 1;
+    if (err > this.jumpMs) {
+      this.r = Math.max(this.r, Math.min(arrival - target / T, this.lastTick));
+      this.scale = 1;
+      this.tick = this.r;
+      return this.r;
+    }
+    if (Math.abs(err) > DEADBAND_MS) scale = Math.min(FASTEST, Math.max(SLOWEST, 1 + err / SCALE_GAIN_MS));
+    const since = nowMs - this.lastArrival;
+    if (since > 2 * T) {
+      // Data stopped (no tick for two intervals). When stalls recur, stretch
+      // what is buffered over the rest of a typical one; in any case slow
+      // down through the last interval rather than stop dead at its end.
+      const ahead = Math.max(0, this.lastTick - this.r);
+      if (this.stallsRecur() && this.stallMs > since) scale = Math.min(scale, Math.max(0.3, (ahead * T) / (this.stallMs - since + T)));
+      if (ahead < 1) scale = Math.min(scale, 0.3 + 0.7 * ahead);
+    }
+    this.scale = scale;
+    this.r = Math.max(this.r, Math.min(this.r + (dt / T) * scale, this.lastTick));
+    this.tick = this.r;
+    return this.r;
+  }
+
+  /** Two stalls came within STALL_MEMORY_MS, the last one within it too. */
+  private stallsRecur(): boolean {
+    return this.lastStallAt - this.stallBefore < STALL_MEMORY_MS && this.lastArrival - this.lastStallAt < STALL_MEMORY_MS;
+  }
+
+  private arrivalTick(nowMs: number): number {
+    return (nowMs - this.floor) / this.tickMs;
+  }
+
+  /** 90th percentile of (offset - floor) over the jitter window, sorted in a preallocated scratch array. */
+  private percentile90(floor: number): number {
+    const n = this.devCount;
+    if (n === 0) return 0;
+    const s = this.scratch;
+    for (let i = 0; i < n; i++) {
+      const v = this.devs[i]! - floor;
+      let k = i - 1;
+      while (k >= 0 && s[k]! > v) {
+        s[k + 1] = s[k]!;
+        k--;
+      }
+      s[k + 1] = v;
+    }
+    return Math.max(0, s[Math.min(n - 1, Math.floor(0.9 * n))]!);
   }
 }

@@ -38,8 +38,25 @@ export class ArenaPredictor {
   /** What to draw: the prediction plus the fading correction. */
   x = NaN;
   y = NaN;
+  /**
+   * How far (world units) corrections moved the drawn position during the
+   * last frame(): the fade of the offset plus any snap since the frame before.
+   * What a player sees as the avatar being pulled; measurement tools read it.
+   */
+  lastCorrection = 0;
+  /**
+   * Spreads each input's step over this many ms of frames instead of drawing
+   * it at once (0, the default, draws it at once). Set to the tick length, an
+   * avatar held moving glides at constant speed instead of stepping once a
+   * tick, and still moves on the first frame after a key.
+   */
+  glideMs = 0;
+  private lagX = 0;
+  private lagY = 0;
+  private glideLeft = 0;
   private offsetX = 0;
   private offsetY = 0;
+  private snapped = 0;
   // Pending inputs as a ring of parallel arrays (seq, dx, dy): no allocation per input.
   private seqs: Float64Array;
   private dxs: Float64Array;
@@ -75,6 +92,8 @@ export class ArenaPredictor {
     this.head = 0;
     this.predictedX = this.predictedY = this.x = this.y = NaN;
     this.offsetX = this.offsetY = 0;
+    this.lagX = this.lagY = this.glideLeft = 0;
+    this.snapped = this.lastCorrection = 0;
   }
 
   /** Records an input just sent with `seq` and moves the prediction by it. */
@@ -91,10 +110,17 @@ export class ArenaPredictor {
     this.dys[i] = dy;
     this.count++;
     if (this.hasState) {
-      this.predictedX = this.clampX(this.predictedX + this.model.speed * clamp1(dx));
-      this.predictedY = this.clampY(this.predictedY + this.model.speed * clamp1(dy));
-      this.x = this.predictedX + this.offsetX;
-      this.y = this.predictedY + this.offsetY;
+      const px = this.predictedX;
+      const py = this.predictedY;
+      this.predictedX = this.clampX(px + this.model.speed * clamp1(dx));
+      this.predictedY = this.clampY(py + this.model.speed * clamp1(dy));
+      if (this.glideMs > 0) {
+        // Drawn trailing by the step, which frame() closes over glideMs.
+        this.lagX += this.predictedX - px;
+        this.lagY += this.predictedY - py;
+        this.glideLeft = this.glideMs;
+      }
+      this.place();
     }
   }
 
@@ -120,23 +146,41 @@ export class ArenaPredictor {
       // Keep what is on screen where it is: shift the jump into the offset.
       this.offsetX += this.predictedX - px;
       this.offsetY += this.predictedY - py;
-      if (Math.hypot(this.offsetX, this.offsetY) > SNAP_DISTANCE) this.offsetX = this.offsetY = 0;
+      if (Math.hypot(this.offsetX, this.offsetY) > SNAP_DISTANCE) {
+        this.snapped += Math.hypot(this.offsetX, this.offsetY);
+        this.offsetX = this.offsetY = 0;
+        this.lagX = this.lagY = 0;
+      }
     }
     this.predictedX = px;
     this.predictedY = py;
-    this.x = px + this.offsetX;
-    this.y = py + this.offsetY;
+    this.place();
   }
 
   /** Advances the correction fade by `dtMs` of wall time; call once per frame. */
   frame(dtMs: number): void {
     const keep = Math.pow(DECAY_PER_60HZ_FRAME, Math.max(0, dtMs) / (1000 / 60));
+    const ox = this.offsetX;
+    const oy = this.offsetY;
     this.offsetX *= keep;
     this.offsetY *= keep;
     if (Math.abs(this.offsetX) < 0.01) this.offsetX = 0;
     if (Math.abs(this.offsetY) < 0.01) this.offsetY = 0;
-    this.x = this.predictedX + this.offsetX;
-    this.y = this.predictedY + this.offsetY;
+    this.lastCorrection = this.snapped + Math.hypot(ox - this.offsetX, oy - this.offsetY);
+    this.snapped = 0;
+    if (this.glideLeft > 0) {
+      const f = Math.min(1, Math.max(0, dtMs) / this.glideLeft);
+      this.lagX -= this.lagX * f;
+      this.lagY -= this.lagY * f;
+      this.glideLeft -= Math.max(0, dtMs);
+    } else this.lagX = this.lagY = 0;
+    this.place();
+  }
+
+  /** What to draw: the prediction, less the glide still to go, plus the fading correction. */
+  private place(): void {
+    this.x = this.predictedX - this.lagX + this.offsetX;
+    this.y = this.predictedY - this.lagY + this.offsetY;
   }
 
   private clampX(x: number): number {
