@@ -6,9 +6,9 @@ import (
 	"github.com/tickroom/tickroom/rooms"
 )
 
-// collect pays out every coin an avatar touches and moves the coin away.
-// Players go in id order, so when two reach a coin on the same tick the
-// lower id gets it.
+// collect pays out every coin an avatar touches and puts a new coin in its
+// place somewhere else. Players go in id order, so when two reach a coin on
+// the same tick the lower id gets it.
 func (g *game) collect(ctx *rooms.Context) {
 	for _, p := range g.players {
 		for _, c := range g.coins {
@@ -18,7 +18,7 @@ func (g *game) collect(ctx *rooms.Context) {
 			// A u16 score stops at its top instead of wrapping to zero.
 			score := min(p.avatar.Int(FieldScore)+1, math.MaxUint16)
 			p.avatar.SetInt(FieldScore, score)
-			g.placeCoin(ctx, c)
+			g.respawnCoin(ctx, c)
 			ctx.Emit(Events.Map(Pickup{Member: p.member.Number, Score: score}))
 		}
 	}
@@ -26,6 +26,17 @@ func (g *game) collect(ctx *rooms.Context) {
 
 // coinMargin keeps a whole coin (its ring is 20 wide) inside the field.
 const coinMargin = 10
+
+// respawnCoin replaces a picked-up coin by a new entity at a new spot. A
+// new entity, not the old one moved: to a client (and, with interest
+// groups, to a member's view) a coin vanishes where it was picked up and
+// another appears, and neither slides across the field in between.
+func (g *game) respawnCoin(ctx *rooms.Context, c *coin) {
+	ctx.World.Despawn(c.e.ID())
+	c.e = ctx.World.Spawn(CoinKind)
+	c.e.SetInt(CoinFieldColor, CoinColor)
+	g.placeCoin(ctx, c)
+}
 
 // placeCoin moves a coin to a random spot, preferring one no avatar is close
 // enough to pick up at once.

@@ -51,18 +51,30 @@ func TestPickupScoresAndEmits(t *testing.T) {
 			if got := e.Int(arena.FieldScore); got != tt.wantScore {
 				t.Fatalf("score: got %d, want %d", got, tt.wantScore)
 			}
-			moved := coin.Float(arena.FieldX) != cx || coin.Float(arena.FieldY) != cy
 			if got, want := len(r.ctx.Emitted), int(tt.wantScore); got != want {
 				t.Fatalf("events: got %d, want %d", got, want)
 			}
+			coins := r.coins()
+			if len(coins) != 1 {
+				t.Fatalf("coins after the tick: got %d, want 1", len(coins))
+			}
+			now := coins[0]
 			if tt.wantScore == 0 {
-				if moved {
-					t.Errorf("coin moved without a pickup")
+				if now != coin || now.Float(arena.FieldX) != cx || now.Float(arena.FieldY) != cy {
+					t.Errorf("coin %d at (%v, %v) replaced or moved without a pickup", now.ID(), now.Float(arena.FieldX), now.Float(arena.FieldY))
 				}
 				return
 			}
-			if !moved {
-				t.Errorf("coin still at (%v, %v) after the pickup, want a new spot", cx, cy)
+			// A pickup despawns the coin and spawns a new one elsewhere, so
+			// that clients see one vanish and another appear.
+			if r.ctx.World.Get(coin.ID()) != nil {
+				t.Errorf("picked-up coin %d still in the world", coin.ID())
+			}
+			if now.ID() <= coin.ID() || now.Int(arena.CoinFieldColor) != arena.CoinColor {
+				t.Errorf("new coin: got id %d colour %#x, want an id above %d and colour %#x", now.ID(), now.Int(arena.CoinFieldColor), coin.ID(), arena.CoinColor)
+			}
+			if now.Float(arena.FieldX) == cx && now.Float(arena.FieldY) == cy {
+				t.Errorf("new coin at the old spot (%v, %v), want a new spot", cx, cy)
 			}
 			ev := r.ctx.Emitted[0]
 			if ev.Type != "custom" || ev.Tick != 1 {
@@ -77,9 +89,9 @@ func TestPickupScoresAndEmits(t *testing.T) {
 
 func TestScoreAccumulates(t *testing.T) {
 	r := newRoom(t, map[string]any{"coins": 1}, 3)
-	coin := r.coins()[0]
 	_, e := r.join(1)
 	for i := range 5 {
+		coin := r.coins()[0]
 		place(e, coin.Float(arena.FieldX), coin.Float(arena.FieldY))
 		r.step(1)
 		if got, want := e.Int(arena.FieldScore), int64(i+1); got != want {
