@@ -214,6 +214,7 @@ export async function newPage(browser, { hideGpu = false, width = 960, height = 
 }
 
 /** Polls fn until it returns a truthy value (returned) or the timeout passes. */
+/** message: a string, or a function giving one (for values known only when it times out). */
 export async function waitFor(fn, { timeout = 10_000, interval = 100, message = 'condition' } = {}) {
   const end = Date.now() + timeout;
   let last;
@@ -226,7 +227,7 @@ export async function waitFor(fn, { timeout = 10_000, interval = 100, message = 
       last = err;
       if (Date.now() >= end) throw err;
     }
-    if (Date.now() >= end) throw new Error(`timed out after ${timeout} ms waiting for ${message} (last: ${String(last)})`);
+    if (Date.now() >= end) throw new Error(`timed out after ${timeout} ms waiting for ${typeof message === 'function' ? message() : message} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, interval));
   }
 }

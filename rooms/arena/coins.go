@@ -53,8 +53,28 @@ const spotTries = 8
 // freeSpot returns a random point at least margin from the field's edges,
 // preferring one at least clearance from every avatar's centre.
 func (g *game) freeSpot(ctx *rooms.Context, margin, clearance float64) (x, y float64) {
+	return g.freeSpotIn(ctx, margin, margin, g.opts.Width-2*margin, g.opts.Height-2*margin, clearance)
+}
+
+// Avatars spawn in the middle of the field, in an area this size (or the
+// field less a margin, if smaller): friends who join a room together start
+// on one screen and see each other, however large the field.
+const spawnWidth, spawnHeight = 500, 240
+
+// spawnSpot returns a random point of the spawn area, preferring one at
+// least clearance from every avatar's centre.
+func (g *game) spawnSpot(ctx *rooms.Context, margin, clearance float64) (x, y float64) {
+	w := min(spawnWidth, g.opts.Width-2*margin)
+	h := min(spawnHeight, g.opts.Height-2*margin)
+	return g.freeSpotIn(ctx, (g.opts.Width-w)/2, (g.opts.Height-h)/2, w, h, clearance)
+}
+
+// freeSpotIn returns a random point of the w x h rectangle at (x0, y0),
+// preferring one at least clearance from every avatar's centre.
+func (g *game) freeSpotIn(ctx *rooms.Context, x0, y0, w, h, clearance float64) (x, y float64) {
 	for range spotTries {
-		x, y = g.randomSpot(ctx, margin)
+		x = x0 + float64(ctx.Rand.Float64()*w)
+		y = y0 + float64(ctx.Rand.Float64()*h)
 		if !g.avatarNear(x, y, clearance) {
 			break
 		}
@@ -72,12 +92,4 @@ func (g *game) avatarNear(x, y, r float64) bool {
 		}
 	}
 	return false
-}
-
-// randomSpot returns a point of the field at least margin from its edges,
-// from the room's seeded random source.
-func (g *game) randomSpot(ctx *rooms.Context, margin float64) (x, y float64) {
-	x = margin + float64(ctx.Rand.Float64()*(g.opts.Width-2*margin))
-	y = margin + float64(ctx.Rand.Float64()*(g.opts.Height-2*margin))
-	return x, y
 }
