@@ -161,11 +161,11 @@ export function serverAndBrowser(serverOptions) {
 }
 
 /** Creates a room through POST /api/rooms and returns the answer ({ id, shareUrl, ... }). */
-export async function createRoomByApi(baseUrl, type, { visibility = 'unlisted', maxPlayers = 8 } = {}) {
+export async function createRoomByApi(baseUrl, type, { visibility = 'unlisted', maxPlayers = 8, options = {} } = {}) {
   const res = await fetch(`${baseUrl}/api/rooms`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type, options: {}, visibility, maxPlayers }),
+    body: JSON.stringify({ type, options, visibility, maxPlayers }),
   });
   assert.equal(res.status, 201, 'POST /api/rooms');
   return res.json();

@@ -22,6 +22,10 @@ const INTERP_DELAY_TICKS = 2;
 const LABEL_RGB = 0xe8ecf4;
 const HIGHLIGHT_RGB = 0xffffff;
 const FLOOR_RGB = 0x161c28;
+/** With a camera, lines every GRID_STEP world units show the floor moving under the own avatar. */
+const GRID_RGB = 0x1f2738;
+const GRID_STEP = 200;
+const GRID_LINE = 2;
 /** With a camera, at least this much of the world shows (the arena's old field: about a screen). */
 const CAMERA_SPAN_WIDTH = 1000;
 const CAMERA_SPAN_HEIGHT = 600;
@@ -202,6 +206,7 @@ export class Scene {
     const order = this.order;
     // The field itself, so its edges (where avatars stop) are visible.
     let n = this.put(0, this.view.worldWidth / 2, this.view.worldHeight / 2, this.view.worldWidth, this.view.worldHeight, 0, FLOOR_RGB, Shape.Rect, 1);
+    if (this.followId >= 0) n = this.putGrid(n);
     let labelCount = 0;
     let hx = NaN;
     let hy = NaN;
@@ -272,6 +277,17 @@ export class Scene {
     v.cameraY = this.camera.y;
     fitView(v, Math.max(1, this.canvas.clientWidth), Math.max(1, this.canvas.clientHeight), this.cssTransform);
     visibleWorld(this.cssTransform, this.visible);
+  }
+
+  /** Packs the floor's grid lines that are on screen. */
+  private putGrid(n: number): number {
+    const v = this.view;
+    const vis = this.visible;
+    const x0 = Math.max(GRID_STEP, Math.ceil(vis[0]! / GRID_STEP) * GRID_STEP);
+    for (let x = x0; x < v.worldWidth && x <= vis[2]!; x += GRID_STEP) n = this.put(n, x, v.worldHeight / 2, GRID_LINE, v.worldHeight, 0, GRID_RGB, Shape.Rect, 1);
+    const y0 = Math.max(GRID_STEP, Math.ceil(vis[1]! / GRID_STEP) * GRID_STEP);
+    for (let y = y0; y < v.worldHeight && y <= vis[3]!; y += GRID_STEP) n = this.put(n, v.worldWidth / 2, y, v.worldWidth, GRID_LINE, 0, GRID_RGB, Shape.Rect, 1);
+    return n;
   }
 
   /** Packs the departed entities still fading out (fades.ts), under the highlight. */
