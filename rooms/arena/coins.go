@@ -41,7 +41,7 @@ func (g *game) respawnCoin(ctx *rooms.Context, c *coin) {
 // placeCoin moves a coin to a random spot, preferring one no avatar is close
 // enough to pick up at once.
 func (g *game) placeCoin(ctx *rooms.Context, c *coin) {
-	c.x, c.y = g.freeSpot(ctx, coinMargin, PickupDistance+AvatarSize/2)
+	c.x, c.y = g.freeSpot(ctx, coinMargin, PickupDistance+AvatarSize/2, 0)
 	c.e.SetFloat(FieldX, c.x)
 	c.e.SetFloat(FieldY, c.y)
 }
@@ -51,9 +51,10 @@ func (g *game) placeCoin(ctx *rooms.Context, c *coin) {
 const spotTries = 8
 
 // freeSpot returns a random point at least margin from the field's edges,
-// preferring one at least clearance from every avatar's centre.
-func (g *game) freeSpot(ctx *rooms.Context, margin, clearance float64) (x, y float64) {
-	return g.freeSpotIn(ctx, margin, margin, g.opts.Width-2*margin, g.opts.Height-2*margin, clearance)
+// preferring one at least clearance from every avatar's centre and, when
+// coinClearance is not 0, that far from every coin.
+func (g *game) freeSpot(ctx *rooms.Context, margin, clearance, coinClearance float64) (x, y float64) {
+	return g.freeSpotIn(ctx, margin, margin, g.opts.Width-2*margin, g.opts.Height-2*margin, clearance, coinClearance)
 }
 
 // Avatars spawn in the middle of the field, in an area this size (or the
@@ -62,24 +63,36 @@ func (g *game) freeSpot(ctx *rooms.Context, margin, clearance float64) (x, y flo
 const spawnWidth, spawnHeight = 500, 240
 
 // spawnSpot returns a random point of the spawn area, preferring one at
-// least clearance from every avatar's centre.
-func (g *game) spawnSpot(ctx *rooms.Context, margin, clearance float64) (x, y float64) {
+// least clearance from every avatar's centre and coinClearance from every
+// coin.
+func (g *game) spawnSpot(ctx *rooms.Context, margin, clearance, coinClearance float64) (x, y float64) {
 	w := min(spawnWidth, g.opts.Width-2*margin)
 	h := min(spawnHeight, g.opts.Height-2*margin)
-	return g.freeSpotIn(ctx, (g.opts.Width-w)/2, (g.opts.Height-h)/2, w, h, clearance)
+	return g.freeSpotIn(ctx, (g.opts.Width-w)/2, (g.opts.Height-h)/2, w, h, clearance, coinClearance)
 }
 
 // freeSpotIn returns a random point of the w x h rectangle at (x0, y0),
-// preferring one at least clearance from every avatar's centre.
-func (g *game) freeSpotIn(ctx *rooms.Context, x0, y0, w, h, clearance float64) (x, y float64) {
+// preferring one at least clearance from every avatar's centre and, when
+// coinClearance is not 0, that far from every coin.
+func (g *game) freeSpotIn(ctx *rooms.Context, x0, y0, w, h, clearance, coinClearance float64) (x, y float64) {
 	for range spotTries {
 		x = x0 + float64(ctx.Rand.Float64()*w)
 		y = y0 + float64(ctx.Rand.Float64()*h)
-		if !g.avatarNear(x, y, clearance) {
+		if !g.avatarNear(x, y, clearance) && (coinClearance == 0 || !g.coinNear(x, y, coinClearance)) {
 			break
 		}
 	}
 	return x, y
+}
+
+// coinNear reports whether a coin is within r of (x, y).
+func (g *game) coinNear(x, y, r float64) bool {
+	for _, c := range g.coins {
+		if dist2(x, y, c.x, c.y) < r*r {
+			return true
+		}
+	}
+	return false
 }
 
 // avatarNear reports whether an avatar's centre is within r of (x, y). It
