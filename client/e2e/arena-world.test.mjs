@@ -115,12 +115,34 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
     await waitFor(async () => seconds((await round(b.page)).timer) < seconds(first.timer), { message: `B's timer going down from ${first.timer}` });
     assert.match((await round(a.page)).number ?? '', /^Round \d+$/, "A's round number");
 
+    // Each page's frames: how many coins each draws, and whether one drew a
+    // coin part-faded (a picked-up coin fading out, or its successor fading in).
+    const countCoins = (page) => page.evaluate(() => {
+      const sc = window.tickroom.scene;
+      window.coinFrames = { frames: 0, most: 0, faded: 0 };
+      sc.afterFrame = () => {
+        const d = sc.instances();
+        let coins = 0;
+        for (let i = 0, o = 0; i < sc.drawnCount; i++, o += 8) {
+          if (d[o + 5] !== 0xffc83d || d[o + 6] !== 3) continue; // the coins' colour, a ring
+          coins++;
+          if (d[o + 7] > 0.05 && d[o + 7] < 0.95) window.coinFrames.faded++;
+        }
+        window.coinFrames.frames++;
+        window.coinFrames.most = Math.max(window.coinFrames.most, coins);
+      };
+    });
+    await countCoins(a.page);
+    await countCoins(b.page);
+
     // Scoreboard: alice collects coins and leads on B's board.
     await startCoinBot(a.page);
     await waitFor(async () => {
       const s = await scores(b.page);
       return s[0]?.[0] === 'alice' && s[0][1] >= 1 && s;
     }, { timeout: 40_000, message: "alice scores and leads B's scoreboard" });
+    // alice's pickups happen on her screen: a frame there drew a coin fading.
+    await waitFor(() => a.page.evaluate(() => window.coinFrames.faded > 0), { timeout: 40_000, message: 'a part-faded coin in one of A\'s frames' });
 
     // The round ends: both pages name alice (bob never moves, so cannot
     // score; a round that ended before her first coin says nobody scored,
@@ -131,6 +153,10 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
     }, { timeout: 60_000, interval: 200, message: 'B announces alice as the winner' });
     await a.page.evaluate(() => window.stopBot());
     await a.page.evaluate(() => window.tickroom.connection.sendInput({ dx: 0, dy: 0 }));
+    // Off-screen coins are not drawn: B's screen shows about a ninth of the
+    // field, so its frames drew far fewer than the 80 coins.
+    const frames = await b.page.evaluate(() => window.coinFrames);
+    assert.ok(frames.frames > 0 && frames.most > 0 && frames.most < 40, `B's frames drew at most ${frames.most} of 80 coins (${frames.frames} frames)`);
     assert.match(over.timer, /^next round in \d+:\d\d$/, 'the break counts down to the next round');
     const winnerOnA = await waitFor(async () => (await round(a.page)).winner, { message: 'A announces a winner' });
     assert.equal(winnerOnA, over.winner, 'both pages name the same winner');

@@ -70,6 +70,8 @@ export class Scene {
   afterFrame: ((now: number) => void) | null = null;
   /** The (fractional) server tick the remote entities of the last frame were drawn at. */
   renderTick = NaN;
+  /** How many instances the last frame drew (the first drawnCount of instances()), for tests and tools. */
+  drawnCount = 0;
 
   private data = new Float32Array(256 * FLOATS_PER_INSTANCE);
   private labels: Label[] = [];
@@ -149,6 +151,11 @@ export class Scene {
   setWorld(width: number, height: number): void {
     this.view.worldWidth = width;
     this.view.worldHeight = height;
+  }
+
+  /** The last frame's packed instances (FLOATS_PER_INSTANCE each; read, do not keep). */
+  instances(): Float32Array {
+    return this.data;
   }
 
   /** World position -> CSS pixels relative to the canvas' top-left corner. */
@@ -247,6 +254,7 @@ export class Scene {
     n = this.putGhosts(n);
     if (!Number.isNaN(hx)) n = this.put(n, hx, hy, hr, hr, 0, HIGHLIGHT_RGB, Shape.Ring, 0.8);
     r.frame(this.view, this.data, n, this.labels, labelCount);
+    this.drawnCount = n;
     this.afterFrame?.(now);
   };
 
