@@ -54,6 +54,19 @@ function growArray(a: Float64Array, min: number): Float64Array {
   return b;
 }
 
+/**
+ * A Catmull-Rom tangent limited as Fritsch and Carlson do, so that the curve
+ * is monotone on each axis between two ticks: 0 where the motion turns,
+ * starts or stops on that axis (the secants either side differ in sign or
+ * one is 0), and at most 3x the smaller secant. Without it an avatar that
+ * starts walking first dips back a little, and one that stops overshoots.
+ */
+function monotone(m: number, before: number, after: number): number {
+  if (before * after <= 0) return 0;
+  const lim = 3 * Math.min(Math.abs(before), Math.abs(after));
+  return m > 0 ? Math.min(m, lim) : Math.max(m, -lim);
+}
+
 /** Interpolates angles (radians) the short way around the circle. */
 export function lerpAngle(a: number, b: number, t: number): number {
   let d = (b - a) % TWO_PI;
@@ -84,9 +97,11 @@ export class SnapshotBuffer {
   /**
    * When true, sample() follows a cubic Hermite curve through the ticks
    * instead of straight lines, its tangents from the ticks either side
-   * (Catmull-Rom: the schema carries positions, not velocities). Motion at
-   * constant velocity is drawn exactly as before; a turn has no kink at the
-   * tick. Moves longer than CUBIC_MAX_STEP a tick (a teleport) stay linear.
+   * (Catmull-Rom: the schema carries positions, not velocities), limited so
+   * each axis stays monotone between ticks (no dip back when motion starts,
+   * no overshoot when it stops). Motion at constant velocity is drawn exactly
+   * as before; a turn has no kink at the tick. Moves longer than
+   * CUBIC_MAX_STEP a tick (a teleport) stay linear.
    */
   cubic = false;
 
@@ -236,9 +251,10 @@ export class SnapshotBuffer {
           if (jp < prev.count && prev.ids[jp] === id) {
             const xp = prev.x[jp]!;
             const yp = prev.y[jp]!;
-            if (Math.abs(x0 - xp) + Math.abs(y0 - yp) > CUBIC_MAX_STEP * (older.tick - prev.tick)) smooth = false;
-            mx0 = (x1 - xp) / (newer.tick - prev.tick);
-            my0 = (y1 - yp) / (newer.tick - prev.tick);
+            const hp = older.tick - prev.tick;
+            if (Math.abs(x0 - xp) + Math.abs(y0 - yp) > CUBIC_MAX_STEP * hp) smooth = false;
+            mx0 = monotone((x1 - xp) / (newer.tick - prev.tick), (x0 - xp) / hp, mx0);
+            my0 = monotone((y1 - yp) / (newer.tick - prev.tick), (y0 - yp) / hp, my0);
           }
         }
         if (smooth && next !== null) {
@@ -246,9 +262,10 @@ export class SnapshotBuffer {
           if (jn < next.count && next.ids[jn] === id) {
             const xn = next.x[jn]!;
             const yn = next.y[jn]!;
-            if (Math.abs(xn - x1) + Math.abs(yn - y1) > CUBIC_MAX_STEP * (next.tick - newer.tick)) smooth = false;
-            mx1 = (xn - x0) / (next.tick - older.tick);
-            my1 = (yn - y0) / (next.tick - older.tick);
+            const hn = next.tick - newer.tick;
+            if (Math.abs(xn - x1) + Math.abs(yn - y1) > CUBIC_MAX_STEP * hn) smooth = false;
+            mx1 = monotone((xn - x0) / (next.tick - older.tick), mx1, (xn - x1) / hn);
+            my1 = monotone((yn - y0) / (next.tick - older.tick), my1, (yn - y1) / hn);
           }
         }
         if (smooth) {
