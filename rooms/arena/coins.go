@@ -30,7 +30,7 @@ const coinMargin = 10
 // placeCoin moves a coin to a random spot, preferring one no avatar is close
 // enough to pick up at once.
 func (g *game) placeCoin(ctx *rooms.Context, c *coin) {
-	c.x, c.y = g.freeSpot(ctx, coinMargin, PickupDistance+AvatarSize/2)
+	c.x, c.y = g.freeSpot(ctx, coinMargin, PickupDistance+AvatarSize/2, 0)
 	c.e.SetFloat(FieldX, c.x)
 	c.e.SetFloat(FieldY, c.y)
 }
@@ -40,15 +40,26 @@ func (g *game) placeCoin(ctx *rooms.Context, c *coin) {
 const spotTries = 8
 
 // freeSpot returns a random point at least margin from the field's edges,
-// preferring one at least clearance from every avatar's centre.
-func (g *game) freeSpot(ctx *rooms.Context, margin, clearance float64) (x, y float64) {
+// preferring one at least clearance from every avatar's centre and, when
+// coinClearance is not 0, that far from every coin.
+func (g *game) freeSpot(ctx *rooms.Context, margin, clearance, coinClearance float64) (x, y float64) {
 	for range spotTries {
 		x, y = g.randomSpot(ctx, margin)
-		if !g.avatarNear(x, y, clearance) {
+		if !g.avatarNear(x, y, clearance) && (coinClearance == 0 || !g.coinNear(x, y, coinClearance)) {
 			break
 		}
 	}
 	return x, y
+}
+
+// coinNear reports whether a coin is within r of (x, y).
+func (g *game) coinNear(x, y, r float64) bool {
+	for _, c := range g.coins {
+		if dist2(x, y, c.x, c.y) < r*r {
+			return true
+		}
+	}
+	return false
 }
 
 // avatarNear reports whether an avatar's centre is within r of (x, y). It

@@ -1,6 +1,7 @@
 package arena_test
 
 import (
+	"math"
 	"testing"
 
 	"github.com/tickroom/tickroom/rooms/arena"
@@ -88,5 +89,23 @@ func TestScoreAccumulates(t *testing.T) {
 	}
 	if got := r.ctx.Emitted[4].Data["score"]; got != int64(5) {
 		t.Errorf("fifth event score: got %v, want 5", got)
+	}
+}
+
+// A player does not score by arriving: an avatar spawns out of every coin's
+// reach (with 12 coins on the default field about one join in twenty would
+// land on one if spawns ignored them).
+func TestJoinSpawnsOutOfCoinReach(t *testing.T) {
+	for seed := uint64(1); seed <= 200; seed++ {
+		r := newRoom(t, nil, seed)
+		for n := uint32(1); n <= 4; n++ {
+			_, a := r.join(n)
+			for _, c := range r.coins() {
+				dx, dy := a.Float(arena.FieldX)-c.Float(arena.FieldX), a.Float(arena.FieldY)-c.Float(arena.FieldY)
+				if d := math.Hypot(dx, dy); d < arena.PickupDistance {
+					t.Fatalf("seed %d: member %d spawned %.1f from coin %d, within pickup reach (%d)", seed, n, d, c.ID(), arena.PickupDistance)
+				}
+			}
+		}
 	}
 }

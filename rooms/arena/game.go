@@ -56,11 +56,12 @@ func (g *game) Init(ctx *rooms.Context) error {
 	return nil
 }
 
-// Join spawns the member's avatar at a random free spot; on a field too
-// crowded to find one, the next tick pushes the overlap apart.
+// Join spawns the member's avatar at a random free spot, out of reach of
+// every coin (a player does not score by arriving); on a field too crowded
+// to find one, the next tick pushes the overlap apart.
 func (g *game) Join(ctx *rooms.Context, m *rooms.Member) (*state.Entity, error) {
 	e := ctx.World.Spawn(AvatarKind)
-	x, y := g.freeSpot(ctx, AvatarSize/2, AvatarSize)
+	x, y := g.freeSpot(ctx, AvatarSize/2, AvatarSize, PickupDistance+AvatarSize/2)
 	e.SetFloat(FieldX, x)
 	e.SetFloat(FieldY, y)
 	e.SetInt(FieldColor, palette[m.Number%uint32(len(palette))])
