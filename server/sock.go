@@ -241,12 +241,17 @@ func tlsOverhead(n int) int { return (n/16384 + 1) * 30 }
 func (s *sock) sendTLS(payload []byte) bool {
 	// The client is not reading: refused as by a full queue, before under's
 	// queue is so full that it would fail the connection.
-	if writes, queued := s.under.backlog(); writes >= s.limit || queued+len(payload)+tlsOverhead(len(payload)) > maxQueueBytes {
+	writes, queued, err := s.under.backlog()
+	if err != nil { // the connection is gone, not slow
+		s.fail(err)
+		return false
+	}
+	if writes >= s.limit || queued+len(payload)+tlsOverhead(len(payload)) > maxQueueBytes {
 		return false
 	}
 	bp := framePool.Get().(*[]byte)
 	frame := append(appendFrameHeader((*bp)[:0], len(payload)), payload...)
-	_, err := s.Conn.Write(frame)
+	_, err = s.Conn.Write(frame)
 	if cap(frame) <= flushChunk {
 		*bp = frame[:0]
 		framePool.Put(bp)
@@ -389,7 +394,7 @@ func (s *sock) fail(err error) {
 	if s.err == nil {
 		s.err = err
 		s.ending.Store(true)
-		s.queue = nil
+		s.queue, s.qWrites = nil, 0
 		if s.under != nil { // close the TCP connection at once, not after under's queue
 			s.under.mu.Lock()
 			s.under.fail(err)

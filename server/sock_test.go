@@ -293,6 +293,26 @@ func TestSockStuckReaderFails(t *testing.T) {
 	}
 }
 
+// Over TLS too (the records' sock): once its flusher's write times out,
+// the next frame finds the connection failed, not full, so the member is
+// gone rather than slow.
+func TestSockTLSStuckReaderFails(t *testing.T) {
+	ts, _ := tlsPair(t)
+	s := newSock(ts, 200*time.Millisecond, 4, func(int, int) {})
+	big := make([]byte, 1<<20)
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.ending.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("a TLS reader that never reads is not cut off after 10 s")
+		}
+		s.SendBinary(big)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := s.Write([]byte{0x89, 0}); err == nil {
+		t.Fatal("a failed sock accepted a control frame")
+	}
+}
+
 // Concurrent writers (the room, gorilla's pings, a closing goroutine) under
 // the race detector.
 func TestSockConcurrentWriters(t *testing.T) {

@@ -57,11 +57,12 @@ type recordWriter interface {
 
 // backlog is how many writes wait in the queue or are being written by
 // the flusher (for a TLS WebSocket's records sock, about one per frame),
-// and the bytes waiting in the queue.
-func (s *sock) backlog() (writes, queued int) {
+// the bytes waiting in the queue, and the error that failed the sock (its
+// flusher's write timed out, say).
+func (s *sock) backlog() (writes, queued int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.qWrites + s.inFlightW, len(s.queue)
+	return s.qWrites + s.inFlightW, len(s.queue), s.err
 }
 
 // SetWriteDeadline is ignored once writes go through the sock: they never
