@@ -489,3 +489,6 @@ func (w *World) AppendViewSnapshot(dst []byte, v *View) ([]byte, error) {
 	clear(v.segs)
 	return dst, nil
 }
+
+// SegmentBytes returns the bytes of every segment the last publish wrote.
+func (w *World) SegmentBytes() int { return len(w.views.segs) }
