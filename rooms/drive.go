@@ -99,6 +99,13 @@ func NewSim(t *Type, options map[string]any, seed uint64) (*Sim, error) {
 		return nil, fmt.Errorf("rooms: sim: init: %w", err)
 	}
 	_ = publish(s.World, 0, nil, 0)
+	if s.all != nil {
+		// A room's recording starts with a keyframe of tick 0: its frames
+		// go on from the groups that keyframe holds, and so do the Sim's.
+		if _, err := s.Snapshot(); err != nil {
+			return nil, fmt.Errorf("rooms: sim: %w", err)
+		}
+	}
 	return s, nil
 }
 

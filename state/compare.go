@@ -87,13 +87,20 @@ func (e *Entity) valueAny(i int) any {
 // equal, nothing else present. It is the invariant "a member's mirror
 // equals the world restricted to its view" (TestViewMirrorsFollowRandomWorlds).
 func CompareView(w *World, m *Mirror, groups []GroupID) *Divergence {
-	sees := func(g GroupID) bool { return g == Everyone || slices.Contains(groups, g) }
-	n := 0
+	sees := func(e *Entity) bool { return e.group == Everyone || slices.Contains(groups, e.group) }
+	return CompareSeen(w, m, sees, sees)
+}
+
+// CompareSeen checks a mirror against the part of the world it must hold:
+// every entity for which must is true present and equal, and nothing in
+// the mirror for which may is false (nor anything the world lacks). The
+// load generator and the socket tests check a view's square and its
+// margin with it.
+func CompareSeen(w *World, m *Mirror, must, may func(*Entity) bool) *Divergence {
 	for _, e := range w.entities {
-		if !sees(e.group) {
+		if !must(e) {
 			continue
 		}
-		n++
 		me := m.Entities[e.id]
 		if me == nil {
 			return &Divergence{Entity: e.id, Server: "present", Client: "missing"}
@@ -107,11 +114,9 @@ func CompareView(w *World, m *Mirror, groups []GroupID) *Divergence {
 			}
 		}
 	}
-	if n != len(m.Entities) {
-		for id := range m.Entities {
-			if e := w.byID[id]; e == nil || !sees(e.group) {
-				return &Divergence{Entity: id, Server: "not in view", Client: "present"}
-			}
+	for id := range m.Entities {
+		if e := w.byID[id]; e == nil || !may(e) {
+			return &Divergence{Entity: id, Server: "not in view", Client: "present"}
 		}
 	}
 	return nil

@@ -62,6 +62,7 @@ type viewState struct {
 func (w *World) EnableViews() {
 	if w.views == nil {
 		w.views = &viewState{groups: make(map[GroupID]*group)}
+		w.views.group(Everyone)
 	}
 }
 
@@ -109,8 +110,8 @@ func (v *viewState) touch(gr *group) *group {
 	return gr
 }
 
-// GroupIDs returns every group that has ever held an entity or been asked
-// for, ascending. The slice is the world's own.
+// GroupIDs returns Everyone and every group that has ever held an entity,
+// ascending. The slice is the world's own.
 func (w *World) GroupIDs() []GroupID {
 	v := w.views
 	if v.order == nil {
@@ -336,7 +337,12 @@ func (w *World) GroupSnapshot(g GroupID) ([]byte, error) {
 	if w.Pending() {
 		return nil, ErrPending
 	}
-	gr := w.views.group(g)
+	gr := w.views.groups[g]
+	if gr == nil {
+		// A group nothing was ever placed in: empty, and not made to exist
+		// by being looked at (what exists is what every-group views see).
+		return AppendArrayLen(AppendUint(AppendArrayLen(nil, 2), uint64(g)), 0), nil
+	}
 	if gr.snap != nil && gr.snapTick == w.tick {
 		return gr.snap, nil
 	}
