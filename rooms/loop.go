@@ -103,14 +103,17 @@ func (r *Room) step(now time.Time) {
 	r.tick.Store(tick)
 	r.stats.Ticks.Add(1)
 	if r.world.Views() {
+		snaps := r.world.GroupSnapshotsEncoded()
 		r.stats.BytesOut.Add(uint64(r.world.SegmentBytes()))
-		r.stats.Segments.Add(uint64(len(r.world.ChangedGroups())))
 		r.broadcastViews()
+		r.recordTick(tick, delta)
+		r.stats.Encodes.Add(uint64(len(r.world.ChangedGroups())) + r.world.GroupSnapshotsEncoded() - snaps)
 	} else {
 		r.stats.BytesOut.Add(uint64(len(delta)))
+		r.stats.Encodes.Add(1)
 		r.broadcastTick(delta)
+		r.recordTick(tick, delta)
 	}
-	r.recordTick(tick, delta)
 	if r.end == endLost {
 		return // the log refused the tick: the room is another node's now
 	}

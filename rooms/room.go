@@ -146,12 +146,15 @@ type Stats struct {
 	TickNanos    atomic.Int64  // duration of the last tick's work
 	TickTime     Histogram     // every tick's duration
 	BytesOut     atomic.Uint64 // delta bytes encoded (once per tick, not per member; views: every group segment)
-	Segments     atomic.Uint64 // views: group segments encoded (one per changed group per tick)
-	Snapshots    atomic.Uint64 // snapshots sent to members (joins, resyncs, slow consumers)
-	Overflows    atomic.Uint64 // deltas a member's full queue could not take
-	SlowClosed   atomic.Uint64
-	InputsIn     atomic.Uint64
-	InputsBusy   atomic.Uint64
+	// Encodes counts encodings of tick state: one delta a tick, or in a
+	// views room one segment per changed group plus each group snapshot
+	// (members' snapshots are not counted).
+	Encodes    atomic.Uint64
+	Snapshots  atomic.Uint64 // snapshots sent to members (joins, resyncs, slow consumers)
+	Overflows  atomic.Uint64 // deltas a member's full queue could not take
+	SlowClosed atomic.Uint64
+	InputsIn   atomic.Uint64
+	InputsBusy atomic.Uint64
 	// InputsRejected counts inputs the room type refused (bad_input) or
 	// whose seq did not advance.
 	InputsRejected atomic.Uint64

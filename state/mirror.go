@@ -61,6 +61,8 @@ type Mirror struct {
 	// LeftView and Removed count entities that left the mirror's view and
 	// that were removed from the world (view messages tell them apart).
 	LeftView, Removed uint64
+	// Entered counts entities that entered the view (view deltas only).
+	Entered uint64
 
 	groups   map[GroupID][]EntityID // view messages: each group's ids, ascending
 	departed []departure            // view delta scratch
@@ -293,20 +295,26 @@ func (m *Mirror) readChange(e *MirrorEntity, mask uint64) error {
 		if err != nil {
 			return fmt.Errorf("entity %d field %q: %w", e.ID, f.Name, err)
 		}
-		v := r
-		switch f.Pred {
-		case 1:
-			v = e.h1[i] + r
-		case 2:
-			v = 2*e.h1[i] - e.h0[i] + r
-		}
-		if f.Mod > 0 {
-			v = floorMod(v, f.Mod)
-		}
-		e.h0[i], e.h1[i] = e.h1[i], v
-		e.setCoded(i, v)
+		e.applyResidual(i, r)
 	}
 	return nil
+}
+
+// applyResidual decodes residual r of coded field i against its history.
+func (e *MirrorEntity) applyResidual(i int, r int64) {
+	f := e.Kind.Fields[i]
+	v := r
+	switch f.Pred {
+	case 1:
+		v = e.h1[i] + r
+	case 2:
+		v = 2*e.h1[i] - e.h0[i] + r
+	}
+	if f.Mod > 0 {
+		v = floorMod(v, f.Mod)
+	}
+	e.h0[i], e.h1[i] = e.h1[i], v
+	e.setCoded(i, v)
 }
 
 func (e *MirrorEntity) setCoded(i int, v int64) {

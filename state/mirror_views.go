@@ -1,7 +1,9 @@
 package state
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"math/bits"
 	"slices"
 
@@ -119,6 +121,9 @@ func (m *Mirror) readSegment(snapshotOnly bool) error {
 	if m.groups == nil {
 		m.groups = make(map[GroupID][]EntityID)
 	}
+	if code, err := m.dec.PeekCode(); err == nil && msgpcode.IsBin(code) && !snapshotOnly {
+		return m.readPacked()
+	}
 	n, err := m.dec.DecodeArrayLen()
 	if err != nil {
 		return fmt.Errorf("segment: %w", err)
@@ -160,7 +165,11 @@ func (m *Mirror) readArrivals(g GroupID) error {
 		if err != nil {
 			return fmt.Errorf("segment %d record: %w", g, err)
 		}
-		m.place(e, g, m.Entities[e.ID])
+		was := m.Entities[e.ID]
+		if was == nil {
+			m.Entered++
+		}
+		m.place(e, g, was)
 		m.Entities[e.ID] = e
 	}
 	return nil
@@ -200,6 +209,62 @@ func (m *Mirror) readGroupDelta(g GroupID) error {
 				delete(m.Entities, id)
 				m.Removed++
 			}
+		}
+	}
+	return nil
+}
+
+// readPacked applies a packed segment: bin [uvarint(g<<4 | m), uvarint(mask)
+// when m is 15 (else mask = m), residuals as signed nibbles, two a byte,
+// high one first].
+func (m *Mirror) readPacked() error {
+	b, err := m.dec.DecodeBytes()
+	if err != nil {
+		return fmt.Errorf("packed segment: %w", err)
+	}
+	head, n := binary.Uvarint(b)
+	if n <= 0 || head>>4 > math.MaxUint32 {
+		return fmt.Errorf("packed segment: bad head")
+	}
+	g, mask := GroupID(head>>4), head&15
+	if mask == 15 {
+		var n2 int
+		if mask, n2 = binary.Uvarint(b[n:]); n2 <= 0 {
+			return fmt.Errorf("packed segment %d: bad mask", g)
+		}
+		n += n2
+	}
+	if mask == 0 {
+		return fmt.Errorf("packed segment %d: empty mask", g)
+	}
+	nib := b[n:]
+	ids := m.groups[g]
+	per := bits.OnesCount64(mask)
+	if want := (len(ids)*per + 1) / 2; len(nib) != want {
+		return fmt.Errorf("packed segment %d: %d bytes for %d entities and mask %#x, want %d", g, len(nib), len(ids), mask, want)
+	}
+	k := 0
+	for _, id := range ids {
+		e := m.Entities[id]
+		if e == nil {
+			return fmt.Errorf("packed segment %d: entity %d missing", g, id)
+		}
+		if bits.Len64(mask) > len(e.Kind.Fields) {
+			return fmt.Errorf("packed segment %d: mask %#x too wide for kind %q", g, mask, e.Kind.Name)
+		}
+		for bm := mask; bm != 0; bm &= bm - 1 {
+			i := bits.TrailingZeros64(bm)
+			f := e.Kind.Fields[i]
+			if !f.Type.coded() {
+				return fmt.Errorf("packed segment %d: field %q is not coded", g, f.Name)
+			}
+			x := nib[k/2]
+			if k%2 == 0 {
+				x >>= 4
+			}
+			r := int64(int8(x<<4) >> 4) // sign-extend the nibble
+			k++
+			e.applyResidual(i, r)
 		}
 	}
 	return nil

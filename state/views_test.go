@@ -207,6 +207,17 @@ func TestViewSegmentsAreShared(t *testing.T) {
 	if seg[2] != 1 { // [g=2, mask=1 (x), 4 residuals]
 		t.Fatalf("group 2 segment %x is not the short form", seg)
 	}
+	// Again at the same speed: every residual is 0, which packs two to a
+	// byte: bin [head 2<<4|1 (group 2, mask 1), 0x00, 0x00].
+	for _, e := range w.Entities() {
+		e.SetFloat(0, e.Float(0)+1)
+	}
+	w.PublishGroups(3)
+	x.send(t, w)
+	if seg, want := w.GroupSegment(2), []byte{0xc4, 3, 0x21, 0, 0}; !bytes.Equal(seg, want) {
+		t.Fatalf("group 2 segment %x, want the packed form %x", seg, want)
+	}
+	x.check(t, w, "after a packed segment")
 }
 
 // TestViewMirrorsFollowRandomWorlds is the property: for random worlds,
@@ -237,6 +248,9 @@ func TestViewMirrorsFollowRandomWorlds(t *testing.T) {
 				case r == 5:
 					e.SetFloat(1, rng.Float64()*100)
 					w.SetGroup(e, randGroup())
+				default: // steady drift: small residuals, packed segments
+					e.SetFloat(0, e.Float(0)+0.05)
+					e.SetFloat(1, e.Float(1)-0.03)
 				}
 			}
 			for range rng.IntN(3) {
