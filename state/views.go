@@ -114,8 +114,8 @@ func (v *viewState) touch(gr *group) *group {
 	return gr
 }
 
-// GroupIDs returns Everyone and every group that has ever held an entity,
-// ascending. The slice is the world's own.
+// GroupIDs returns Everyone and every group that holds an entity (or was
+// emptied by the last publish), ascending. The slice is the world's own.
 func (w *World) GroupIDs() []GroupID {
 	v := w.views
 	if v.order == nil {
@@ -159,6 +159,15 @@ func (w *World) PublishGroups(tick uint64) {
 		gr.touched, gr.seg = false, [2]int{}
 		gr.arrived, gr.changed = gr.arrived[:0], gr.changed[:0]
 		gr.departed, gr.removed = gr.departed[:0], gr.removed[:0]
+		// A group the last publish left empty has sent its removals: it
+		// goes, so that groups used once (a member's private group, a
+		// match's) cost nothing after their entities are gone. Views that
+		// held it see it leave (one group number on the wire); it comes
+		// back as a new group if something is placed in it again.
+		if len(gr.ents) == 0 && gr.id != Everyone {
+			delete(v.groups, gr.id)
+			v.order = nil
+		}
 	}
 	v.touched = v.touched[:0]
 
@@ -368,6 +377,10 @@ func (w *World) appendIDs(ids []EntityID) {
 		prev = id
 	}
 }
+
+// ChangedGroupCount returns how many groups the last publish wrote a
+// segment for (ChangedGroups without the slice).
+func (w *World) ChangedGroupCount() int { return len(w.views.touched) }
 
 // ChangedGroups returns the groups whose segment the last publish wrote, in
 // no particular order. The slice is valid until the next publish.
