@@ -44,13 +44,28 @@ function seconds(text) {
   return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
 }
 
-/** A steering loop on the page: one input per tick toward the nearest coin, slowing so as not to overshoot. */
+/**
+ * A steering loop on the page: one input per tick toward the nearest coin,
+ * slowing so as not to overshoot. In a round's last 2 seconds and in the
+ * break it stands still, so that whatever it walks onto before the input
+ * takes effect it picks up while the round is on, and it is not standing on
+ * a coin when the next round starts (which would score on its first tick).
+ */
 function startCoinBot(page) {
   return page.evaluate(() => {
     const t = window.tickroom;
+    let still = false;
     window.stopBot = t.mirror.subscribe((m) => {
       const self = t.selfEntity();
       if (!self) return;
+      const phase = document.getElementById('round')?.dataset.phase;
+      const left = /^(\d+):(\d\d)$/.exec(document.getElementById('round-timer')?.textContent ?? '');
+      if (phase === 'break' || (phase === 'play' && left && Number(left[1]) * 60 + Number(left[2]) <= 2)) {
+        if (!still) t.connection.sendInput({ dx: 0, dy: 0 });
+        still = true;
+        return;
+      }
+      still = false;
       let coin = null;
       let dist = Infinity;
       for (const e of m.entities.values()) {
@@ -164,11 +179,13 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
 
     // The next round starts with every score at 0 and the banner gone.
     const n = Number(/round (\d+)/.exec(over.winner)[1]);
+    let seen;
     await waitFor(async () => {
       const r = await round(b.page);
       const s = await scores(b.page);
+      seen = { ...r, scores: s };
       return r.number === `Round ${n + 1}` && r.winner === null && s.length === 2 && s.every(([, v]) => v === 0);
-    }, { timeout: 20_000, message: `round ${n + 1} on B with both scores at 0` });
+    }, { timeout: 20_000, message: () => `round ${n + 1} on B with both scores at 0 (B shows ${JSON.stringify(seen)})` });
     assert.deepEqual(a.errors.concat(b.errors).filter((e) => !/favicon/.test(e)), [], 'no page errors');
   } finally {
     await a.context.close();
