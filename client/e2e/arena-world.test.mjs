@@ -109,6 +109,7 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
     await a.page.evaluate(() => window.tickroom.connection.sendInput({ dx: 1, dy: 0 }));
     await waitFor(async () => (await camera(a.page)).x >= start.x + 400, { timeout: 20_000, message: 'A walked 400 units right' });
     await a.page.evaluate(() => window.tickroom.connection.sendInput({ dx: 0, dy: 0 }));
+    await b.page.evaluate(() => window.tickroom.connection.sendInput({ dx: -1, dy: 0 })); // bob heads off A's screen
     const moved = await waitFor(async () => {
       const c = await camera(a.page);
       return near(c.drawn, c.centre, 4) && c;
@@ -121,6 +122,34 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
       const c = await camera(a.page);
       return shot.colorNear(c.drawn.x, c.drawn.y, c.color, 8) && near(c.drawn, c.centre, 4);
     }, { message: "A's colour at the centre of A's screen" });
+
+    // bob, off A's screen, is not drawn there; an arrow of his colour at the
+    // left edge of A's screen points at him.
+    const bob = await b.page.evaluate(() => ({ id: window.tickroom.selfEntity().id, color: window.tickroom.selfEntity().get('color') }));
+    await waitFor(async () => (await camera(a.page)).x - (await b.page.evaluate(() => window.tickroom.selfEntity().get('x'))) > 1200, {
+      timeout: 30_000,
+      message: "bob 1200 units left of alice, off A's screen",
+    });
+    await b.page.evaluate(() => window.tickroom.connection.sendInput({ dx: 0, dy: 0 }));
+    let marker = await waitFor(() => a.page.evaluate(({ color }) => {
+      const sc = window.tickroom.scene;
+      const d = sc.instances();
+      const r = sc.canvas.getBoundingClientRect();
+      const scale = window.tickroom.project(1, 0).x - window.tickroom.project(0, 0).x;
+      const found = [];
+      for (let i = 0, o = 0; i < sc.drawnCount; i++, o += 8) {
+        if (d[o + 5] !== color || d[o + 6] !== 2) continue; // bob's colour, an arrow
+        const p = window.tickroom.project(d[o], d[o + 1]);
+        found.push({ x: p.x - r.left, y: p.y - r.top, w: r.width, h: r.height, angle: d[o + 4], px: d[o + 2] * scale });
+      }
+      return found.length > 0 && found;
+    }, bob), { message: "an arrow of bob's colour on A's screen" });
+    // One arrow, 16 px long (the marker), not bob's 36-unit avatar.
+    assert.equal(marker.length, 1, `arrows of bob's colour: ${JSON.stringify(marker)}`);
+    marker = marker[0];
+    assert.ok(Math.abs(marker.px - 16) < 0.5, `the marker is 16 px long: ${marker.px}`);
+    assert.ok(marker.x > 0 && marker.x < 40 && marker.y > 0 && marker.y < marker.h, `the arrow at the left edge: ${JSON.stringify(marker)}`);
+    assert.ok(Math.abs(Math.abs(marker.angle) - Math.PI) < 0.8, `the arrow points left, toward bob: angle ${marker.angle}`);
 
     // The round timer counts down on both pages.
     const first = await waitFor(async () => {
@@ -155,13 +184,13 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
     await waitFor(async () => {
       const s = await scores(b.page);
       return s[0]?.[0] === 'alice' && s[0][1] >= 1 && s;
-    }, { timeout: 40_000, message: "alice scores and leads B's scoreboard" });
+    }, { timeout: 60_000, message: "alice scores and leads B's scoreboard" });
     // alice's pickups happen on her screen: a frame there drew a coin fading.
     await waitFor(() => a.page.evaluate(() => window.coinFrames.faded > 0), { timeout: 40_000, message: 'a part-faded coin in one of A\'s frames' });
 
-    // The round ends: both pages name alice (bob never moves, so cannot
-    // score; a round that ended before her first coin says nobody scored,
-    // and the next one is hers).
+    // The round ends: both pages name alice (bob stands still since his
+    // walk, so cannot score; a round that ended before her first coin, or
+    // that bob's walk won, names someone else, and a later one is hers).
     const over = await waitFor(async () => {
       const r = await round(b.page);
       return r.winner !== null && /^alice wins round \d+!$/.test(r.winner) && r;
