@@ -8,7 +8,7 @@
 // positions of every tick. Scores per scenario come out as a table, and as
 // JSON with NETCODE_JSON=FILE (or --json FILE).
 //
-//   node --experimental-websocket client/netcode/harness.mjs [--only S2] [--seconds 20] [--json FILE] [--strip DIR]
+//   node --experimental-websocket client/netcode/harness.mjs [--only S2] [--seconds 20] [--json FILE] [--strip DIR] [--dump DIR]
 import { spawn, execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -28,6 +28,8 @@ const SECONDS = Number(opt('seconds', '20'));
 const ONLY = opt('only', '');
 const JSON_OUT = opt('json', process.env.NETCODE_JSON || '');
 const STRIP_DIR = opt('strip', '');
+/** Where to write each scenario's raw recording and truth as JSON (for looking into a score), or ''. */
+const DUMP_DIR = opt('dump', process.env.NETCODE_DUMP || '');
 
 /** Latency per direction (RTT is twice), jitter, stalls of the server-to-client stream, one freeze. */
 export const SCENARIOS = {
@@ -344,6 +346,10 @@ async function runScenario(name, s, env) {
       mkdirSync(STRIP_DIR, { recursive: true });
       strip.forEach((buf, i) => writeFileSync(joinPath(STRIP_DIR, `netcode-${name}-${String(i).padStart(2, '0')}.png`), buf));
       writeFileSync(joinPath(STRIP_DIR, `netcode-${name}-strip.png`), traceImage(rec, truth.get(botId)));
+    }
+    if (DUMP_DIR) {
+      mkdirSync(DUMP_DIR, { recursive: true });
+      writeFileSync(joinPath(DUMP_DIR, `netcode-${name}.json`), JSON.stringify({ rec, truth: truth.get(botId), own: truth.get(rec.selfId) }));
     }
     const freeze = freezeUnixMs === null ? null : { startMs: freezeUnixMs - rec.timeOrigin, ms: s.freeze };
     const out = scores(rec, truth.get(botId), { tickMs: 50, laneTicks: LANE_TICKS, freeze, speed: 6 });

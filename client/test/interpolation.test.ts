@@ -123,6 +123,29 @@ test('cubic: a reversal has no kink at its tick, and stays near the straight lin
   }
 });
 
+test('cubic: monotone between ticks: no dip back when motion starts, no overshoot when it stops', () => {
+  // Still, then walking right 6 a tick, then still again; y walks down then stops.
+  const xs = [0, 0, 0, 6, 12, 18, 24, 24, 24];
+  const ys = [50, 50, 50, 47, 44, 41, 41, 41, 41];
+  const buf = new SnapshotBuffer(16, 2);
+  buf.cubic = true;
+  xs.forEach((x, k) => push(buf, k, [[1, x, ys[k]!, NaN]]));
+  let px = -Infinity;
+  let py = Infinity;
+  for (let r = 0; r <= 8; r += 0.01) {
+    const f = buf.sample(r);
+    const x = f.x[0]!;
+    const y = f.y[0]!;
+    assert.ok(x >= px - 1e-9, `x went back at ${r}: ${px} -> ${x}`);
+    assert.ok(y <= py + 1e-9, `y went back at ${r}: ${py} -> ${y}`);
+    assert.ok(x >= -1e-9 && x <= 24 + 1e-9 && y >= 41 - 1e-9 && y <= 50 + 1e-9, `outside the path at ${r}: ${x}, ${y}`);
+    px = x;
+    py = y;
+  }
+  // Still exact at constant velocity in the middle.
+  close(buf.sample(4.5).x[0]!, 15, 'x mid-walk');
+});
+
 test('cubic: a teleport stays a straight line', () => {
   const buf = new SnapshotBuffer(8, 2);
   buf.cubic = true;

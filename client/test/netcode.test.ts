@@ -273,3 +273,57 @@ test('the delay follows the jitter: more jitter, longer delay, within the bounds
   assert.ok(d0 < d2 && d1 < d2 && d2 < d3, `delays ${d0} ${d1} ${d2} ${d3}`);
   assert.ok(d0 >= T, `at least one tick interval: ${d0}`);
 });
+
+/**
+ * S1's ticks with the same two 300 ms holds (nothing handled until each
+ * ends), either as network stalls (frames go on through them) or as a page
+ * that stopped drawing (no frames either: a long task, a hidden tab). The
+ * largest target delay and the median delay after the first hold.
+ */
+function holds(framesGoOn: boolean): { maxTarget: number; delayMs: number; backwards: number } {
+  const held: Array<[number, number]> = [
+    [5000, 300],
+    [9000, 300],
+  ];
+  const endOf = (ms: number): number => {
+    for (const [a, l] of held) if (ms >= a && ms < a + l) return a + l;
+    return ms;
+  };
+  const arr = arrivals(S.S1, 400).map(([at, k]) => [endOf(at), k] as [number, number]);
+  const c = new InterpolationClock(T);
+  let ai = 0;
+  let prev = -Infinity;
+  let backwards = 0;
+  let maxTarget = 0;
+  let newest = -1;
+  let lastArrival = 0;
+  const delays: number[] = [];
+  for (let now = 1000; now < 15_000; now += FRAME) {
+    if (!framesGoOn && endOf(now) !== now) continue; // not drawing, not handling messages
+    while (ai < arr.length && arr[ai]![0] <= now) {
+      const [at, k] = arr[ai++]!;
+      c.observe(k, at);
+      newest = Math.max(newest, k);
+      lastArrival = at;
+    }
+    const r = c.renderTick(now);
+    if (r < prev) backwards++;
+    prev = r;
+    maxTarget = Math.max(maxTarget, c.targetDelayMs);
+    if (now > 5300) delays.push((newest - r) * T + (now - lastArrival));
+  }
+  delays.sort((a, b) => a - b);
+  return { maxTarget, delayMs: delays[delays.length >> 1]!, backwards };
+}
+
+test('a gap in arrivals is a stall only if frames went on during it: a page that stopped drawing is not a network stall', () => {
+  const stalls = holds(true);
+  const pauses = holds(false);
+  const msg = `network stalls ${JSON.stringify(stalls)} / page pauses ${JSON.stringify(pauses)}`;
+  // Two stalls within 15 s: planned for, the delay grows to cover them (up to its bound).
+  assert.ok(stalls.maxTarget >= 180, msg);
+  // The same gaps while the page drew nothing: S1's delay stays where its jitter puts it.
+  assert.ok(pauses.maxTarget <= 110, msg);
+  assert.ok(pauses.delayMs <= 110, msg);
+  assert.equal(pauses.backwards + stalls.backwards, 0, msg);
+});

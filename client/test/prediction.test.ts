@@ -99,14 +99,36 @@ test('a correction fades to a tenth within about 100 ms, never more than a third
   const p = new ArenaPredictor(model);
   p.reconcile(100, 100, 0);
   p.input(1, 1, 0);
-  p.reconcile(94, 100, 1); // 12 units off
+  p.reconcile(100, 100, 1); // one step (6 units) off
   let max = 0;
   let t = 0;
-  while (Math.abs(p.x - 94) > 1.2) {
+  while (Math.abs(p.x - 100) > 0.6) {
     p.frame(1000 / 60);
     t += 1000 / 60;
     max = Math.max(max, p.lastCorrection);
   }
   assert.ok(t <= 120, `a tenth left after ${t} ms`); // 0.7 a 60 Hz frame: 12% after 100 ms, 8% after 117
-  assert.ok(max <= 12 * 0.31, `largest correction in one frame ${max}`);
+  assert.ok(max <= 6 * 0.31, `largest correction in one frame ${max}`);
+});
+
+test('a correction never moves the avatar faster than it walks (2 units a 60 Hz frame), and still converges', () => {
+  for (const off of [12, 18, 40, 140]) {
+    const p = new ArenaPredictor(model);
+    p.reconcile(100, 100, 0);
+    p.reconcile(100 - off, 100, 0); // off units behind what was drawn (under the snap distance)
+    assert.equal(p.x, 100, 'drawn where it was');
+    let max = 0;
+    let frames = 0;
+    for (; p.x !== 100 - off && frames < 600; frames++) {
+      for (const dt of [1000 / 60, 1000 / 30]) {
+        const was = p.x;
+        p.frame(dt);
+        assert.ok(p.x <= was, `${off}: toward the server, never past it`);
+        max = Math.max(max, p.lastCorrection / (dt / (1000 / 60)));
+      }
+    }
+    assert.ok(max <= 2 + 1e-9, `${off}: largest correction a 60 Hz frame's worth ${max}`);
+    assert.ok(max > 1.9, `${off}: the cap is what held it: ${max}`);
+    assert.equal(p.x, 100 - off, `${off}: converged`);
+  }
 });

@@ -214,9 +214,85 @@ export interface BoardRoom {
   event: never;
 }
 
+/** Room type 'field-bench': 20 ticks a second, at most 64 members, deterministic. */
+export interface FieldBenchRoom {
+  name: 'field-bench';
+  kinds: {
+    /** kind 0 */
+    prop: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** u8 */
+      kind: number;
+    };
+    /** kind 1 */
+    player: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** str */
+      name: string;
+    };
+  };
+  input: {
+    /** steering along x; clamped to -1..1 */
+    dx: number;
+    /** steering along y (down is positive); clamped to -1..1 */
+    dy: number;
+  };
+  options: Record<string, never>;
+  event: never;
+}
+
+/** Room type 'field-bench-all': 20 ticks a second, at most 64 members, deterministic. */
+export interface FieldBenchAllRoom {
+  name: 'field-bench-all';
+  kinds: {
+    /** kind 0 */
+    prop: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** u8 */
+      kind: number;
+    };
+    /** kind 1 */
+    player: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** str */
+      name: string;
+    };
+  };
+  input: {
+    /** steering along x; clamped to -1..1 */
+    dx: number;
+    /** steering along y (down is positive); clamped to -1..1 */
+    dy: number;
+  };
+  options: Record<string, never>;
+  event: never;
+}
+
 /** Every room type of the server, by name. */
 export interface RoomTypes {
   arena: ArenaRoom;
   'arena-bench': ArenaBenchRoom;
   board: BoardRoom;
+  'field-bench': FieldBenchRoom;
+  'field-bench-all': FieldBenchAllRoom;
 }

@@ -54,6 +54,19 @@ function growArray(a: Float64Array, min: number): Float64Array {
   return b;
 }
 
+/**
+ * A Catmull-Rom tangent limited as Fritsch and Carlson do, so that the curve
+ * is monotone on each axis between two ticks: 0 where the motion turns,
+ * starts or stops on that axis (the secants either side differ in sign or
+ * one is 0), and at most 3x the smaller secant. Without it an avatar that
+ * starts walking first dips back a little, and one that stops overshoots.
+ */
+function monotone(m: number, before: number, after: number): number {
+  if (before * after <= 0) return 0;
+  const lim = 3 * Math.min(Math.abs(before), Math.abs(after));
+  return m > 0 ? Math.min(m, lim) : Math.max(m, -lim);
+}
+
 /** Interpolates angles (radians) the short way around the circle. */
 export function lerpAngle(a: number, b: number, t: number): number {
   let d = (b - a) % TWO_PI;
@@ -84,9 +97,11 @@ export class SnapshotBuffer {
   /**
    * When true, sample() follows a cubic Hermite curve through the ticks
    * instead of straight lines, its tangents from the ticks either side
-   * (Catmull-Rom: the schema carries positions, not velocities). Motion at
-   * constant velocity is drawn exactly as before; a turn has no kink at the
-   * tick. Moves longer than CUBIC_MAX_STEP a tick (a teleport) stay linear.
+   * (Catmull-Rom: the schema carries positions, not velocities), limited so
+   * each axis stays monotone between ticks (no dip back when motion starts,
+   * no overshoot when it stops). Motion at constant velocity is drawn exactly
+   * as before; a turn has no kink at the tick. Moves longer than
+   * CUBIC_MAX_STEP a tick (a teleport) stay linear.
    */
   cubic = false;
 
@@ -236,9 +251,10 @@ export class SnapshotBuffer {
           if (jp < prev.count && prev.ids[jp] === id) {
             const xp = prev.x[jp]!;
             const yp = prev.y[jp]!;
-            if (Math.abs(x0 - xp) + Math.abs(y0 - yp) > CUBIC_MAX_STEP * (older.tick - prev.tick)) smooth = false;
-            mx0 = (x1 - xp) / (newer.tick - prev.tick);
-            my0 = (y1 - yp) / (newer.tick - prev.tick);
+            const hp = older.tick - prev.tick;
+            if (Math.abs(x0 - xp) + Math.abs(y0 - yp) > CUBIC_MAX_STEP * hp) smooth = false;
+            mx0 = monotone((x1 - xp) / (newer.tick - prev.tick), (x0 - xp) / hp, mx0);
+            my0 = monotone((y1 - yp) / (newer.tick - prev.tick), (y0 - yp) / hp, my0);
           }
         }
         if (smooth && next !== null) {
@@ -246,9 +262,10 @@ export class SnapshotBuffer {
           if (jn < next.count && next.ids[jn] === id) {
             const xn = next.x[jn]!;
             const yn = next.y[jn]!;
-            if (Math.abs(xn - x1) + Math.abs(yn - y1) > CUBIC_MAX_STEP * (next.tick - newer.tick)) smooth = false;
-            mx1 = (xn - x0) / (next.tick - older.tick);
-            my1 = (yn - y0) / (next.tick - older.tick);
+            const hn = next.tick - newer.tick;
+            if (Math.abs(xn - x1) + Math.abs(yn - y1) > CUBIC_MAX_STEP * hn) smooth = false;
+            mx1 = monotone((xn - x0) / (next.tick - older.tick), mx1, (xn - x1) / hn);
+            my1 = monotone((yn - y0) / (next.tick - older.tick), my1, (yn - y1) / hn);
           }
         }
         if (smooth) {
@@ -338,7 +355,7 @@ export class TickClock {
 
 /** Options of an InterpolationClock (milliseconds). */
 export interface InterpolationClockOptions {
-  /** Least delay behind the arrival of the newest tick: one tick interval plus this (default 10). */
+  /** Least delay behind the arrival of the newest tick: one tick interval plus this (default 15). */
   marginMs?: number;
   /** Most delay it will choose, whatever the jitter and stalls (default 180). */
   maxDelayMs?: number;
@@ -350,6 +367,8 @@ export interface InterpolationClockOptions {
 const CLOCK_WINDOW = 64;
 /** A gap between arrivals longer than this many ticks is a stall (or a freeze), not jitter. */
 const STALL_TICKS = 3;
+/** A frame may come this long before the gap reaches STALL_TICKS and still show that drawing went on. */
+const FRAME_SLACK_MS = 20;
 /** Stalls are planned for (the delay grows to cover them) when two came within this long. */
 const STALL_MEMORY_MS = 15_000;
 /** Time-scale bounds: slower by up to 10 %, faster by up to 15 %, in proportion to the lag error over this many ms. */
@@ -370,7 +389,9 @@ const DEADBAND_MS = 4;
  * 90th percentile of how much later than that floor ticks come, stalls left
  * out. The target delay is one tick interval (interpolation needs the next
  * tick) plus 1.25x that jitter plus a margin; when stalls recur (two within
- * 15 s) it also covers the longest recent one, up to maxDelayMs.
+ * 15 s) it also covers the longest recent one, up to maxDelayMs. A gap in
+ * arrivals is a stall only if frames were drawn during it (renderTick
+ * called): a page that stopped drawing stopped handling messages too.
  *
  * renderTick(now) once per frame: advances the render tick by the frame's
  * time at a scale in [0.9, 1.15] steering the delay to its target, holds at
@@ -414,7 +435,10 @@ export class InterpolationClock {
     private tickMs: number,
     opts: InterpolationClockOptions = {},
   ) {
-    this.marginMs = opts.marginMs ?? 10;
+    // 15 ms over the measured jitter: a page on a busy machine handles a
+    // message up to a frame late, on top of the network's jitter (10 ms left
+    // S0 underrunning a third of its frames at a load average of 14).
+    this.marginMs = opts.marginMs ?? 15;
     this.maxDelayMs = opts.maxDelayMs ?? 180;
     this.jumpMs = opts.jumpMs ?? 500;
   }
@@ -461,12 +485,21 @@ export class InterpolationClock {
     const T = this.tickMs;
     const gap = nowMs - this.lastArrival;
     if (gap > STALL_TICKS * T) {
-      // A stall: what arrives in the burst after it is not jitter.
-      this.stallBefore = this.lastStallAt;
-      this.lastStallAt = nowMs;
-      const len = gap - T;
-      this.stallMs = nowMs - this.stallBefore < STALL_MEMORY_MS ? Math.max(this.stallMs, len) : len;
+      // A gap: what arrives in the burst after it is not jitter.
       this.burstUntil = tick + Math.ceil(gap / T) + 1;
+      // It is a network stall, to plan for, only if frames went on during it
+      // (the last frame came well into the gap). A page that was not drawing
+      // (a long task on a busy machine, a hidden tab) handled nothing, ticks
+      // included: its gap says nothing about the network, and counting it
+      // would stretch the delay to cover pauses that frames never showed.
+      const drawn = this.lastNow - this.lastArrival; // how far into the gap frames went on
+      if (drawn > STALL_TICKS * T - FRAME_SLACK_MS) {
+        this.stallBefore = this.lastStallAt;
+        this.lastStallAt = nowMs;
+        // Only what frames saw is the network's: a pause at its end is not.
+        const len = Math.min(gap, drawn + FRAME_SLACK_MS) - T;
+        this.stallMs = nowMs - this.stallBefore < STALL_MEMORY_MS ? Math.max(this.stallMs, len) : len;
+      }
     }
     this.lastArrival = nowMs;
     this.lastTick = tick;

@@ -5,7 +5,8 @@
 // applied it (the avatar's `seq` field), and on every server state the
 // prediction is rebuilt as: server position + every input not yet applied.
 // When that disagrees with what was on screen, the difference is kept as an
-// offset that decays over a few frames instead of snapping.
+// offset that decays over a few frames (never faster than the avatar walks)
+// instead of snapping; only a jump past SNAP_DISTANCE snaps.
 //
 // The movement model mirrors the server's arena step: one input moves one
 // tick: x += speed * dx, y += speed * dy, clamped to the world.
@@ -30,6 +31,14 @@ export function arenaModel(options: Readonly<Record<string, unknown>>): ArenaMod
 const SNAP_DISTANCE = 150;
 /** Share of the remaining correction kept per 1/60 s frame (~0.1 s to fade to 10%). */
 const DECAY_PER_60HZ_FRAME = 0.7;
+/**
+ * The fade never moves the avatar faster than this (world units a second:
+ * the arena's top speed, 2 units a 60 Hz frame), so a correction looks like
+ * walking, not a jerk. On a page that misses its timer under load, errors of
+ * two or three steps came and their first frame of fade moved the avatar
+ * 4 px and more (docs/NETCODE.md); small errors fade as before.
+ */
+const MAX_CORRECTION_PER_S = 120;
 
 export class ArenaPredictor {
   /** Position after the server state plus unacknowledged inputs. */
@@ -162,8 +171,16 @@ export class ArenaPredictor {
     const keep = Math.pow(DECAY_PER_60HZ_FRAME, Math.max(0, dtMs) / (1000 / 60));
     const ox = this.offsetX;
     const oy = this.offsetY;
-    this.offsetX *= keep;
-    this.offsetY *= keep;
+    let cx = ox * (1 - keep);
+    let cy = oy * (1 - keep);
+    const c = Math.hypot(cx, cy);
+    const cap = (MAX_CORRECTION_PER_S * Math.max(0, dtMs)) / 1000;
+    if (c > cap) {
+      cx *= cap / c;
+      cy *= cap / c;
+    }
+    this.offsetX -= cx;
+    this.offsetY -= cy;
     if (Math.abs(this.offsetX) < 0.01) this.offsetX = 0;
     if (Math.abs(this.offsetY) < 0.01) this.offsetY = 0;
     this.lastCorrection = this.snapped + Math.hypot(ox - this.offsetX, oy - this.offsetY);
