@@ -221,3 +221,33 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
     await b.context.close();
   }
 });
+
+test('larger arena, spectator: the whole field fits the screen (no camera), rounds shown', async () => {
+  const room = await createRoomByApi(env.server.url, 'arena', { options: { round: 30, break: 4 } });
+  const a = await newPage(env.browser, { hideGpu: true });
+  const s = await newPage(env.browser, { hideGpu: true });
+  try {
+    await join(a.page, env.server.url + room.shareUrl, 'alice');
+    await join(s.page, env.server.url + room.spectateUrl, 'watcher');
+    assert.equal(await s.page.evaluate(() => window.tickroom.connection.welcome.spectator), true, 'joined as a spectator');
+    const fit = await s.page.evaluate(() => {
+      const t = window.tickroom;
+      const r = t.scene.canvas.getBoundingClientRect();
+      const near = t.project(0, 0);
+      const far = t.project(3000, 1800);
+      return { follow: t.scene.followId, near, far, r: { left: r.left, top: r.top, right: r.right, bottom: r.bottom } };
+    });
+    assert.equal(fit.follow, -1, 'a spectator has no own avatar to follow');
+    const inside = (p) => p.x >= fit.r.left - 1 && p.x <= fit.r.right + 1 && p.y >= fit.r.top - 1 && p.y <= fit.r.bottom + 1;
+    assert.ok(inside(fit.near) && inside(fit.far), `both corners of the field on the spectator's canvas: ${JSON.stringify(fit)}`);
+    const r = await waitFor(async () => {
+      const x = await round(s.page);
+      return x.number === 'Round 1' && seconds(x.timer) > 0 && x;
+    }, { message: "the round on the spectator's page" });
+    assert.ok(seconds(r.timer) <= 30, `timer ${r.timer}`);
+    assert.deepEqual(a.errors.concat(s.errors).filter((e) => !/favicon/.test(e)), [], 'no page errors');
+  } finally {
+    await a.context.close();
+    await s.context.close();
+  }
+});
