@@ -225,7 +225,11 @@ func (r *Room) currentSnapshot() []byte {
 // welcomed before the next tick get that snapshot, and the change reaches
 // them in the next delta like everyone else.
 func (r *Room) mutate(fn func()) {
-	r.currentSnapshot()
+	if !r.world.Views() {
+		// A views room's members get their view snapshot with the next
+		// tick (welcome), built after it: nothing to keep from before.
+		r.currentSnapshot()
+	}
 	r.ctx.Tick = r.world.Tick() + 1
 	fn()
 }
