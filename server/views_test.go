@@ -204,3 +204,77 @@ func TestPrivateStateReachesOnlyItsMember(t *testing.T) {
 		}
 	}
 }
+
+// TestViewsRecordingHoldsTheWholeWorld: a views room's recording is the
+// stream of a view of every group, so a replay shows the whole world: at
+// each checked tick the tape's mirror equals the server's entire world,
+// while the members' own streams held only their views.
+func TestViewsRecordingHoldsTheWholeWorld(t *testing.T) {
+	env, store := newRecordingEnv(t, server.Config{AdminToken: "tok"})
+	if err := env.mgr.Types().Register(fieldbench.Type); err != nil {
+		t.Fatal(err)
+	}
+	id := env.createRoom("field-bench", nil)
+	var info struct {
+		RecordingID string `json:"recordingId"`
+	}
+	if code := env.api("GET", "/api/rooms/"+id, nil, &info); code != 200 || info.RecordingID == "" {
+		t.Fatalf("room info: %d, recordingId %q", code, info.RecordingID)
+	}
+	a, b := env.join(id, "a"), env.join(id, "b")
+	whole := map[uint64]map[state.EntityID]string{}
+	for seq := uint64(1); seq <= 30; seq++ {
+		for i, c := range []*wsClient{a, b} {
+			in := fieldbench.ClientInput(i, seq)
+			c.input(map[string]any{"dx": in.DX, "dy": in.DY})
+		}
+		if seq%10 != 0 {
+			a.waitTick(a.mirror.Tick + 1)
+			continue
+		}
+		if err := env.room(id).Inspect(func(w *state.World) {
+			snap, err := w.AppendSnapshot(nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			m := state.NewMirror(w.Schema())
+			if _, err := m.Apply(snap); err != nil {
+				t.Error(err)
+				return
+			}
+			whole[w.Tick()] = mirrorState(m)
+		}, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(a.mirror.Entities); n > 200 {
+		t.Fatalf("member a holds %d entities: its view, not the world, was expected", n)
+	}
+	r := env.room(id)
+	r.Close(rooms.CloseRoomClosed, "test over")
+	<-r.Done()
+	tr, err := store.Open(info.RecordingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for tick, want := range whole {
+		m, err := tr.Seek(tick)
+		if err != nil {
+			t.Fatalf("seek %d: %v", tick, err)
+		}
+		got := mirrorState(m)
+		if len(got) != len(want) || len(want) < fieldbench.Props+2 {
+			t.Fatalf("tick %d: tape has %d entities, the world %d", tick, len(got), len(want))
+		}
+		for eid, w := range want {
+			if got[eid] != w {
+				t.Fatalf("tick %d entity %d: tape %s, world %s", tick, eid, got[eid], w)
+			}
+		}
+	}
+	if len(whole) != 3 {
+		t.Fatalf("checked %d ticks, want 3", len(whole))
+	}
+}

@@ -57,7 +57,7 @@ type viewState struct {
 	segs        []byte    // every segment of the last publish, back to back
 	snapEncodes uint64    // group snapshots encoded, ever
 	base        uint64    // the tick before the last publish
-	resid       []int64   // appendPacked scratch
+	resid, wire []int64   // appendPacked scratch: residuals and the values they code
 	packed      []byte    // appendPacked scratch
 }
 
@@ -291,7 +291,7 @@ func (w *World) appendSegment(gr *group) {
 // head. It reports false, having written nothing, when a value does not fit.
 func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v := w.views
-	v.resid = v.resid[:0]
+	v.resid, v.wire = v.resid[:0], v.wire[:0]
 	for m := mask; m != 0; m &= m - 1 {
 		if !gr.changed[0].e.kind.Fields[bits.TrailingZeros64(m)].Type.coded() {
 			return false
@@ -307,11 +307,12 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 			if !e.kind.Fields[i].Type.coded() {
 				return false
 			}
-			r := e.residual(i, e.wireInt(i))
+			x := e.wireInt(i)
+			r := e.residual(i, x)
 			if r < -8 || r > 7 {
 				return false
 			}
-			v.resid = append(v.resid, r)
+			v.resid, v.wire = append(v.resid, r), append(v.wire, x)
 		}
 	}
 	body := v.packed[:0]
@@ -331,8 +332,14 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v.packed = body
 	c := &w.enc
 	c.sw.b = AppendBin(c.sw.b, body)
+	k := 0 // the history moves on to the values just coded, without quantizing again
 	for _, ref := range gr.changed {
-		ref.e.advance(mask)
+		e := ref.e
+		for m := mask; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
+			e.h0[i], e.h1[i] = e.h1[i], v.wire[k]
+			k++
+		}
 	}
 	return true
 }
