@@ -135,15 +135,22 @@ export function installRecorder(page, botId, frames) {
         n: 0,
         on: false,
         t: f64(), rt: f64(), newest: f64(), lastAt: f64(), rx: f64(), ry: f64(),
-        ox: f64(), oy: f64(), px: f64(), py: f64(), corr: f64(), pend: f64(),
+        ox: f64(), oy: f64(), px: f64(), py: f64(), corr: f64(), pend: f64(), target: f64(), jitter: f64(),
         keys: [],
         lastTick: -1,
         lastTickAt: 0,
       };
       window.__netcode = R;
+      R.na = 0;
+      R.aK = f64();
+      R.aT = f64();
       t.mirror.subscribe((m, c) => {
         R.lastTick = c.tick;
         R.lastTickAt = performance.now();
+        if (R.on && R.na < N) {
+          R.aK[R.na] = c.tick;
+          R.aT[R.na++] = R.lastTickAt;
+        }
       });
       const key = (down) => (e) => {
         if (R.on && !e.repeat) R.keys.push([performance.now(), R.n, e.code, down]);
@@ -176,6 +183,8 @@ export function installRecorder(page, botId, frames) {
         R.py[i] = p ? p.predictedY : NaN;
         R.corr[i] = p ? p.lastCorrection : NaN;
         R.pend[i] = p ? p.pending : NaN;
+        R.target[i] = sc.live ? sc.live.targetDelayMs : NaN;
+        R.jitter[i] = sc.live ? sc.live.jitterMs : NaN;
       };
     },
     { botId, N: frames },
@@ -193,6 +202,8 @@ export async function readRecording(page) {
       n: R.n,
       t: a(R.t), rt: a(R.rt), newest: a(R.newest), lastAt: a(R.lastAt), rx: a(R.rx), ry: a(R.ry),
       ox: a(R.ox), oy: a(R.oy), px: a(R.px), py: a(R.py), corr: a(R.corr), pend: a(R.pend),
+      target: a(R.target), jitter: a(R.jitter),
+      arrivals: { tick: Array.from(R.aK.subarray(0, R.na)), at: Array.from(R.aT.subarray(0, R.na)) },
       keys: R.keys,
       timeOrigin: performance.timeOrigin,
       pxPerUnit: (p1.x - p0.x) / 100,
