@@ -123,7 +123,9 @@ func DecodeCheckpoint(b []byte) (*Checkpoint, error) {
 // published tick: the part a Room and a Sim share.
 func takeCheckpoint(t *Type, h Handler, ctx *Context, members []*Member, nextMember uint32) (*Checkpoint, error) {
 	cpr, ok := h.(Checkpointer)
-	if !ok {
+	if !ok || t.Views {
+		// A world checkpoint keeps no interest groups (yet): a views room
+		// is durable through its log (Deterministic) or not at all.
 		return nil, fmt.Errorf("rooms: %s: %w", t.Name, ErrNoCheckpoints)
 	}
 	world, err := ctx.World.AppendCheckpoint(nil)

@@ -77,7 +77,8 @@ type Sim struct {
 	handler    Handler
 	members    map[uint32]*Member
 	order      []*Member
-	nextMember uint32 // the highest member number a join op used
+	nextMember uint32      // the highest member number a join op used
+	all        *state.View // views: every group, as the room's recording sees it
 }
 
 // NewSim makes a handler of type t with the recorded options and seed, runs
@@ -88,12 +89,23 @@ func NewSim(t *Type, options map[string]any, seed uint64) (*Sim, error) {
 		return nil, fmt.Errorf("rooms: sim: new %s: %w", t.Name, err)
 	}
 	s := &Sim{World: state.NewWorld(t.Schema), typ: t, handler: h, members: make(map[uint32]*Member)}
+	if t.Views {
+		s.World.EnableViews()
+		s.all = seeAll()
+	}
 	s.ctx = *newContext(s.World, seed)
 	s.ctx.sim = s
 	if err := safeCall(func() error { return h.Init(&s.ctx) }); err != nil {
 		return nil, fmt.Errorf("rooms: sim: init: %w", err)
 	}
-	_ = s.World.AppendDelta(nil, 0)
+	_ = publish(s.World, 0, nil, 0)
+	if s.all != nil {
+		// A room's recording starts with a keyframe of tick 0: its frames
+		// go on from the groups that keyframe holds, and so do the Sim's.
+		if _, err := s.Snapshot(); err != nil {
+			return nil, fmt.Errorf("rooms: sim: %w", err)
+		}
+	}
 	return s, nil
 }
 
@@ -162,9 +174,20 @@ func (s *Sim) Apply(tick uint64, op Op) error {
 	return nil
 }
 
-// Step runs the handler's Tick and publishes, returning the delta message.
+// Step runs the handler's Tick and publishes, returning the delta message
+// (a views room's: the frame of every group, as its recording keeps it).
 func (s *Sim) Step(tick uint64) []byte {
 	s.ctx.Tick = tick
 	s.handler.Tick(&s.ctx)
-	return s.World.AppendDelta(nil, tick)
+	return publish(s.World, tick, s.all, 0)
+}
+
+// Snapshot returns the snapshot of the Sim's last published tick as the
+// room's recording keeps it (a views room's: the view snapshot of every
+// group).
+func (s *Sim) Snapshot() ([]byte, error) {
+	if s.World.Views() {
+		return s.World.AppendViewSnapshot(nil, s.all)
+	}
+	return s.World.AppendSnapshot(nil)
 }

@@ -56,6 +56,12 @@ type Type struct {
 	// for none). It returns the options in effect after defaults, which travel
 	// in the welcome. Bad options are an error wrapping ErrBadOptions.
 	New func(options map[string]any) (Handler, map[string]any, error)
+	// Views makes the room's world publish per interest group: the handler
+	// places entities with ctx.World.SetGroup and gives each member its
+	// groups with m.View().Set; a member receives only what its groups
+	// hold (docs/ROOM_TYPES.md, "Views"). False: every member receives the
+	// whole world, encoded exactly as without views.
+	Views bool
 	// Input, Options and Events declare, once, the input payload the
 	// handler decodes, the options New parses and the data of the custom
 	// events it emits (rooms/payload's Struct or Union, Options, Events).
@@ -161,6 +167,7 @@ type Member struct {
 	Data any
 
 	seat *seat
+	view *state.View // Views rooms: see View
 }
 
 // Context is what a handler sees of its room during a call.

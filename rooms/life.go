@@ -99,7 +99,7 @@ func (m *Manager) Create(req CreateRequest) (*Room, error) {
 	}
 	// Publish the starting state as tick 0 so that the first joiner's
 	// snapshot holds it and tick 1's delta has a base.
-	_ = r.world.AppendDelta(nil, 0)
+	_ = publish(r.world, 0, nil, 0)
 	if req.Record == nil || *req.Record {
 		r.startRecording(0)
 	}

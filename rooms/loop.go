@@ -93,14 +93,27 @@ func (r *Room) step(now time.Time) {
 	r.expireSeats(now)
 	r.handler.Tick(&r.ctx)
 
-	delta := r.world.AppendDelta(make([]byte, 0, r.lastDelta+64), tick)
+	var all *state.View
+	if r.recorder != nil {
+		all = r.allView
+	}
+	delta := publish(r.world, tick, all, r.lastDelta+64)
 	r.lastDelta = len(delta)
 	r.snapshot = nil
 	r.tick.Store(tick)
 	r.stats.Ticks.Add(1)
-	r.stats.BytesOut.Add(uint64(len(delta)))
-	r.broadcastTick(delta)
-	r.recordTick(tick, delta)
+	if r.world.Views() {
+		snaps := r.world.GroupSnapshotsEncoded()
+		r.stats.BytesOut.Add(uint64(r.world.SegmentBytes()))
+		r.broadcastViews()
+		r.recordTick(tick, delta)
+		r.stats.Encodes.Add(uint64(len(r.world.ChangedGroups())) + r.world.GroupSnapshotsEncoded() - snaps)
+	} else {
+		r.stats.BytesOut.Add(uint64(len(delta)))
+		r.stats.Encodes.Add(1)
+		r.broadcastTick(delta)
+		r.recordTick(tick, delta)
+	}
 	if r.end == endLost {
 		return // the log refused the tick: the room is another node's now
 	}
@@ -191,6 +204,11 @@ func (r *Room) sendTick(s *seat, delta []byte, fan Fanout) Fanout {
 // the world after a publish; mutate() guarantees that between ticks.
 func (r *Room) currentSnapshot() []byte {
 	if r.snapshot == nil || r.snapshotFor != r.world.Tick() {
+		if r.world.Views() {
+			// Only the recording asks in a views room: every group.
+			r.snapshot, r.snapshotFor = mustFrame(r.world.AppendViewSnapshot(nil, r.allView)), r.world.Tick()
+			return r.snapshot
+		}
 		b, err := r.world.AppendSnapshot(nil)
 		if err != nil {
 			// Only reachable if a change slipped in before the cache was

@@ -74,6 +74,7 @@ type Totals struct {
 	Rooms, Members                                        int
 	Ticks, LateTicks, SkippedSlots, BytesOut, Snapshots   uint64
 	Overflows, SlowClosed, InputsIn, InputsBusy, Rejected uint64
+	Encodes                                               uint64
 	TickBuckets                                           []uint64 // per bucket, not cumulative
 	TickCount                                             uint64
 	TickSum                                               time.Duration
@@ -85,6 +86,7 @@ func (t *Totals) add(s *Stats) {
 	t.SkippedSlots += s.SkippedSlots.Load()
 	t.BytesOut += s.BytesOut.Load()
 	t.Snapshots += s.Snapshots.Load()
+	t.Encodes += s.Encodes.Load()
 	t.Overflows += s.Overflows.Load()
 	t.SlowClosed += s.SlowClosed.Load()
 	t.InputsIn += s.InputsIn.Load()

@@ -21,8 +21,9 @@ type seat struct {
 	playerID     string  // verified identity, if the server has auth on
 	client       *Client // nil while offline
 	offlineSince time.Time
-	needSnapshot bool // the next message must be a snapshot
-	stuckTicks   int  // ticks spent unable to take that snapshot
+	needSnapshot bool        // the next message must be a snapshot
+	stuckTicks   int         // ticks spent unable to take that snapshot
+	all          *state.View // a spectator's view in a Views room: every group
 }
 
 // seat handles a join on the room goroutine: a held seat back for a known
@@ -127,6 +128,15 @@ func (r *Room) welcome(s *seat, resumed bool) {
 	if err != nil {
 		r.log.Error("welcome", "err", err)
 		s.client.conn.Close(CloseInternalError, "internal error")
+		return
+	}
+	if r.world.Views() {
+		// The member's view snapshot follows with the next tick, built for
+		// the view its Join (or the ticks since) gave it.
+		s.needSnapshot = true
+		if !s.client.conn.Send(b) {
+			r.closeSlow(s, "slow consumer: could not take the welcome")
+		}
 		return
 	}
 	s.needSnapshot = false

@@ -11,6 +11,7 @@ import (
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/fieldbench"
 )
 
 // memRecorder keeps a recording in memory.
@@ -99,6 +100,10 @@ func TestReplayEqualsLive(t *testing.T) {
 			in := arenabench.ClientInput(i, uint64(i))
 			return map[string]any{"dx": in.DX, "dy": in.DY}
 		}},
+		{fieldbench.Type, func(i int) any {
+			in := fieldbench.ClientInput(i, uint64(i))
+			return map[string]any{"dx": in.DX, "dy": in.DY}
+		}},
 		{board.Type, func(i int) any {
 			if i%3 == 0 {
 				return map[string]any{"op": "create", "shape": i % 2, "x": 100 + i, "y": 50 + i, "w": 40, "h": 30, "color": 0x112233 + i}
@@ -171,10 +176,15 @@ func TestReplayEqualsLive(t *testing.T) {
 					}
 				}
 				if got := sim.Step(rt.tick); !bytes.Equal(got, rt.delta) {
-					t.Fatalf("tick %d: re-run delta differs from live\n got % x\nwant % x", rt.tick, got, rt.delta)
+					at := 0
+					for at < len(got) && at < len(rt.delta) && got[at] == rt.delta[at] {
+						at++
+					}
+					t.Fatalf("tick %d: re-run delta (%d bytes) differs from live (%d bytes) at byte %d\n got % x\nwant % x", rt.tick, len(got), len(rt.delta), at,
+						got[max(0, at-16):min(len(got), at+32)], rt.delta[max(0, at-16):min(len(rt.delta), at+32)])
 				}
 				if kf, ok := rec.keyframes[rt.tick]; ok {
-					snap, err := sim.World.AppendSnapshot(nil)
+					snap, err := sim.Snapshot()
 					if err != nil || !bytes.Equal(snap, kf) {
 						t.Fatalf("tick %d: re-run snapshot differs from the keyframe (err %v)", rt.tick, err)
 					}

@@ -86,6 +86,7 @@ type Room struct {
 	emptySince  time.Time
 	slowTicks   int
 	lastDelta   int
+	allView     *state.View // views: every group, for the recording
 
 	// Recording (room goroutine only): the ops applied since the last
 	// tick, in order, and where the last keyframe was.
@@ -144,12 +145,16 @@ type Stats struct {
 	SkippedSlots atomic.Uint64 // slots dropped after an overrun (no catch-up bursts)
 	TickNanos    atomic.Int64  // duration of the last tick's work
 	TickTime     Histogram     // every tick's duration
-	BytesOut     atomic.Uint64 // delta bytes encoded (once per tick, not per member)
-	Snapshots    atomic.Uint64 // snapshots sent to members (joins, resyncs, slow consumers)
-	Overflows    atomic.Uint64 // deltas a member's full queue could not take
-	SlowClosed   atomic.Uint64
-	InputsIn     atomic.Uint64
-	InputsBusy   atomic.Uint64
+	BytesOut     atomic.Uint64 // delta bytes encoded (once per tick, not per member; views: every group segment)
+	// Encodes counts encodings of tick state: one delta a tick, or in a
+	// views room one segment per changed group plus each group snapshot
+	// (members' snapshots are not counted).
+	Encodes    atomic.Uint64
+	Snapshots  atomic.Uint64 // snapshots sent to members (joins, resyncs, slow consumers)
+	Overflows  atomic.Uint64 // deltas a member's full queue could not take
+	SlowClosed atomic.Uint64
+	InputsIn   atomic.Uint64
+	InputsBusy atomic.Uint64
 	// InputsRejected counts inputs the room type refused (bad_input) or
 	// whose seq did not advance.
 	InputsRejected atomic.Uint64
@@ -221,6 +226,10 @@ func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts ma
 		q = max(256, 64*maxPlayers)
 	}
 	r.inputs.limit = q
+	if t.Views {
+		r.world.EnableViews()
+		r.allView = seeAll()
+	}
 	r.slowTicks = max(1, int(cfg.SlowConsumerGrace/r.period))
 	r.ctx = *newContext(r.world, seed)
 	r.ctx.room = r

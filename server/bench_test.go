@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"strings"
@@ -39,6 +40,16 @@ func BenchmarkBroadcastSessions(b *testing.B) {
 // loopback sockets (httptest) and returns the server, the room and its
 // WebSocket URL; everything is shut down when tb ends.
 func quietServer(tb testing.TB, n int) (*Server, *rooms.Room, string) {
+	s, room, url, _ := quietServerOn(tb, n, "")
+	return s, room, url
+}
+
+// quietServerOn is quietServer over plain TCP (mode ""), or over TLS with
+// the server's own listener under it (mode "records": frames written
+// through crypto/tls from the sender, see nbTCP) or httptest's (mode
+// "flusher": no nbTCP, every frame queued for a flusher goroutine). It also
+// returns the dialer for its URL.
+func quietServerOn(tb testing.TB, n int, mode string) (*Server, *rooms.Room, string, *websocket.Dialer) {
 	tb.Helper()
 	reg := rooms.NewRegistry()
 	if err := reg.Register(idlebench.Type); err != nil {
@@ -46,8 +57,18 @@ func quietServer(tb testing.TB, n int) (*Server, *rooms.Room, string) {
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
-	s := New(mgr, Config{Logger: log, SessionsPerIP: -1})
-	ts := httptest.NewServer(s)
+	s := New(mgr, Config{Logger: log, SessionsPerIP: -1, ConnsPerIP: -1})
+	ts := httptest.NewUnstartedServer(s)
+	if mode == "records" {
+		ts.Listener = s.Listener(ts.Listener)
+	}
+	d := websocket.DefaultDialer
+	if mode == "" {
+		ts.Start()
+	} else {
+		ts.StartTLS()
+		d = &websocket.Dialer{TLSClientConfig: ts.Client().Transport.(*http.Transport).TLSClientConfig}
+	}
 	tb.Cleanup(func() {
 		_ = mgr.Shutdown(context.Background(), rooms.CloseGoingAway, "test over")
 		_ = s.CloseSessions(context.Background(), rooms.CloseGoingAway, "test over")
@@ -57,16 +78,30 @@ func quietServer(tb testing.TB, n int) (*Server, *rooms.Room, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return s, room, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + room.ID
+	return s, room, "ws" + strings.TrimPrefix(ts.URL, "http") + "/ws/" + room.ID, d
+}
+
+// BenchmarkBroadcastSessionsTLS is BenchmarkBroadcastSessions over TLS:
+// "records" is the server's own listener (a frame is encrypted and written
+// by the sender, no goroutine), "flusher" the path a TLS connection made
+// elsewhere takes (every frame queued, a flusher goroutine started for
+// it). Each message goes to all sessions and is delivered before the next,
+// as a tick's delta is (pipelined, the flusher would write many frames at
+// once, which ticks 50 ms apart never give it). cpu-ns/session-msg is the process's CPU, both ends;
+// flushers/session-msg the flusher goroutines started.
+func BenchmarkBroadcastSessionsTLS(b *testing.B) {
+	for _, mode := range []string{"flusher", "records"} {
+		b.Run(mode+"/sessions=64", func(b *testing.B) { benchBroadcastTLS(b, 64, mode) })
+	}
 }
 
 func benchBroadcast(b *testing.B, n int) {
-	s, room, url := quietServer(b, n)
+	s, room, url, dialer := quietServerOn(b, n, "")
 	marker := make([]byte, 237)
 	marker[0], marker[1] = 0x92, 0x7f // a tag no server message uses
 	var got atomic.Int64
 	for range n {
-		conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+		conn, _, err := dialer.Dial(url, nil)
 		if err != nil {
 			b.Fatalf("dial: %v", err)
 		}
@@ -118,6 +153,68 @@ func benchBroadcast(b *testing.B, n int) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(sent), "ns/session-msg")
+}
+
+func benchBroadcastTLS(b *testing.B, n int, mode string) {
+	s, room, url, dialer := quietServerOn(b, n, mode)
+	marker := make([]byte, 237)
+	marker[0], marker[1] = 0x92, 0x7f // a tag no server message uses
+	arrived := make(chan struct{}, n)
+	for range n {
+		conn, _, err := dialer.Dial(url, nil)
+		if err != nil {
+			b.Fatalf("dial: %v", err)
+		}
+		b.Cleanup(func() { conn.Close() })
+		if _, _, err := conn.ReadMessage(); err != nil { // the welcome
+			b.Fatalf("welcome: %v", err)
+		}
+		go func() {
+			for {
+				_, p, err := conn.ReadMessage()
+				if err != nil {
+					return
+				}
+				if len(p) == len(marker) && p[1] == 0x7f {
+					arrived <- struct{}{}
+				}
+			}
+		}()
+	}
+	conns := waitConns(b, s, room, n)
+	b.ReportAllocs()
+	flushes0 := flushesOf(conns)
+	cpu0 := processCPU()
+	b.ResetTimer()
+	for b.Loop() {
+		for _, c := range conns {
+			if !c.Send(marker) {
+				b.Fatal("a send was refused with one message in flight")
+			}
+		}
+		for range n {
+			select {
+			case <-arrived:
+			case <-time.After(30 * time.Second):
+				b.Fatal("a message was not delivered in 30 s")
+			}
+		}
+	}
+	b.StopTimer()
+	sent := float64(b.N * n)
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/sent, "cpu-ns/session-msg")
+	b.ReportMetric(float64(flushesOf(conns)-flushes0)/sent, "flushers/session-msg")
+}
+
+// flushesOf counts the flusher goroutines the connections' socks started.
+func flushesOf(conns []*wsConn) int {
+	n := 0
+	for _, c := range conns {
+		c.sock.mu.Lock()
+		n += c.sock.flushes
+		c.sock.mu.Unlock()
+	}
+	return n
 }
 
 // waitConns returns the server's n connections once the room seated them

@@ -55,7 +55,7 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		}
 		key := clientKey(tc.RemoteAddr())
 		if l.take(key) {
-			return &trackedConn{TCPConn: tc, l: l, key: key}, nil
+			return &trackedConn{nbTCP: &nbTCP{TCPConn: tc}, l: l, key: key}, nil
 		}
 		l.refuse(tc, key)
 	}
@@ -119,7 +119,7 @@ func (l *connLimiter) refuse(c *net.TCPConn, key netip.Prefix) {
 // Embedding *net.TCPConn keeps what the write path needs of it (sock.go:
 // SyscallConn, CloseWrite) and sendfile.
 type trackedConn struct {
-	*net.TCPConn
+	*nbTCP
 	l      *connLimiter
 	key    netip.Prefix
 	closed atomic.Bool
@@ -135,7 +135,7 @@ func (c *trackedConn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.release(c.key)
 	}
-	return c.TCPConn.Close()
+	return c.nbTCP.Close()
 }
 
 // Read counts a read deadline that net/http set and that expired: in the

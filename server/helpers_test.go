@@ -155,6 +155,9 @@ type wsClient struct {
 	// deltas counts applied deltas, snapshots counts snapshots.
 	deltas, snapshots int
 	lastTag           int
+	// onState, when set, sees every snapshot and delta (views too) after
+	// it was applied, with its bytes.
+	onState func(b []byte)
 }
 
 func (e *testEnv) dial(roomID, query string) (*wsClient, error) {
@@ -244,17 +247,20 @@ func (c *wsClient) handle(b []byte) {
 			c.t.Fatalf("welcome schema: %v", err)
 		}
 		c.welcome, c.mirror = &w, state.NewMirror(s)
-	case state.MsgSnapshot, state.MsgDelta:
+	case state.MsgSnapshot, state.MsgDelta, state.MsgViewSnapshot, state.MsgViewDelta:
 		if c.mirror == nil {
 			c.t.Fatalf("state message %d before the welcome", tag)
 		}
 		if _, err := c.mirror.Apply(b); err != nil {
 			c.t.Fatalf("apply message %d: %v", tag, err)
 		}
-		if tag == state.MsgDelta {
+		if tag == state.MsgDelta || tag == state.MsgViewDelta {
 			c.deltas++
 		} else {
 			c.snapshots++
+		}
+		if c.onState != nil {
+			c.onState(b)
 		}
 	case state.MsgEvent:
 		var ev state.Event

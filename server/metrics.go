@@ -73,6 +73,7 @@ var (
 	descSkipped    = prometheus.NewDesc("tickroom_skipped_tick_slots_total", "Tick slots skipped after an overrun (no catch-up bursts).", []string{"type"}, nil)
 	descTickTime   = prometheus.NewDesc("tickroom_tick_duration_seconds", "Time spent in a tick: inputs, simulation, encode, broadcast.", []string{"type"}, nil)
 	descDeltaBytes = prometheus.NewDesc("tickroom_delta_encoded_bytes_total", "Delta bytes encoded (once per tick, whatever the member count).", []string{"type"}, nil)
+	descEncodes    = prometheus.NewDesc("tickroom_state_encodes_total", "Encodings of tick state: one delta a tick, or in a views room one segment per changed group plus each group snapshot.", []string{"type"}, nil)
 	descSnapshots  = prometheus.NewDesc("tickroom_snapshots_sent_total", "Snapshots sent to members: joins, resyncs and slow-consumer recovery.", []string{"type"}, nil)
 	descOverflows  = prometheus.NewDesc("tickroom_delta_overflows_total", "Deltas a member's full queue could not take (a snapshot follows).", []string{"type"}, nil)
 	descSlow       = prometheus.NewDesc("tickroom_slow_consumer_disconnects_total", "Members closed with 4008 for not keeping up.", []string{"type"}, nil)
@@ -82,7 +83,7 @@ var (
 
 func (c *roomCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRooms, descMembers, descTicks, descLate, descSkipped, descTickTime,
-		descDeltaBytes, descSnapshots, descOverflows, descSlow, descInputs, descInputsRej} {
+		descDeltaBytes, descEncodes, descSnapshots, descOverflows, descSlow, descInputs, descInputsRej} {
 		ch <- d
 	}
 }
@@ -102,6 +103,7 @@ func (c *roomCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descSkipped, t.SkippedSlots)
 		counter(descDeltaBytes, t.BytesOut)
 		counter(descSnapshots, t.Snapshots)
+		counter(descEncodes, t.Encodes)
 		counter(descOverflows, t.Overflows)
 		counter(descSlow, t.SlowClosed)
 		counter(descInputs, t.InputsIn)

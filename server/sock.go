@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -47,10 +48,16 @@ const lingerTime = time.Second
 // applies to each chunk of the queue it writes, so a slow but steady
 // reader is not mistaken for a stuck one.
 //
-// Over TLS there is no descriptor to write to without blocking, so every
-// frame goes through the queue and a flusher goroutine, and melody reads
-// the connection from a goroutine: TLS is better terminated in front of the
-// server (README; docs/BENCHMARKS.md, issue 15).
+// Over TLS the descriptor's bytes are records, not frames. When the TCP
+// connection under TLS is the server's own (nbTCP, from Server.Listener),
+// its writes go through a second sock (under): the frame is written with
+// crypto/tls from the caller's goroutine, which encrypts it and hands the
+// records to under, which writes them without blocking and queues the rest
+// (tlswrite.go). A data frame is refused while under holds limit writes.
+// Without it (a TLS connection made elsewhere), every frame goes through
+// this sock's queue and a flusher goroutine. Either way melody reads a TLS
+// connection from a goroutine of its own: TLS is better terminated in
+// front of the server (docs/BENCHMARKS.md, issue 15).
 //
 // Close lingers: gorilla closes the socket right after a close frame; if the
 // client is still sending (a flood being closed with 1008, say), unread
@@ -67,6 +74,8 @@ const lingerTime = time.Second
 type sock struct {
 	net.Conn
 	raw       syscall.RawConn // nil when there is no descriptor to write to (TLS)
+	under     *sock           // TLS over an nbTCP: the sock its records go through
+	records   bool            // this sock carries TLS records, not WebSocket frames (an nbTCP's)
 	writeWait time.Duration
 	limit     int                     // most data frames waiting in the queue
 	written   func(frames, bytes int) // data frames and their payload bytes, once written
@@ -76,6 +85,8 @@ type sock struct {
 	qFrames   int    // data frames in queue
 	qBytes    int    // their payload bytes
 	inFlight  int    // data frames the flusher is writing now
+	qWrites   int    // Write calls whose bytes wait in queue (backlog)
+	inFlightW int    // Write calls the flusher is writing now
 	flushing  bool
 	flushes   int         // flusher goroutines started, for tests
 	closeSent bool        // a close frame went into the stream: nothing follows it
@@ -110,6 +121,11 @@ func newSock(c net.Conn, writeWait time.Duration, limit int, written func(frames
 			s.rawWrite = s.writeNonBlocking
 		}
 	}
+	if tc, ok := c.(*tls.Conn); ok {
+		if rw, ok := tc.NetConn().(recordWriter); ok {
+			s.under = rw.nonBlocking(writeWait)
+		}
+	}
 	return s
 }
 
@@ -138,6 +154,9 @@ func (s *sock) SendBinary(payload []byte) bool {
 	defer s.mu.Unlock()
 	if s.closed || s.closeSent || s.err != nil || s.qFrames+s.inFlight >= s.limit || len(s.queue) > maxQueueBytes {
 		return false
+	}
+	if s.under != nil && !s.flushing {
+		return s.sendTLS(payload)
 	}
 	if s.flushing || s.raw == nil {
 		s.queue = append(appendFrameHeader(s.queue, len(payload)), payload...)
@@ -180,7 +199,7 @@ func (s *sock) Write(p []byte) (int, error) {
 	if s.closeSent {
 		return len(p), nil // nothing may follow a close frame; gorilla need not know
 	}
-	if len(p) > 0 && p[0] == 0x88 { // FIN + close; the handshake starts with 'H'
+	if !s.records && len(p) > 0 && p[0] == 0x88 { // FIN + close; the handshake starts with 'H'
 		s.closeSent = true
 	}
 	if len(s.queue) > maxQueueBytes {
@@ -188,6 +207,13 @@ func (s *sock) Write(p []byte) (int, error) {
 		return 0, errQueueFull
 	}
 	total := len(p)
+	if !s.flushing && s.under != nil {
+		if _, err := s.Conn.Write(p); err != nil { // never blocks: see sendTLS
+			s.fail(err)
+			return 0, err
+		}
+		return total, nil
+	}
 	if !s.flushing && s.raw != nil {
 		n, err := s.writeDirect(p)
 		if err != nil {
@@ -200,8 +226,42 @@ func (s *sock) Write(p []byte) (int, error) {
 		p = p[n:]
 	}
 	s.queue = append(s.queue, p...)
+	s.qWrites++
 	s.startFlush()
 	return total, nil
+}
+
+// tlsOverhead bounds what TLS adds to n bytes: a record per 16 KiB, each
+// with a 5-byte header, a 16-byte tag and up to 9 more bytes (TLS 1.2's
+// explicit nonce, TLS 1.3's content type).
+func tlsOverhead(n int) int { return (n/16384 + 1) * 30 }
+
+// sendTLS writes a data frame through crypto/tls on the caller's goroutine;
+// under takes the records without blocking. Called with mu held.
+func (s *sock) sendTLS(payload []byte) bool {
+	// The client is not reading: refused as by a full queue, before under's
+	// queue is so full that it would fail the connection.
+	writes, queued, err := s.under.backlog()
+	if err != nil { // the connection is gone, not slow
+		s.fail(err)
+		return false
+	}
+	if writes >= s.limit || queued+len(payload)+tlsOverhead(len(payload)) > maxQueueBytes {
+		return false
+	}
+	bp := framePool.Get().(*[]byte)
+	frame := append(appendFrameHeader((*bp)[:0], len(payload)), payload...)
+	_, err = s.Conn.Write(frame)
+	if cap(frame) <= flushChunk {
+		*bp = frame[:0]
+		framePool.Put(bp)
+	}
+	if err != nil {
+		s.fail(err)
+		return false
+	}
+	s.written(1, len(payload)) // handed to under: written, or queued there
+	return true
 }
 
 // SyscallConn gives melody's event loop the descriptor to read; there is
@@ -300,6 +360,7 @@ func (s *sock) flush() {
 		}
 		b, frames, bytes := s.queue, s.qFrames, s.qBytes
 		s.queue, s.qFrames, s.qBytes, s.inFlight = nil, 0, 0, frames
+		s.inFlightW, s.qWrites = s.qWrites, 0
 		s.mu.Unlock()
 
 		var err error
@@ -312,7 +373,7 @@ func (s *sock) flush() {
 		_ = s.Conn.SetWriteDeadline(time.Time{})
 
 		s.mu.Lock()
-		s.inFlight = 0
+		s.inFlight, s.inFlightW = 0, 0
 		if err != nil {
 			s.fail(err)
 		}
@@ -333,7 +394,12 @@ func (s *sock) fail(err error) {
 	if s.err == nil {
 		s.err = err
 		s.ending.Store(true)
-		s.queue = nil
+		s.queue, s.qWrites = nil, 0
+		if s.under != nil { // close the TCP connection at once, not after under's queue
+			s.under.mu.Lock()
+			s.under.fail(err)
+			s.under.mu.Unlock()
+		}
 		c := s.Conn
 		if tc, ok := c.(interface{ NetConn() net.Conn }); ok {
 			c = tc.NetConn()

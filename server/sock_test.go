@@ -95,27 +95,53 @@ type noDescriptor struct{ net.Conn }
 // data frames past its limit without losing any it accepted. The same
 // holds without a descriptor (TLS), where every frame is queued.
 func TestSockKeepsOrderThroughTheQueue(t *testing.T) {
-	for _, direct := range []bool{true, false} {
-		t.Run(map[bool]string{true: "direct", false: "no-descriptor"}[direct], func(t *testing.T) {
-			testSockOrder(t, direct)
-		})
+	for _, mode := range []string{"direct", "no-descriptor", "tls-records"} {
+		t.Run(mode, func(t *testing.T) { testSockOrder(t, mode) })
 	}
 }
 
-func testSockOrder(t *testing.T, direct bool) {
+// tlsPair returns both ends of a TLS connection over loopback TCP whose
+// server end runs over an nbTCP, as Server.Listener's connections do.
+func tlsPair(t *testing.T) (server *tls.Conn, client *tls.Conn) {
+	t.Helper()
 	srv, cli := tcpPair(t)
+	cert := selfSigned(t)
+	ts := tls.Server(&nbTCP{TCPConn: srv.(*net.TCPConn)}, &tls.Config{Certificates: []tls.Certificate{cert}})
+	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
+	hs := make(chan error, 1)
+	go func() { hs <- tc.Handshake() }()
+	if err := ts.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-hs; err != nil {
+		t.Fatal(err)
+	}
+	return ts, tc
+}
+
+func testSockOrder(t *testing.T, mode string) {
+	var conn, cli net.Conn
+	switch mode {
+	case "tls-records":
+		conn, cli = tlsPair(t)
+	case "no-descriptor":
+		var srv net.Conn
+		srv, cli = tcpPair(t)
+		conn = noDescriptor{srv}
+	default:
+		conn, cli = tcpPair(t)
+	}
 	var writtenFrames, writtenBytes atomic.Int64
 	const limit = 16
-	conn := srv
-	if !direct {
-		conn = noDescriptor{srv}
-	}
 	s := newSock(conn, 5*time.Second, limit, func(f, b int) {
 		writtenFrames.Add(int64(f))
 		writtenBytes.Add(int64(b))
 	})
-	if (s.raw != nil) != direct {
+	if direct := mode == "direct"; (s.raw != nil) != direct {
 		t.Fatalf("raw descriptor: got %v, want %v", s.raw != nil, direct)
+	}
+	if records := mode == "tls-records"; (s.under != nil) != records {
+		t.Fatalf("TLS records written without blocking: got %v, want %v", s.under != nil, records)
 	}
 
 	var accepted []int
@@ -178,22 +204,53 @@ func testSockOrder(t *testing.T, direct bool) {
 	if f, b := writtenFrames.Load(), writtenBytes.Load(); f != int64(len(accepted)) || b != int64(acceptedBytes) {
 		t.Fatalf("counted %d frames / %d bytes written, want %d / %d", f, b, len(accepted), acceptedBytes)
 	}
+	if mode == "tls-records" {
+		s.mu.Lock()
+		flushes := s.flushes
+		s.mu.Unlock()
+		if flushes != 0 {
+			t.Fatalf("TLS frames went through %d flusher goroutines of the WebSocket's sock, want none", flushes)
+		}
+		if s.under.flushes == 0 {
+			t.Fatal("the records' sock never queued: the test does not test its queue")
+		}
+	}
 }
 
 // Close waits for the queue: everything accepted before it arrives, then
-// end-of-stream.
+// end-of-stream. Over TLS the records' queue is waited for the same way.
 func TestSockCloseDrainsTheQueueFirst(t *testing.T) {
-	srv, cli := tcpPair(t)
+	for _, tlsRecords := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tcp", true: "tls-records"}[tlsRecords], func(t *testing.T) {
+			testSockCloseDrains(t, tlsRecords)
+		})
+	}
+}
+
+func testSockCloseDrains(t *testing.T, tlsRecords bool) {
+	var srv, cli net.Conn
+	if tlsRecords {
+		srv, cli = tlsPair(t)
+	} else {
+		srv, cli = tcpPair(t)
+	}
 	s := newSock(srv, 5*time.Second, 1000, func(int, int) {})
 	n := 0
 	for ; n < 100; n++ {
 		if !s.SendBinary(payloadOf(4)) { // 65 KiB each: the kernel buffer fills
-			t.Fatalf("frame %d refused", n)
+			if !tlsRecords || n < 10 {
+				t.Fatalf("frame %d refused", n)
+			}
+			break // the records' queue holds 4 MiB (with TLS's overhead): full
 		}
 	}
-	s.mu.Lock()
-	queued := s.flushing
-	s.mu.Unlock()
+	q := s
+	if tlsRecords {
+		q = s.under
+	}
+	q.mu.Lock()
+	queued := q.flushing
+	q.mu.Unlock()
 	if !queued {
 		t.Fatal("6.5 MB went out without queueing: the test does not test the queue")
 	}
@@ -229,6 +286,26 @@ func TestSockStuckReaderFails(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatal("a reader that never reads still takes frames after 10 s")
 		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if _, err := s.Write([]byte{0x89, 0}); err == nil {
+		t.Fatal("a failed sock accepted a control frame")
+	}
+}
+
+// Over TLS too (the records' sock): once its flusher's write times out,
+// the next frame finds the connection failed, not full, so the member is
+// gone rather than slow.
+func TestSockTLSStuckReaderFails(t *testing.T) {
+	ts, _ := tlsPair(t)
+	s := newSock(ts, 200*time.Millisecond, 4, func(int, int) {})
+	big := make([]byte, 1<<20)
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.ending.Load() {
+		if time.Now().After(deadline) {
+			t.Fatal("a TLS reader that never reads is not cut off after 10 s")
+		}
+		s.SendBinary(big)
 		time.Sleep(10 * time.Millisecond)
 	}
 	if _, err := s.Write([]byte{0x89, 0}); err == nil {
@@ -355,21 +432,37 @@ func TestSockControlFramesAreBounded(t *testing.T) {
 // sock closes the TCP connection under the TLS one, so that no close_notify
 // is attempted into a full socket.)
 func TestSockTLSStuckReaderDoesNotBlockWriters(t *testing.T) {
-	srv, cli := tcpPair(t)
-	cert := selfSigned(t)
-	ts := tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
-	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
-	hs := make(chan error, 1)
-	go func() { hs <- tc.Handshake() }()
-	if err := ts.Handshake(); err != nil {
-		t.Fatal(err)
+	for _, records := range []bool{false, true} {
+		t.Run(map[bool]string{false: "flusher", true: "tls-records"}[records], func(t *testing.T) {
+			testSockTLSStuckReader(t, records)
+		})
 	}
-	if err := <-hs; err != nil {
-		t.Fatal(err)
+}
+
+func testSockTLSStuckReader(t *testing.T, records bool) {
+	var ts *tls.Conn
+	if records {
+		ts, _ = tlsPair(t)
+	} else {
+		srv, cli := tcpPair(t)
+		cert := selfSigned(t)
+		ts = tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
+		tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
+		hs := make(chan error, 1)
+		go func() { hs <- tc.Handshake() }()
+		if err := ts.Handshake(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-hs; err != nil {
+			t.Fatal(err)
+		}
 	}
 	s := newSock(ts, time.Minute, 1<<20, func(int, int) {})
 	if s.raw != nil {
 		t.Fatal("a TLS connection has no descriptor to write to directly")
+	}
+	if (s.under != nil) != records {
+		t.Fatalf("TLS records written without blocking: got %v, want %v", s.under != nil, records)
 	}
 	pong := append([]byte{0x8a, 125}, make([]byte, 125)...)
 	var slowest time.Duration
@@ -389,10 +482,14 @@ func TestSockTLSStuckReaderDoesNotBlockWriters(t *testing.T) {
 		t.Fatalf("a Write took %v: a stuck TLS client held up its writer", slowest)
 	}
 	// The flusher, blocked in a write with a minute's deadline, ends too.
+	q := s
+	if records {
+		q = s.under
+	}
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
-		s.mu.Lock()
-		flushing := s.flushing
-		s.mu.Unlock()
+		q.mu.Lock()
+		flushing := q.flushing
+		q.mu.Unlock()
 		if !flushing {
 			break
 		}

@@ -2,6 +2,7 @@ package state
 
 import (
 	"fmt"
+	"slices"
 )
 
 // Divergence describes the first difference Compare found.
@@ -79,4 +80,44 @@ func (e *Entity) valueAny(i int) any {
 	default:
 		return e.vals[i].i
 	}
+}
+
+// CompareView checks the mirror of a member that sees groups (Everyone is
+// implied) against the world: every entity in those groups present and
+// equal, nothing else present. It is the invariant "a member's mirror
+// equals the world restricted to its view" (TestViewMirrorsFollowRandomWorlds).
+func CompareView(w *World, m *Mirror, groups []GroupID) *Divergence {
+	sees := func(e *Entity) bool { return e.group == Everyone || slices.Contains(groups, e.group) }
+	return CompareSeen(w, m, sees, sees)
+}
+
+// CompareSeen checks a mirror against the part of the world it must hold:
+// every entity for which must is true present and equal, and nothing in
+// the mirror for which may is false (nor anything the world lacks). The
+// load generator and the socket tests check a view's square and its
+// margin with it.
+func CompareSeen(w *World, m *Mirror, must, may func(*Entity) bool) *Divergence {
+	for _, e := range w.entities {
+		if !must(e) {
+			continue
+		}
+		me := m.Entities[e.id]
+		if me == nil {
+			return &Divergence{Entity: e.id, Server: "present", Client: "missing"}
+		}
+		if me.Kind.Name != e.kind.Name {
+			return &Divergence{Entity: e.id, Field: "(kind)", Server: e.kind.Name, Client: me.Kind.Name}
+		}
+		for i, f := range e.kind.Fields {
+			if !FieldEqual(f, e.vals[i], me.vals[i]) {
+				return &Divergence{Entity: e.id, Field: f.Name, Server: e.valueAny(i), Client: me.Value(i)}
+			}
+		}
+	}
+	for id := range m.Entities {
+		if e := w.byID[id]; e == nil || !may(e) {
+			return &Divergence{Entity: id, Server: "not in view", Client: "present"}
+		}
+	}
+	return nil
 }

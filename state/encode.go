@@ -119,6 +119,9 @@ func (e *Entity) sendMask() uint64 {
 // message for tick, appended to dst (docs/PROTOCOL.md, "delta"). The world's
 // tick becomes tick. With a dst of enough capacity it allocates nothing.
 func (w *World) AppendDelta(dst []byte, tick uint64) []byte {
+	if w.views != nil {
+		panic("state: AppendDelta on a views world: use PublishGroups")
+	}
 	c := &w.enc
 	c.init()
 	c.sw.b = dst

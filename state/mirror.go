@@ -20,6 +20,7 @@ var ErrNotSynced = errors.New("state: delta before the first snapshot")
 type MirrorEntity struct {
 	ID     EntityID
 	Kind   *Kind
+	Group  GroupID // its interest group (view messages; 0 otherwise)
 	vals   []value
 	h1, h0 []int64
 }
@@ -57,10 +58,17 @@ type Mirror struct {
 	Tick     uint64
 	Synced   bool
 	Entities map[EntityID]*MirrorEntity
+	// LeftView and Removed count entities that left the mirror's view and
+	// that were removed from the world (view messages tell them apart).
+	LeftView, Removed uint64
+	// Entered counts entities that entered the view (view deltas only).
+	Entered uint64
 
-	rd  bytes.Reader
-	msg []byte // the message being applied; rd reads it
-	dec *msgpack.Decoder
+	groups   map[GroupID][]EntityID // view messages: each group's ids, ascending
+	departed []departure            // view delta scratch
+	rd       bytes.Reader
+	msg      []byte // the message being applied; rd reads it
+	dec      *msgpack.Decoder
 }
 
 // NewMirror returns an empty, unsynced mirror for a schema.
@@ -91,6 +99,10 @@ func (m *Mirror) Apply(msg []byte) (int, error) {
 		return tag, m.applySnapshot()
 	case MsgDelta:
 		return tag, m.applyDelta()
+	case MsgViewDelta:
+		return tag, m.applyViewDelta(n)
+	case MsgViewSnapshot:
+		return tag, m.applyViewSnapshot(n)
 	}
 	return tag, nil
 }
@@ -112,6 +124,7 @@ func (m *Mirror) applySnapshot() error {
 		return fmt.Errorf("state: snapshot entities: %w", err)
 	}
 	clear(m.Entities)
+	clear(m.groups)
 	for range n {
 		if err := m.readRecord(); err != nil {
 			return fmt.Errorf("state: snapshot: %w", err)
@@ -171,20 +184,36 @@ func (m *Mirror) applyDelta() error {
 }
 
 func (m *Mirror) readRecord() error {
+	_, err := m.readRecordIn(Everyone)
+	return err
+}
+
+// readRecordIn reads an entity record into the mirror, in group g.
+func (m *Mirror) readRecordIn(g GroupID) (*MirrorEntity, error) {
+	e, err := m.decodeRecord()
+	if err != nil {
+		return nil, err
+	}
+	e.Group = g
+	m.Entities[e.ID] = e
+	return e, nil
+}
+
+func (m *Mirror) decodeRecord() (*MirrorEntity, error) {
 	if _, err := m.dec.DecodeArrayLen(); err != nil {
-		return err
+		return nil, err
 	}
 	kid, err := m.dec.DecodeInt()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	k := m.Schema.Kind(kid)
 	if k == nil {
-		return fmt.Errorf("unknown kind %d", kid)
+		return nil, fmt.Errorf("unknown kind %d", kid)
 	}
 	id, err := m.dec.DecodeUint32()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	n := len(k.Fields)
 	e := &MirrorEntity{ID: EntityID(id), Kind: k, vals: make([]value, n)}
@@ -194,19 +223,19 @@ func (m *Mirror) readRecord() error {
 		if f.Type.coded() {
 			v, err := m.dec.DecodeInt64()
 			if err != nil {
-				return fmt.Errorf("field %q: %w", f.Name, err)
+				return nil, fmt.Errorf("field %q: %w", f.Name, err)
 			}
 			e.h1[i], e.h0[i] = v, v
 			e.setCoded(i, v)
 		} else if err := m.readPlain(&e.vals[i], f); err != nil {
-			return fmt.Errorf("field %q: %w", f.Name, err)
+			return nil, fmt.Errorf("field %q: %w", f.Name, err)
 		}
 	}
 	for i, f := range k.Fields {
 		if f.Pred == 2 {
 			vel, err := m.dec.DecodeInt64()
 			if err != nil {
-				return fmt.Errorf("field %q velocity: %w", f.Name, err)
+				return nil, fmt.Errorf("field %q velocity: %w", f.Name, err)
 			}
 			e.h0[i] = e.h1[i] - vel
 			if f.Mod > 0 {
@@ -214,8 +243,7 @@ func (m *Mirror) readRecord() error {
 			}
 		}
 	}
-	m.Entities[e.ID] = e
-	return nil
+	return e, nil
 }
 
 func (m *Mirror) readGroup() error {
@@ -242,37 +270,51 @@ func (m *Mirror) readGroup() error {
 		if e == nil {
 			return fmt.Errorf("change to unknown entity %d", id)
 		}
-		if bits.Len64(mask) > len(e.Kind.Fields) {
-			return fmt.Errorf("mask %#x too wide for kind %q", mask, e.Kind.Name)
-		}
-		for b := mask; b != 0; b &= b - 1 {
-			i := bits.TrailingZeros64(b)
-			f := e.Kind.Fields[i]
-			if !f.Type.coded() {
-				if err := m.readPlain(&e.vals[i], f); err != nil {
-					return fmt.Errorf("entity %d field %q: %w", id, f.Name, err)
-				}
-				continue
-			}
-			r, err := m.dec.DecodeInt64()
-			if err != nil {
-				return fmt.Errorf("entity %d field %q: %w", id, f.Name, err)
-			}
-			v := r
-			switch f.Pred {
-			case 1:
-				v = e.h1[i] + r
-			case 2:
-				v = 2*e.h1[i] - e.h0[i] + r
-			}
-			if f.Mod > 0 {
-				v = floorMod(v, f.Mod)
-			}
-			e.h0[i], e.h1[i] = e.h1[i], v
-			e.setCoded(i, v)
+		if err := m.readChange(e, mask); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// readChange reads the residuals of the masked fields of one entity.
+func (m *Mirror) readChange(e *MirrorEntity, mask uint64) error {
+	if bits.Len64(mask) > len(e.Kind.Fields) {
+		return fmt.Errorf("mask %#x too wide for kind %q", mask, e.Kind.Name)
+	}
+	for b := mask; b != 0; b &= b - 1 {
+		i := bits.TrailingZeros64(b)
+		f := e.Kind.Fields[i]
+		if !f.Type.coded() {
+			if err := m.readPlain(&e.vals[i], f); err != nil {
+				return fmt.Errorf("entity %d field %q: %w", e.ID, f.Name, err)
+			}
+			continue
+		}
+		r, err := m.dec.DecodeInt64()
+		if err != nil {
+			return fmt.Errorf("entity %d field %q: %w", e.ID, f.Name, err)
+		}
+		e.applyResidual(i, r)
+	}
+	return nil
+}
+
+// applyResidual decodes residual r of coded field i against its history.
+func (e *MirrorEntity) applyResidual(i int, r int64) {
+	f := e.Kind.Fields[i]
+	v := r
+	switch f.Pred {
+	case 1:
+		v = e.h1[i] + r
+	case 2:
+		v = 2*e.h1[i] - e.h0[i] + r
+	}
+	if f.Mod > 0 {
+		v = floorMod(v, f.Mod)
+	}
+	e.h0[i], e.h1[i] = e.h1[i], v
+	e.setCoded(i, v)
 }
 
 func (e *MirrorEntity) setCoded(i int, v int64) {

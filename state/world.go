@@ -32,10 +32,13 @@ type Entity struct {
 	// client keeps too, so they change only when a value is published.
 	h1, h0 []int64
 
-	dirty   uint64 // fields changed since the last publish
-	created bool   // spawned since the last publish
-	removed bool   // despawned since the last publish
-	queued  bool   // in world.dirty
+	dirty uint64 // fields changed since the last publish
+	// group is the interest group the entity is in (views.go); pubGroup the
+	// one it was in at the last publish, which every client seeing it knows.
+	group, pubGroup GroupID
+	created         bool // spawned since the last publish
+	removed         bool // despawned since the last publish
+	queued          bool // in world.dirty
 }
 
 // ID returns the entity's id.
@@ -170,6 +173,8 @@ type World struct {
 	tick    uint64 // tick of the last publish
 
 	enc encoder
+	// Views (views.go): nil until EnableViews.
+	views *viewState
 }
 
 // NewWorld returns an empty world over a schema. Entity ids start at 1; see
@@ -237,6 +242,9 @@ func (w *World) Despawn(id EntityID) bool {
 	e.removed = true
 	if !e.created { // one created and removed in the same tick never reaches a client
 		w.removed = append(w.removed, id)
+		if w.views != nil {
+			w.views.removedFrom = append(w.views.removedFrom, e.pubGroup)
+		}
 	}
 	return true
 }

@@ -34,8 +34,11 @@ for (const mode of MODES) {
           return { id: e.id, x: e.get('x'), y: e.get('y') };
         });
         const start = await waitFor(() => entityIn(b.page, selfA.id), { message: "A's avatar in B's mirror" });
-        // Move away from the nearer wall so the clamp cannot stop us.
-        const key = start.x < 500 ? 'KeyD' : 'KeyA';
+        // Both spawned in the middle of a field several screens wide, so a
+        // wall is far; A walks toward B, so that it stays on B's screen
+        // (B's camera follows B).
+        const selfB = await b.page.evaluate(() => window.tickroom.selfEntity().get('x'));
+        const key = start.x < selfB ? 'KeyD' : 'KeyA';
         const dir = key === 'KeyD' ? 1 : -1;
         await a.page.locator('#scene').focus().catch(() => {});
         await a.page.keyboard.down(key);
@@ -66,16 +69,22 @@ for (const mode of MODES) {
           throw new Error(`${err.message}: B ${JSON.stringify(stopped)}, A ${JSON.stringify(seen)}`);
         });
 
-        // On B's screen A's avatar (its colour) is drawn at the new spot, not the old.
-        const at = await b.page.evaluate(({ x, y }) => window.tickroom.project(x, y), stopped);
-        const was = await b.page.evaluate(({ x, y }) => window.tickroom.project(x, y), start);
-        await waitForPixels(b.page, `arena-${mode.name}-B.png`, (shot) =>
-          shot.colorNear(at.x, at.y, stopped.color, 8) && !shot.colorNear(was.x, was.y, stopped.color, 4),
-          { message: `A's colour #${stopped.color.toString(16)} at (${at.x}, ${at.y}) on B's screen` },
-        );
-        await waitForPixels(a.page, `arena-${mode.name}-A.png`, (shot) => shot.colorNear(at.x, at.y, stopped.color, 8), {
-          message: "A's avatar on A's own screen",
-        });
+        // On B's screen A's avatar (its colour) is drawn at the new spot, not
+        // the old. Each page has its own camera, so each projects for itself
+        // (once the camera has settled: it eases after its target).
+        const project = (page, p) => page.evaluate(({ x, y }) => window.tickroom.project(x, y), p);
+        let at;
+        let was;
+        await waitForPixels(b.page, `arena-${mode.name}-B.png`, async (shot) => {
+          at = await project(b.page, stopped);
+          was = await project(b.page, start);
+          return shot.colorNear(at.x, at.y, stopped.color, 8) && !shot.colorNear(was.x, was.y, stopped.color, 4);
+        }, { message: () => `A's colour #${stopped.color.toString(16)} at (${at?.x}, ${at?.y}) on B's screen` });
+        let own;
+        await waitForPixels(a.page, `arena-${mode.name}-A.png`, async (shot) => {
+          own = await project(a.page, stopped);
+          return shot.colorNear(own.x, own.y, stopped.color, 8);
+        }, { message: () => `A's avatar at (${own?.x}, ${own?.y}) on A's own screen` });
         assert.deepEqual(a.errors.concat(b.errors).filter((e) => !/favicon/.test(e)), [], 'no page errors');
       } finally {
         await a.context.close();

@@ -161,11 +161,11 @@ export function serverAndBrowser(serverOptions) {
 }
 
 /** Creates a room through POST /api/rooms and returns the answer ({ id, shareUrl, ... }). */
-export async function createRoomByApi(baseUrl, type, { visibility = 'unlisted', maxPlayers = 8 } = {}) {
+export async function createRoomByApi(baseUrl, type, { visibility = 'unlisted', maxPlayers = 8, options = {} } = {}) {
   const res = await fetch(`${baseUrl}/api/rooms`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type, options: {}, visibility, maxPlayers }),
+    body: JSON.stringify({ type, options, visibility, maxPlayers }),
   });
   assert.equal(res.status, 201, 'POST /api/rooms');
   return res.json();
@@ -214,6 +214,7 @@ export async function newPage(browser, { hideGpu = false, width = 960, height = 
 }
 
 /** Polls fn until it returns a truthy value (returned) or the timeout passes. */
+/** message: a string, or a function giving one (for values known only when it times out). */
 export async function waitFor(fn, { timeout = 10_000, interval = 100, message = 'condition' } = {}) {
   const end = Date.now() + timeout;
   let last;
@@ -226,7 +227,7 @@ export async function waitFor(fn, { timeout = 10_000, interval = 100, message = 
       last = err;
       if (Date.now() >= end) throw err;
     }
-    if (Date.now() >= end) throw new Error(`timed out after ${timeout} ms waiting for ${message} (last: ${String(last)})`);
+    if (Date.now() >= end) throw new Error(`timed out after ${timeout} ms waiting for ${typeof message === 'function' ? message() : message} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, interval));
   }
 }

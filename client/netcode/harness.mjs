@@ -319,7 +319,10 @@ async function runScenario(name, s, env) {
   const res = await fetch(`${env.server.url}/api/rooms`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ type: 'arena', options: {}, visibility: 'unlisted', maxPlayers: 8 }),
+    // The arena as it was when these scenarios were written: one 1000 x 600
+    // screen (the lanes and the own avatar all on it, the camera still),
+    // 12 coins and no rounds.
+    body: JSON.stringify({ type: 'arena', options: { width: 1000, height: 600, coins: 12, round: 0 }, visibility: 'unlisted', maxPlayers: 8 }),
   });
   const room = await res.json();
   const { context, page, errors } = await newPage(env.browser, { hideGpu: env.hideGpu, width: 640, height: 420 });

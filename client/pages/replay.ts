@@ -42,7 +42,10 @@ export interface ReplayDebug {
  * effective ones the live welcome carries.
  */
 const TYPE_WORLDS: Record<string, { width: number; height: number }> = {
-  arena: { width: 1000, height: 600 },
+  // The arena's default field grew from 1000 x 600: a tape of a room made
+  // without a size before then shows on the larger floor, every entity in
+  // its place (the other way round would lose most of a new field).
+  arena: { width: 3000, height: 1800 },
   'arena-bench': { width: 1000, height: 600 },
   board: { width: 1600, height: 1000 },
 };

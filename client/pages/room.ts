@@ -11,6 +11,7 @@ import { copyText, h, replace } from './dom';
 import { MemberList } from './members';
 import { messagePage } from './message-page';
 import { promptName, rememberedName } from './name-prompt';
+import { RoundPanel, roundTiming, type RoundOver } from './round';
 import { Scene } from './scene';
 import { Scoreboard, hasScores } from './scoreboard';
 
@@ -153,6 +154,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
           scene.destroy();
           controls?.destroy();
           scoreboard?.destroy();
+          rounds.destroy();
           messagePage(root, page[0], page[1]);
           if (s.code === 4011) showRecordingLink(root.querySelector('#message'));
         }
@@ -162,6 +164,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     onEvent: (ev) => {
       members.onEvent(ev);
       if (ev.type === 'chat') chat.add(ev);
+      else if (ev.type === 'custom' && isRoundOver(ev.data)) rounds.roundOver(ev.data);
       else if (ev.type === 'closing') {
         showNotice(`The room is closing (${ev.reason}).`);
         if (recording === null) {
@@ -182,6 +185,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     },
   });
   const scene = new Scene(conn.mirror, 20, true);
+  const rounds = new RoundPanel(conn.mirror);
   const members = new MemberList((m) => chat.setTarget(m));
   const chat = new ChatPanel(conn, (member) => members.get(member)?.name ?? `#${member}`);
 
@@ -194,7 +198,7 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
   const bar = h('header', { class: 'room-bar' }, h('a', { href: '/', class: 'brand' }, 'tickroom'), h('span', { class: 'room-type' }, info.type), statusText, share);
   const side = h('aside', { class: 'side' }, members.element, chat.element);
   const tools = h('div', { class: 'tools' });
-  replace(root, h('div', { class: 'room' }, scene.canvas, bar, tools, side, notice, rendererText));
+  replace(root, h('div', { class: 'room' }, scene.canvas, bar, rounds.element, rounds.banner, tools, side, notice, rendererText));
 
   void scene.startShowing(rendererText, (message) => showNotice(message));
 
@@ -207,6 +211,10 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
     const height = typeof w.options.height === 'number' ? w.options.height : DEFAULT_WORLD.height;
     scene.setWorld(width, height);
     scene.hiddenMember = w.spectator ? -1 : w.member;
+    // A world larger than the screen: the camera follows the own avatar
+    // (spectators and other room types see the whole world).
+    scene.followId = w.type === 'arena' && !w.spectator ? w.entity : -1;
+    rounds.setTiming(w.type === 'arena' ? roundTiming(w.options, w.tickRate) : null, w.tickRate);
     chat.setReadOnly(w.spectator);
     // Spectators see the scores too.
     if (scoreboard === null && hasScores(w.schema)) {
@@ -251,4 +259,9 @@ function joinRoom(root: HTMLElement, id: string, info: RoomInfo, name: string, t
   };
   addEventListener('online', () => conn.retryNow());
   conn.start();
+}
+
+function isRoundOver(data: unknown): data is RoundOver {
+  const d = data as Partial<Record<string, unknown>> | null;
+  return typeof d === 'object' && d !== null && d.kind === 'round_over' && typeof d.round === 'number' && typeof d.winner === 'number';
 }

@@ -5,17 +5,32 @@
 // Per frame nothing is allocated: positions come from SnapshotBuffer.sample()
 // (preallocated), instances are packed into one reused Float32Array, and
 // labels are a reused pool of Label objects.
-import { InterpolationClock, SnapshotBuffer, TickClock, type Mirror } from '@tickroom/client';
+//
+// A world larger than the screen gets a camera that follows one entity (the
+// own avatar: followId); entities off the screen are not packed at all.
+// Entities appearing or disappearing fade (fades.ts).
+import { InterpolationClock, SnapshotBuffer, TickClock, type Entity, type Mirror } from '@tickroom/client';
 import { createRenderer } from '../render/index';
-import { fitView, newViewTransform } from '../render/transform';
+import { fitView, newViewTransform, visibleWorld } from '../render/transform';
 import { FLOATS_PER_INSTANCE, Shape, type Label, type Renderer, type View } from '../render/types';
-import { drawSpec, numAt, shapeOf } from './draw-spec';
+import { Camera } from './camera';
+import { drawSpec, numAt, shapeOf, type DrawSpec } from './draw-spec';
+import { Fades } from './fades';
 
 /** Without live timing (a replay): how far behind the newest tick entities are drawn. */
 const INTERP_DELAY_TICKS = 2;
 const LABEL_RGB = 0xe8ecf4;
 const HIGHLIGHT_RGB = 0xffffff;
 const FLOOR_RGB = 0x161c28;
+/** With a camera, lines every GRID_STEP world units show the floor moving under the own avatar. */
+const GRID_RGB = 0x1f2738;
+const GRID_STEP = 200;
+const GRID_LINE = 2;
+/** With a camera, at least this much of the world shows (the arena's old field: about a screen). */
+const CAMERA_SPAN_WIDTH = 1000;
+const CAMERA_SPAN_HEIGHT = 600;
+/** World units beyond an entity's size that count as on screen: its label sticks out. */
+const CULL_MARGIN = 80;
 
 /** Lets controllers draw some entity somewhere other than its interpolated position. */
 export interface PositionOverride {
@@ -25,7 +40,15 @@ export interface PositionOverride {
 
 export class Scene {
   readonly canvas: HTMLCanvasElement;
-  readonly view: View = { worldWidth: 1000, worldHeight: 600, background: 0x0b0e14 };
+  readonly view: View = {
+    worldWidth: 1000,
+    worldHeight: 600,
+    background: 0x0b0e14,
+    cameraX: NaN,
+    cameraY: NaN,
+    spanWidth: CAMERA_SPAN_WIDTH,
+    spanHeight: CAMERA_SPAN_HEIGHT,
+  };
   readonly buffer = new SnapshotBuffer(16, 256);
   readonly clock: TickClock;
   /** Live rooms: the render time adapted to the network's jitter (InterpolationClock); null in replays. */
@@ -36,6 +59,10 @@ export class Scene {
   /** Entities not to draw (e.g. the own cursor, which the real pointer already shows). */
   hiddenId = -1;
   hiddenMember = -1;
+  /** Entity the camera follows (the own avatar); -1: no camera, the whole world fits the canvas. */
+  followId = -1;
+  readonly camera = new Camera();
+  readonly fades = new Fades();
   override: PositionOverride | null = null;
   /** Called once per frame before packing, with the frame's wall-clock delta. */
   onFrame: ((dtMs: number) => void) | null = null;
@@ -43,6 +70,8 @@ export class Scene {
   afterFrame: ((now: number) => void) | null = null;
   /** The (fractional) server tick the remote entities of the last frame were drawn at. */
   renderTick = NaN;
+  /** How many instances the last frame drew (the first drawnCount of instances()), for tests and tools. */
+  drawnCount = 0;
 
   private data = new Float32Array(256 * FLOATS_PER_INSTANCE);
   private labels: Label[] = [];
@@ -50,6 +79,9 @@ export class Scene {
   private order = new Int32Array(256);
   private keys = new Float64Array(256);
   private readonly pos = new Float64Array(2);
+  /** The world rectangle on screen this frame: left, top, right, bottom. */
+  private readonly visible = new Float64Array(4);
+  private readonly cssTransform = newViewTransform();
   private readonly transform = newViewTransform();
   private raf = 0;
   private lastFrame = 0;
@@ -121,6 +153,11 @@ export class Scene {
     this.view.worldHeight = height;
   }
 
+  /** The last frame's packed instances (FLOATS_PER_INSTANCE each; read, do not keep). */
+  instances(): Float32Array {
+    return this.data;
+  }
+
   /** World position -> CSS pixels relative to the canvas' top-left corner. */
   project(x: number, y: number): { x: number; y: number } {
     this.fitCss();
@@ -145,13 +182,20 @@ export class Scene {
     this.clock.observe(tick, now);
     this.live?.observe(tick, now);
     const b = this.buffer;
+    const fades = this.fades;
     b.begin(tick);
+    fades.begin(tick);
     for (const e of m.entities.values()) {
       const s = drawSpec(e.kind);
       if (!s.drawable) continue;
-      b.add(e.id, numAt(e, s.x, 0), numAt(e, s.y, 0), s.angle >= 0 ? numAt(e, s.angle, 0) : NaN);
+      const x = numAt(e, s.x, 0);
+      const y = numAt(e, s.y, 0);
+      const angle = s.angle >= 0 ? numAt(e, s.angle, 0) : NaN;
+      b.add(e.id, x, y, angle);
+      fades.see(e, x, y, angle);
     }
     b.end();
+    fades.end();
   }
 
   private readonly frame = (now: number): void => {
@@ -163,10 +207,13 @@ export class Scene {
     this.onFrame?.(dt);
     this.renderTick = this.live !== null ? this.live.renderTick(now) : this.clock.tickAt(now) - INTERP_DELAY_TICKS;
     const f = this.buffer.sample(this.renderTick);
+    this.aim(f.count, f.ids, f.x, f.y, dt);
+    const vis = this.visible;
     const count = this.stackOrder(f.count, f.ids);
     const order = this.order;
     // The field itself, so its edges (where avatars stop) are visible.
     let n = this.put(0, this.view.worldWidth / 2, this.view.worldHeight / 2, this.view.worldWidth, this.view.worldHeight, 0, FLOOR_RGB, Shape.Rect, 1);
+    if (this.followId >= 0) n = this.putGrid(n);
     let labelCount = 0;
     let hx = NaN;
     let hy = NaN;
@@ -184,8 +231,10 @@ export class Scene {
       }
       const w = numAt(e, s.w, s.defaultW);
       const h = numAt(e, s.h, s.defaultH);
+      if (offScreen(vis, x, y, w, h)) continue;
       const angle = f.angle[i]!;
-      n = this.put(n, x, y, w, h, Number.isNaN(angle) ? 0 : angle, numAt(e, s.color, s.defaultColor), shapeOf(e, s), 1);
+      const alpha = this.fades.alpha(id, this.renderTick);
+      n = this.put(n, x, y, w, h, Number.isNaN(angle) ? 0 : angle, numAt(e, s.color, s.defaultColor), shapeOf(e, s), alpha);
       if (id === this.highlightId) {
         hx = x;
         hy = y;
@@ -202,10 +251,78 @@ export class Scene {
         }
       }
     }
+    n = this.putGhosts(n);
     if (!Number.isNaN(hx)) n = this.put(n, hx, hy, hr, hr, 0, HIGHLIGHT_RGB, Shape.Ring, 0.8);
     r.frame(this.view, this.data, n, this.labels, labelCount);
+    this.drawnCount = n;
     this.afterFrame?.(now);
   };
+
+  /**
+   * Points the camera at the followed entity (where it is drawn: the own
+   * avatar's override, else its interpolated position) and works out which
+   * part of the world is on screen. Without one to follow, the whole world
+   * fits the canvas.
+   */
+  private aim(count: number, ids: Float64Array, xs: Float64Array, ys: Float64Array, dt: number): void {
+    const v = this.view;
+    const id = this.followId;
+    let found = false;
+    if (id >= 0 && this.override !== null && this.override.position(id, this.pos)) found = true;
+    else if (id >= 0) {
+      for (let i = 0; i < count; i++) {
+        if (ids[i] !== id) continue;
+        this.pos[0] = xs[i]!;
+        this.pos[1] = ys[i]!;
+        found = true;
+        break;
+      }
+    }
+    if (found) this.camera.follow(this.pos[0]!, this.pos[1]!, dt);
+    else if (id < 0) this.camera.reset();
+    // Until the followed entity is first seen the whole world shows.
+    v.cameraX = this.camera.x;
+    v.cameraY = this.camera.y;
+    fitView(v, Math.max(1, this.canvas.clientWidth), Math.max(1, this.canvas.clientHeight), this.cssTransform);
+    visibleWorld(this.cssTransform, this.visible);
+  }
+
+  /** Packs the floor's grid lines that are on screen. */
+  private putGrid(n: number): number {
+    const v = this.view;
+    const vis = this.visible;
+    const x0 = Math.max(GRID_STEP, Math.ceil(vis[0]! / GRID_STEP) * GRID_STEP);
+    for (let x = x0; x < v.worldWidth && x <= vis[2]!; x += GRID_STEP) n = this.put(n, x, v.worldHeight / 2, GRID_LINE, v.worldHeight, 0, GRID_RGB, Shape.Rect, 1);
+    const y0 = Math.max(GRID_STEP, Math.ceil(vis[1]! / GRID_STEP) * GRID_STEP);
+    for (let y = y0; y < v.worldHeight && y <= vis[3]!; y += GRID_STEP) n = this.put(n, v.worldWidth / 2, y, v.worldWidth, GRID_LINE, 0, GRID_RGB, Shape.Rect, 1);
+    return n;
+  }
+
+  /** Packs the departed entities still fading out (fades.ts), under the highlight. */
+  private putGhosts(n: number): number {
+    const fades = this.fades;
+    for (let g = 0; g < fades.ghostSlots; g++) {
+      const alpha = fades.ghostAlpha(g, this.renderTick);
+      if (alpha <= 0) continue;
+      const e = fades.ghostEntity[g]!;
+      const s = drawSpec(e.kind);
+      if (this.hidden(e, s)) continue;
+      const x = fades.ghostX[g]!;
+      const y = fades.ghostY[g]!;
+      const w = numAt(e, s.w, s.defaultW);
+      const h = numAt(e, s.h, s.defaultH);
+      if (offScreen(this.visible, x, y, w, h)) continue;
+      const angle = fades.ghostAngle[g]!;
+      n = this.put(n, x, y, w, h, Number.isNaN(angle) ? 0 : angle, numAt(e, s.color, s.defaultColor), shapeOf(e, s), alpha);
+    }
+    return n;
+  }
+
+  /** Entities the page draws some other way: the own cursor, which the real pointer shows. */
+  private hidden(e: Entity, s: DrawSpec): boolean {
+    if (e.id === this.hiddenId) return true;
+    return s.isCursor && this.hiddenMember >= 0 && numAt(e, s.member, -2) === this.hiddenMember;
+  }
 
   /**
    * Fills `order` with the indices (into the sampled frame) of the entities to
@@ -224,9 +341,9 @@ export class Scene {
     for (let i = 0; i < count; i++) {
       const id = ids[i]!;
       const e = this.mirror.entities.get(id);
-      if (e === undefined || id === this.hiddenId) continue;
+      if (e === undefined) continue;
       const s = drawSpec(e.kind);
-      if (s.isCursor && this.hiddenMember >= 0 && numAt(e, s.member, -2) === this.hiddenMember) continue;
+      if (this.hidden(e, s)) continue;
       const key = s.isCursor ? Infinity : numAt(e, s.z, 0);
       if (key !== 0) layered = true;
       order[n] = i;
@@ -280,4 +397,10 @@ export class Scene {
     }
     return l;
   }
+}
+
+/** Whether a w x h thing at (x, y) lies wholly outside the visible rectangle (with room for its label). */
+function offScreen(vis: Float64Array, x: number, y: number, w: number, h: number): boolean {
+  const r = Math.max(Math.abs(w), Math.abs(h)) / 2 + CULL_MARGIN;
+  return x + r < vis[0]! || x - r > vis[2]! || y + r < vis[1]! || y - r > vis[3]!;
 }

@@ -21,16 +21,47 @@ export function newViewTransform(): ViewTransform {
   return { scale: 1, offsetX: 0, offsetY: 0, pixelWidth: 1, pixelHeight: 1 };
 }
 
-/** Fills out (instead of returning a new object) so a frame allocates nothing. */
+/**
+ * Fills out (instead of returning a new object) so a frame allocates nothing.
+ *
+ * With a camera the scale fits the span (never less than fitting the whole
+ * world), and along each axis the camera point is centred but clamped so
+ * that the world's edge stops at the canvas' edge; an axis the whole world
+ * fits along is centred as without a camera.
+ */
 export function fitView(view: View, pixelWidth: number, pixelHeight: number, out: ViewTransform): void {
   const worldWidth = view.worldWidth > 0 ? view.worldWidth : 1;
   const worldHeight = view.worldHeight > 0 ? view.worldHeight : 1;
-  const scale = Math.min(pixelWidth / worldWidth, pixelHeight / worldHeight);
+  let scale = Math.min(pixelWidth / worldWidth, pixelHeight / worldHeight);
+  const cx = view.cameraX ?? NaN;
+  const cy = view.cameraY ?? NaN;
+  const camera = Number.isFinite(cx) && Number.isFinite(cy);
+  if (camera) {
+    const spanW = view.spanWidth !== undefined && view.spanWidth > 0 ? view.spanWidth : worldWidth;
+    const spanH = view.spanHeight !== undefined && view.spanHeight > 0 ? view.spanHeight : worldHeight;
+    scale = Math.max(scale, Math.min(pixelWidth / spanW, pixelHeight / spanH));
+  }
   out.scale = scale;
-  out.offsetX = (pixelWidth - worldWidth * scale) / 2;
-  out.offsetY = (pixelHeight - worldHeight * scale) / 2;
+  out.offsetX = camera ? axisOffset(pixelWidth, worldWidth, scale, cx) : (pixelWidth - worldWidth * scale) / 2;
+  out.offsetY = camera ? axisOffset(pixelHeight, worldHeight, scale, cy) : (pixelHeight - worldHeight * scale) / 2;
   out.pixelWidth = pixelWidth;
   out.pixelHeight = pixelHeight;
+}
+
+/** The offset that puts centre mid-canvas, clamped to the world's extent along one axis. */
+function axisOffset(pixels: number, world: number, scale: number, centre: number): number {
+  const shown = pixels / scale;
+  if (shown >= world) return (pixels - world * scale) / 2;
+  const c = Math.min(world - shown / 2, Math.max(shown / 2, centre));
+  return pixels / 2 - c * scale;
+}
+
+/** The world rectangle a transform shows, written into out as [left, top, right, bottom]. */
+export function visibleWorld(t: ViewTransform, out: Float64Array): void {
+  out[0] = -t.offsetX / t.scale;
+  out[1] = -t.offsetY / t.scale;
+  out[2] = (t.pixelWidth - t.offsetX) / t.scale;
+  out[3] = (t.pixelHeight - t.offsetY) / t.scale;
 }
 
 /**

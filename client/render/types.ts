@@ -31,12 +31,23 @@ export interface Label {
   rgb: number;
 }
 
-/** The visible part of the world: a rectangle fitted into the canvas, aspect kept. */
+/**
+ * The visible part of the world: without a camera the whole world fitted
+ * into the canvas, aspect kept; with one (cameraX, cameraY finite) a window
+ * of at least spanWidth x spanHeight world units around the camera, kept
+ * inside the world (see fitView).
+ */
 export interface View {
   worldWidth: number;
   worldHeight: number;
   /** Background colour 0xRRGGBB. */
   background: number;
+  /** The world point to show at the canvas' centre, clamped so no space beyond the world shows; NaN or absent: no camera. */
+  cameraX?: number;
+  cameraY?: number;
+  /** With a camera: the world area at least shown (default the whole world). */
+  spanWidth?: number;
+  spanHeight?: number;
 }
 
 export type RendererName = 'WebGPU' | 'WebGL2' | '2D';

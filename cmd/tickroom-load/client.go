@@ -15,6 +15,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/rooms/fieldbench"
 	"github.com/tickroom/tickroom/state"
 )
 
@@ -58,29 +59,37 @@ type sceneClient struct {
 	done     chan struct{} // closed when the reader returns
 
 	needResync atomic.Bool
+	benchIdx   atomic.Int32 // field-bench: the spec's c, the member number less one
 	lastTick   atomic.Uint64
 	closed     atomic.Bool
 	lost       bool // set by the coordinator: the connection ended before the run did
 
 	// reader
-	buf           []byte
-	mirror        *state.Mirror
-	welcome       state.Welcome
-	syncedAt      int64
-	winS2CBytes   int64
-	winS2CWire    int64
-	winS2CMsgs    int64
-	winPongBytes  int64
-	recvs         []recv
-	rtts          []int64
-	resyncs       int
-	decodeErrs    int
-	serverErrs    int
-	events        int
-	firstProblem  string
-	snap          *capture
-	readErr       error
-	capturedClose sync.Once
+	buf          []byte
+	mirror       *state.Mirror
+	welcome      state.Welcome
+	syncedAt     int64
+	winS2CBytes  int64
+	winS2CWire   int64
+	winS2CMsgs   int64
+	winPongBytes int64
+	recvs        []recv
+	rtts         []int64
+	resyncs      int
+	decodeErrs   int
+	serverErrs   int
+	events       int
+	firstProblem string
+	snap         *capture
+	// field-bench (reader): mirror sizes sampled in the window, view
+	// changes in the window, entities seen beyond the view margin.
+	viewSum, viewN, viewChanges int64
+	viewMax                     int
+	marginViolations            int
+	lastViewCount               uint64
+	fsnap                       *fieldCapture
+	readErr                     error
+	capturedClose               sync.Once
 
 	// sender
 	seq        uint64
@@ -159,7 +168,7 @@ func (c *sceneClient) handle(f *fleet, at int64) int {
 	switch tag {
 	case state.MsgWelcome:
 		c.onWelcome(msg)
-	case state.MsgSnapshot, state.MsgDelta:
+	case state.MsgSnapshot, state.MsgDelta, state.MsgViewSnapshot, state.MsgViewDelta:
 		c.onState(f, msg, at)
 	case state.MsgPong:
 		var p []float64
@@ -188,9 +197,16 @@ func (c *sceneClient) onWelcome(msg []byte) {
 		return
 	}
 	c.welcome = *w
-	if !reflect.DeepEqual(c.welcome.Kinds, arenabench.Schema.Wire()) {
+	want := arenabench.Schema
+	if c.room.field {
+		want = fieldbench.Schema
+		if w.Member > 0 {
+			c.benchIdx.Store(int32(w.Member - 1))
+		}
+	}
+	if !reflect.DeepEqual(c.welcome.Kinds, want.Wire()) {
 		c.decodeErrs++
-		c.problem("welcome schema is not arena-bench version 1")
+		c.problem("welcome schema is not the scene's (version 1)")
 	}
 	c.mirror = state.NewMirror(s)
 }
@@ -220,9 +236,16 @@ func (c *sceneClient) onState(f *fleet, msg []byte, at int64) {
 	if f.win.has(at) && len(c.recvs) < cap(c.recvs) {
 		c.recvs = append(c.recvs, recv{tick, at})
 	}
-	if c.snap == nil {
+	if c.room.field {
+		c.onFieldState(f.win.has(at))
+	}
+	if c.snap == nil && c.fsnap == nil {
 		if ct := c.room.checkTick.Load(); ct != 0 && tick >= ct {
-			c.snap = captureMirror(c.mirror, c.welcome)
+			if c.room.field {
+				c.fsnap = captureField(c.mirror, c.welcome)
+			} else {
+				c.snap = captureMirror(c.mirror, c.welcome)
+			}
 			c.markCaptured()
 		}
 	}

@@ -10,10 +10,13 @@ import (
 	"time"
 
 	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/rooms/fieldbench"
 )
 
 // sceneRoom is one arena-bench room and its clients.
 type sceneRoom struct {
+	field     bool // field-bench
+	views     bool // field-bench with views on
 	id        string
 	index     int
 	owner     int                           // the node that owns it (index into fleet.nodes)
@@ -24,6 +27,8 @@ type sceneRoom struct {
 
 // fleetConfig is what a fleet of arena-bench rooms does.
 type fleetConfig struct {
+	typ            string // the room type to create; "": arena-bench
+	field          bool   // the field-bench scene (views on or off)
 	rooms, clients int
 	dialPar        int
 	ping           time.Duration // 0: no pings
@@ -82,7 +87,7 @@ func newClusterFleet(cfg fleetConfig, clk clock, nodes []fleetNode) *fleet {
 func (f *fleet) start(ctx context.Context) error {
 	f.rooms = make([]*sceneRoom, f.cfg.rooms)
 	for i := range f.rooms {
-		f.rooms[i] = &sceneRoom{index: i, slots: make([]atomic.Pointer[sceneClient], f.cfg.clients)}
+		f.rooms[i] = &sceneRoom{index: i, field: f.cfg.field, views: f.cfg.field && f.cfg.typ == "field-bench", slots: make([]atomic.Pointer[sceneClient], f.cfg.clients)}
 	}
 	par := max(1, f.cfg.dialPar/f.cfg.clients)
 	err := forEach(ctx, f.cfg.rooms, par, func(ctx context.Context, i int) error {
@@ -92,11 +97,15 @@ func (f *fleet) start(ctx context.Context) error {
 		// seat grace.
 		r.owner = i % len(f.nodes)
 		a := f.nodes[r.owner].api
-		id, err := a.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+		typ := f.cfg.typ
+		if typ == "" {
+			typ = "arena-bench"
+		}
+		id, err := a.createRoom(ctx, typ, max(f.cfg.clients, 8)+joinAttempts-1)
 		for attempt := 1; err != nil && errors.Is(err, errTryAgain) && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
 			f.createRetries.Add(1)
 			time.Sleep(time.Duration(attempt) * time.Second)
-			id, err = a.createRoom(ctx, "arena-bench", max(f.cfg.clients, 8)+joinAttempts-1)
+			id, err = a.createRoom(ctx, typ, max(f.cfg.clients, 8)+joinAttempts-1)
 		}
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)
@@ -213,7 +222,12 @@ func (f *fleet) send(r *sceneRoom) {
 				c.write(f, resyncMsg, false)
 			}
 			c.seq++
-			buf = appendInput(buf[:0], c.seq, arenabench.ClientInput(c.idx, c.seq))
+			in := arenabench.ClientInput(c.idx, c.seq)
+			if f.cfg.field {
+				// The spec's client c is the member's place in join order.
+				in = arenabench.Input(fieldbench.ClientInput(int(c.benchIdx.Load()), c.seq))
+			}
+			buf = appendInput(buf[:0], c.seq, in)
 			c.write(f, buf, false)
 			if pingEvery > 0 && (round+i)%pingEvery == 0 {
 				buf = appendPing(buf[:0], float64(f.clock.now()))

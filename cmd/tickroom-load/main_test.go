@@ -17,6 +17,7 @@ import (
 	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/fieldbench"
 	"github.com/tickroom/tickroom/server"
 )
 
@@ -67,6 +68,68 @@ func TestSceneSmoke(t *testing.T) {
 	}
 	if got.C2S == nil || *got.C2S <= 0 {
 		t.Errorf("c2s_bytes_per_client_s = %v, want > 0", got.C2S)
+	}
+}
+
+// TestFieldSceneSmoke runs field-bench with views on and off, side by side
+// on one server: both with no divergence and nothing beyond a view's
+// margin, and views sending far fewer bytes per client than the whole world.
+func TestFieldSceneSmoke(t *testing.T) {
+	reg := rooms.NewRegistry()
+	for _, ty := range []*rooms.Type{fieldbench.Type, fieldbench.TypeNoViews} {
+		if err := reg.Register(ty); err != nil {
+			t.Fatalf("register: %v", err)
+		}
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
+	srv := server.New(mgr, server.Config{Logger: log})
+	ts := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = mgr.Shutdown(ctx, rooms.CloseGoingAway, "test over") // a slow shutdown is not what this test checks
+		_ = srv.CloseSessions(ctx, rooms.CloseGoingAway, "test over")
+		ts.Close()
+	})
+	type report struct {
+		Divergences      *int     `json:"divergences"`
+		MarginViolations *int     `json:"margin_violations"`
+		MirrorsChecked   int      `json:"mirrors_checked"`
+		S2C              *float64 `json:"s2c_bytes_per_client_s"`
+		EntitiesMean     *float64 `json:"entities_per_view_mean"`
+		ViewChanges      *float64 `json:"view_changes_per_client_s"`
+	}
+	runOne := func(views bool) report {
+		var stdout, stderr bytes.Buffer
+		args := []string{"scene", "-type", "field-bench", fmt.Sprintf("-views=%v", views), "-url", ts.URL, "-rooms", "1", "-clients", "4",
+			"-warmup", "500ms", "-duration", "2s", "-ping", "0", "-json", "-quiet"}
+		if err := run(t.Context(), args, &stdout, &stderr); err != nil {
+			t.Fatalf("scene views=%v: %v\nstderr:\n%s\nstdout:\n%s", views, err, stderr.String(), stdout.String())
+		}
+		var got report
+		if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+			t.Fatalf("decode report: %v\n%s", err, stdout.String())
+		}
+		if got.Divergences == nil || *got.Divergences != 0 || got.MarginViolations == nil || *got.MarginViolations != 0 {
+			t.Errorf("views=%v: divergences %v, margin violations %v; want 0 and 0\n%s", views, got.Divergences, got.MarginViolations, stdout.String())
+		}
+		if got.MirrorsChecked != 4 || got.S2C == nil || got.EntitiesMean == nil {
+			t.Fatalf("views=%v: %d mirrors checked, s2c %v, entities per view %v\n%s", views, got.MirrorsChecked, got.S2C, got.EntitiesMean, stdout.String())
+		}
+		return got
+	}
+	on, off := runOne(true), runOne(false)
+	// A view holds about 135 of the 4100 entities: a tenth of the whole
+	// world's bytes is a loose bound that still fails without views.
+	if ratio := *on.S2C / *off.S2C; ratio > 0.1 {
+		t.Errorf("views on send %.0f B/client/s, off %.0f: ratio %.3f, want <= 0.1", *on.S2C, *off.S2C, ratio)
+	}
+	if *on.EntitiesMean > 300 || *off.EntitiesMean < fieldbench.Props {
+		t.Errorf("entities per view: on %.0f (want a view's worth), off %.0f (want the whole world)", *on.EntitiesMean, *off.EntitiesMean)
+	}
+	if on.ViewChanges == nil || *on.ViewChanges <= 0 {
+		t.Errorf("view changes per client-second with views on: %v, want > 0 (players wander across cells)", on.ViewChanges)
 	}
 }
 

@@ -25,6 +25,9 @@ type tickMetrics struct {
 	// was behind (tickroom_checkpoints_total, ..._bytes_total,
 	// ..._skipped_total): every room on the server.
 	checkpoints, checkpointBytes, checkpointsSkipped float64
+	// encodes: tickroom_state_encodes_total of the type (a delta a tick,
+	// or per changed group and group snapshot in a views room).
+	encodes float64
 }
 
 // readTickMetrics scrapes base/metrics; ok is false when the server has no
@@ -68,6 +71,8 @@ func readTickMetrics(ctx context.Context, a *api, typ string) (m tickMetrics, ok
 		switch name {
 		case "tickroom_ticks_total":
 			m.ticks, ok = v, true
+		case "tickroom_state_encodes_total":
+			m.encodes = v
 		case "tickroom_late_ticks_total":
 			m.late = v
 		case "tickroom_skipped_tick_slots_total":
@@ -92,6 +97,7 @@ func readTickMetrics(ctx context.Context, a *api, typ string) (m tickMetrics, ok
 // add adds another server's counters (the nodes of a cluster).
 func (m *tickMetrics) add(o tickMetrics) {
 	m.ticks += o.ticks
+	m.encodes += o.encodes
 	m.late += o.late
 	m.skipped += o.skipped
 	m.tickCount += o.tickCount
@@ -146,12 +152,13 @@ func parseSample(line string) (name string, labels map[string]string, v float64,
 
 // tickWindow is what the server's counters say about the measured window.
 type tickWindow struct {
-	lateShare    *float64
-	skipped      *float64
-	p99UpperMs   *float64 // upper bound of the histogram bucket holding the p99
-	meanMs       *float64
-	sentBytes    float64
-	sentMessages float64
+	lateShare      *float64
+	skipped        *float64
+	p99UpperMs     *float64 // upper bound of the histogram bucket holding the p99
+	meanMs         *float64
+	sentBytes      float64
+	sentMessages   float64
+	encodesPerTick *float64
 	// checkpoints stored in the window, their bytes, and those skipped
 	checkpoints, checkpointBytes, checkpointsSkipped float64
 }
@@ -162,6 +169,9 @@ func (end tickMetrics) diff(start tickMetrics) tickWindow {
 	ticks := end.ticks - start.ticks
 	if ticks > 0 {
 		w.lateShare = ptr((end.late - start.late) / ticks)
+		if end.encodes > 0 {
+			w.encodesPerTick = ptr((end.encodes - start.encodes) / ticks)
+		}
 	}
 	w.skipped = ptr(end.skipped - start.skipped)
 	w.sentBytes, w.sentMessages = end.sentBytes-start.sentBytes, end.sentMsgs-start.sentMsgs

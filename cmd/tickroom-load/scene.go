@@ -15,6 +15,8 @@ import (
 var errDiverged = errors.New("scene: run failed its checks")
 
 type sceneFlags struct {
+	typ            string
+	views          bool
 	rooms, clients int
 	warmup         time.Duration
 	duration       time.Duration
@@ -45,8 +47,10 @@ func parseSceneFlags(args []string, stderr io.Writer) (*sceneFlags, error) {
 			"relay's publishes per room-tick and the latency of owner and relayed members.\n\n")
 		fs.PrintDefaults()
 	}
-	fs.IntVar(&f.rooms, "rooms", 1, "arena-bench rooms")
-	fs.IntVar(&f.clients, "clients", 8, "clients per room (the scene's 8 unless a run says otherwise; at most 64)")
+	fs.StringVar(&f.typ, "type", "arena-bench", "the scene: arena-bench (../shared/bench/arena-scene.md) or field-bench (../shared/bench/field-scene.md)")
+	fs.BoolVar(&f.views, "views", true, "field-bench: per-member views on; false runs the comparison where every member sees the whole world (type field-bench-all)")
+	fs.IntVar(&f.rooms, "rooms", 1, "rooms")
+	fs.IntVar(&f.clients, "clients", 0, "clients per room (0: the scene's, 8 for arena-bench and 16 for field-bench; at most 64)")
 	fs.DurationVar(&f.warmup, "warmup", 5*time.Second, "wait this long after the last client joined before measuring")
 	fs.DurationVar(&f.duration, "duration", 30*time.Second, "measured window")
 	fs.BoolVar(&f.json, "json", false, "print the result as JSON instead of a table")
@@ -63,7 +67,17 @@ func parseSceneFlags(args []string, stderr io.Writer) (*sceneFlags, error) {
 	if (f.cluster.nodes > 0 || f.cluster.urls != "") && (f.server.url != "" || f.server.kind != "tickroom") {
 		return nil, fmt.Errorf("scene: -cluster and -urls run tickroom nodes: not with -url or -server %s", f.server.kind)
 	}
+	if f.clients == 0 {
+		f.clients = 8
+		if f.typ == "field-bench" {
+			f.clients = 16
+		}
+	}
 	switch {
+	case f.typ != "arena-bench" && f.typ != "field-bench":
+		return nil, fmt.Errorf("scene: -type %q: want arena-bench or field-bench", f.typ)
+	case !f.views && f.typ != "field-bench":
+		return nil, fmt.Errorf("scene: -views=false is for -type field-bench")
 	case fs.NArg() > 0:
 		return nil, fmt.Errorf("scene: unexpected arguments %q", fs.Args())
 	case f.rooms < 1 || f.rooms > 5000:
@@ -90,7 +104,7 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := raiseFileLimit(uint64(2*n + 4096)); err != nil {
 		return fmt.Errorf("scene: %w", err)
 	}
-	res := &sceneResult{Mode: "scene", Rooms: f.rooms, ClientsPerRoom: f.clients, Clients: n,
+	res := &sceneResult{Mode: "scene", Type: f.typ, Rooms: f.rooms, ClientsPerRoom: f.clients, Clients: n,
 		WarmupS: f.warmup.Seconds(), LoadAvgStart: loadAvg()}
 	srv := &sceneServers{}
 	if f.cluster.nodes > 0 || f.cluster.urls != "" {
@@ -113,7 +127,15 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return fmt.Errorf("scene: %w", err)
 	}
 	clk := clock{base: time.Now()}
-	fl := newClusterFleet(fleetConfig{rooms: f.rooms, clients: f.clients, dialPar: f.dialPar, ping: f.ping,
+	roomType := f.typ
+	if f.typ == "field-bench" {
+		res.Views = &f.views
+		res.ViewGranularity = fieldGranularity(f.views)
+		if !f.views {
+			roomType = "field-bench-all"
+		}
+	}
+	fl := newClusterFleet(fleetConfig{typ: roomType, field: f.typ == "field-bench", rooms: f.rooms, clients: f.clients, dialPar: f.dialPar, ping: f.ping,
 		expectTicks: int(f.duration.Seconds()*20) + 100}, clk, nodes)
 	prog := newProgress(stderr, f.quiet)
 	defer fl.stop()
@@ -144,8 +166,8 @@ func runScene(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if f.json {
 		err = printJSON(stdout, res)
 	} else {
-		err = printTable(stdout, fmt.Sprintf("arena-bench scene: %d rooms x %d clients, %v window after %v warm-up (load avg at start %s)",
-			f.rooms, f.clients, f.duration, f.warmup, res.LoadAvgStart), res.rows())
+		err = printTable(stdout, fmt.Sprintf("%s scene: %d rooms x %d clients, %v window after %v warm-up (load avg at start %s)",
+			fl.cfg.typ, f.rooms, f.clients, f.duration, f.warmup, res.LoadAvgStart), res.rows())
 	}
 	if err != nil {
 		return err
@@ -205,7 +227,7 @@ func measureScene(ctx context.Context, fl *fleet, srv *sceneServers, f *sceneFla
 	var lastS2C, lastC2S int64
 	lastAt := time.Now()
 	phase := "warm-up"
-	stats := &serverTicks{}
+	stats := &serverTicks{typ: fl.cfg.typ}
 	for _, n := range fl.nodes {
 		stats.as = append(stats.as, n.api)
 	}

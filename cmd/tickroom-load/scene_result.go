@@ -12,6 +12,8 @@ import (
 // each figure is and its unit.
 type sceneResult struct {
 	Mode           string  `json:"mode"`
+	Type           string  `json:"type"`
+	Views          *bool   `json:"views,omitempty"`
 	Rooms          int     `json:"rooms"`
 	ClientsPerRoom int     `json:"clients_per_room"`
 	Clients        int     `json:"clients"`
@@ -65,6 +67,17 @@ type sceneResult struct {
 	Checkpoints        *float64 `json:"checkpoints"`
 	CheckpointMeanB    *float64 `json:"checkpoint_mean_bytes"`
 	CheckpointsSkipped *float64 `json:"checkpoints_skipped"`
+
+	// field-bench: entities in a client's mirror (sampled at every state
+	// message in the window), view changes (entities entering or leaving
+	// the view) per client-second, the view granularity, and the server's
+	// encodes per tick.
+	EntitiesPerViewMean   *float64 `json:"entities_per_view_mean,omitempty"`
+	EntitiesPerViewMax    *int     `json:"entities_per_view_max,omitempty"`
+	ViewChangesPerClientS *float64 `json:"view_changes_per_client_s,omitempty"`
+	ViewGranularity       string   `json:"view_granularity,omitempty"`
+	EncodesPerTick        *float64 `json:"encodes_per_tick,omitempty"`
+	MarginViolations      int      `json:"margin_violations"`
 
 	Divergences         int      `json:"divergences"`
 	DivergenceExamples  []string `json:"divergence_examples,omitempty"`
@@ -138,7 +151,12 @@ func (res *sceneResult) measureEnd(srvs *sceneServers, srv, self *cpuMeter) {
 func (res *sceneResult) finish(fl *fleet, window float64, lost int) {
 	res.DurationS = window
 	var s2c, s2cWire, s2cMsgs, c2s, c2sWire, c2sMsgs, ping int64
+	var viewSum, viewN, viewChanges int64
+	viewMax := 0
 	for _, c := range fl.all() {
+		viewSum, viewN, viewChanges = viewSum+c.viewSum, viewN+c.viewN, viewChanges+c.viewChanges
+		viewMax = max(viewMax, c.viewMax)
+		res.MarginViolations += c.marginViolations
 		s2c += c.winS2CBytes
 		s2cWire += c.winS2CWire
 		s2cMsgs += c.winS2CMsgs
@@ -176,7 +194,15 @@ func (res *sceneResult) finish(fl *fleet, window float64, lost int) {
 		res.LateShareClientEst = ptr(float64(l.lateFirst) / float64(l.roomTicks))
 	}
 
-	v := verifyRooms(fl.rooms)
+	if fl.cfg.field {
+		if viewN > 0 {
+			res.EntitiesPerViewMean = ptr(float64(viewSum) / float64(viewN))
+			res.EntitiesPerViewMax = &viewMax
+		}
+		res.ViewChangesPerClientS = perSecond(viewChanges, n, window)
+	}
+	v := verifyRooms(fl)
+	v.divergences += res.MarginViolations
 	res.Divergences, res.DivergenceExamples = v.divergences, v.examples
 	res.MirrorsChecked, res.MirrorsUnchecked = v.checked, res.Clients-v.checked
 	res.ClientsLost = lost
@@ -231,6 +257,11 @@ func (res *sceneResult) sceneRows() []row {
 		{"tick time mean ms (server)", num(res.TickMeanMs, f3), ""},
 		{"checkpoints stored / skipped in the window (server)", num(res.Checkpoints, "%.0f") + " / " + num(res.CheckpointsSkipped, "%.0f"), ""},
 		{"checkpoint mean bytes (server)", num(res.CheckpointMeanB, "%.0f"), ""},
+		{"entities per view mean / max", num(res.EntitiesPerViewMean, f1) + " / " + numInt(res.EntitiesPerViewMax), "field-bench: about 92 props + players"},
+		{"view changes (enters + leaves) / client / s", num(res.ViewChangesPerClientS, f1), ""},
+		{"view granularity", res.ViewGranularity, ""},
+		{"encodes / tick (server)", num(res.EncodesPerTick, f2), ""},
+		{"margin violations (entity beyond the view margin)", fmt.Sprint(res.MarginViolations), "0"},
 		{"divergences", fmt.Sprint(res.Divergences), "0"},
 		{"mirrors checked / unchecked", fmt.Sprintf("%d / %d", res.MirrorsChecked, res.MirrorsUnchecked), ""},
 		{"resyncs / decode errors / server errors", fmt.Sprintf("%d / %d / %d", res.Resyncs, res.DecodeErrors, res.ServerErrorMessages), "0 / 0 / 0"},
@@ -245,6 +276,7 @@ func (res *sceneResult) sceneRows() []row {
 // serverTicks reads the server's tick counters at both edges of the window.
 // On a cluster, every node's counters are added up.
 type serverTicks struct {
+	typ   string // the room type whose counters count
 	as    []*api
 	start tickMetrics
 	ok    bool
@@ -253,7 +285,7 @@ type serverTicks struct {
 func (s *serverTicks) read(ctx context.Context) (tickMetrics, bool) {
 	var sum tickMetrics
 	for _, a := range s.as {
-		m, ok, err := readTickMetrics(ctx, a, "arena-bench")
+		m, ok, err := readTickMetrics(ctx, a, s.typ)
 		if !ok || err != nil {
 			return sum, false
 		}
@@ -278,6 +310,7 @@ func (s *serverTicks) end(ctx context.Context, res *sceneResult) {
 	w := m.diff(s.start)
 	res.roomTicks = m.ticks - s.start.ticks
 	res.LateShare, res.SkippedSlots = w.lateShare, w.skipped
+	res.EncodesPerTick = w.encodesPerTick
 	res.TickP99Ms, res.TickMeanMs = w.p99UpperMs, w.meanMs
 	res.Checkpoints, res.CheckpointsSkipped = ptr(w.checkpoints), ptr(w.checkpointsSkipped)
 	if w.checkpoints > 0 {
@@ -286,6 +319,13 @@ func (s *serverTicks) end(ctx context.Context, res *sceneResult) {
 	if res.Clients > 0 && res.DurationS > 0 {
 		res.ServerSentBytesPerClientS = ptr(w.sentBytes / float64(res.Clients) / res.DurationS)
 	}
+}
+
+func numInt(p *int) string {
+	if p == nil {
+		return "n/a"
+	}
+	return fmt.Sprint(*p)
 }
 
 // lostCodes formats the close codes of lost clients: " (4008: 3, -1: 1)".

@@ -13,6 +13,7 @@ import (
 	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/fieldbench"
 	"github.com/tickroom/tickroom/rooms/idlebench"
 	"github.com/tickroom/tickroom/server"
 )
@@ -46,7 +47,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	reg := rooms.NewRegistry()
-	for _, t := range []*rooms.Type{arena.Type, board.Type, arenabench.Type, idlebench.Type} {
+	for _, t := range []*rooms.Type{arena.Type, board.Type, arenabench.Type, fieldbench.Type, fieldbench.TypeNoViews, idlebench.Type} {
 		if err := reg.Register(t); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}

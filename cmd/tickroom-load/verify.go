@@ -106,9 +106,12 @@ func (v *verifyResult) add(format string, args ...any) {
 // each other at the same tick (their inputs are applied by the server at
 // ticks the clients cannot know, so the server's own broadcast is the only
 // reference; every client must have decoded it identically).
-func verifyRooms(rooms []*sceneRoom) verifyResult {
+func verifyRooms(fl *fleet) verifyResult {
+	if fl.cfg.field {
+		return verifyFieldRooms(fl.rooms)
+	}
 	var v verifyResult
-	for _, r := range rooms {
+	for _, r := range fl.rooms {
 		// A lost client's seat expires after the server's grace period, so
 		// the player count is only known when the room lost nobody; the
 		// losses themselves fail the run (clients_lost).

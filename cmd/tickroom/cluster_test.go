@@ -114,6 +114,7 @@ func TestClusterSurvivesKill9OfTheOwner(t *testing.T) {
 	bob := joinAt(t, baseB, room, "name=bob")
 	bob.send(t, 1, map[string]any{"op": "create", "shape": 0, "x": 100, "y": 100, "w": 20, "h": 20, "color": 1})
 	bob.send(t, 2, map[string]any{"op": "create", "shape": 1, "x": 200, "y": 100, "w": 20, "h": 20, "color": 2})
+	bob.until(t, func() bool { return len(shapes(bob.mirror)) >= 6 })
 	want := shapes(bob.mirror)
 	if len(want) != 6 {
 		t.Fatalf("bob sees %d shapes, want 6", len(want))
@@ -143,6 +144,7 @@ func TestClusterSurvivesKill9OfTheOwner(t *testing.T) {
 		t.Fatalf("the room's owner is %q, want B (%s)", info.Owner, baseB)
 	}
 	back.send(t, 3, map[string]any{"op": "create", "shape": 0, "x": 300, "y": 100, "w": 20, "h": 20, "color": 3})
+	back.until(t, func() bool { return len(shapes(back.mirror)) >= 7 })
 	if got := shapes(back.mirror); len(got) != 7 {
 		t.Fatalf("a shape drawn on the new owner: %d shapes, want 7", len(got))
 	}

@@ -186,6 +186,17 @@ func (m *member) ticks(t *testing.T, n uint64) {
 	}
 }
 
+// until reads ticks until cond holds, for at most 100 ticks (5 s at 20 Hz),
+// and leaves the verdict to the caller's check: after send's two ticks the
+// mirror may still be reading frames the room sent before the input
+// arrived (a loaded machine is slow to read them).
+func (m *member) until(t *testing.T, cond func() bool) {
+	t.Helper()
+	for n := 0; !cond() && n < 100; n++ {
+		m.ticks(t, 1)
+	}
+}
+
 // closedWith reads until the close frame and checks its code.
 func (m *member) closedWith(t *testing.T, code int) {
 	t.Helper()
@@ -260,6 +271,7 @@ func TestBoardKeepsEveryShapeThroughRestartsAndKills(t *testing.T) {
 	for round, stop := range []syscall.Signal{syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, syscall.SIGKILL, syscall.SIGTERM, 0} {
 		seq++
 		m.send(t, seq, map[string]any{"op": "create", "shape": round % 2, "x": 100 + 50*round, "y": 100, "w": 30, "h": 30, "color": 0x123456})
+		m.until(t, func() bool { return len(shapes(m.mirror)) != len(want) })
 		got := shapes(m.mirror)
 		if len(got) != len(want)+1 {
 			t.Fatalf("round %d: %d shapes after drawing one, want %d", round, len(got), len(want)+1)

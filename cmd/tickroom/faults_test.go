@@ -140,6 +140,7 @@ func TestFullAndReadOnlyDiskKeepRoomsRunning(t *testing.T) {
 		seq++
 		n := len(shapes(m.mirror))
 		m.send(t, seq, map[string]any{"op": "create", "shape": seq % 2, "x": 20 * seq, "y": 300, "w": 10, "h": 10, "color": seq})
+		m.until(t, func() bool { return len(shapes(m.mirror)) > n })
 		if got := len(shapes(m.mirror)); got != n+1 {
 			t.Fatalf("shape %d: %d shapes, want %d: the room stopped taking ops", seq, got, n+1)
 		}

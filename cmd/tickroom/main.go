@@ -28,6 +28,7 @@ import (
 	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
+	"github.com/tickroom/tickroom/rooms/fieldbench"
 	"github.com/tickroom/tickroom/rooms/store/sqlite"
 	"github.com/tickroom/tickroom/rooms/tape"
 	"github.com/tickroom/tickroom/server"
@@ -247,7 +248,7 @@ func newLogger(c *config, out io.Writer) (*slog.Logger, error) {
 // Types returns the built-in room types.
 func builtinTypes() (*rooms.Registry, error) {
 	reg := rooms.NewRegistry()
-	for _, t := range []*rooms.Type{arena.Type, board.Type, arenabench.Type} {
+	for _, t := range []*rooms.Type{arena.Type, board.Type, arenabench.Type, fieldbench.Type, fieldbench.TypeNoViews} {
 		if err := reg.Register(t); err != nil {
 			return nil, err
 		}

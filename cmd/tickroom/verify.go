@@ -91,7 +91,7 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 			if sim.World.Tick() != rec.Tick {
 				continue // the keyframe of tick 0 precedes any tick record
 			}
-			got, err := sim.World.AppendSnapshot(nil)
+			got, err := sim.Snapshot()
 			if err != nil {
 				return fmt.Errorf("verify: tick %d: %w", rec.Tick, err)
 			}

@@ -12,9 +12,10 @@ import (
 )
 
 // TestCheckpointThenTailEqualsFullRun: an arena woken from a checkpoint at
-// any tick plays on exactly as if it had never slept.
+// any tick plays on exactly as if it had never slept, rounds included (2 s
+// rounds with 1 s breaks: the runs of up to 200 ticks cross a few).
 func TestCheckpointThenTailEqualsFullRun(t *testing.T) {
-	roomtest.CheckpointProperty(t, arena.Type, map[string]any{"coins": 6, "width": 400, "height": 300}, 30,
+	roomtest.CheckpointProperty(t, arena.Type, map[string]any{"coins": 6, "width": 400, "height": 300, "round": 2, "break": 1}, 30,
 		func(r *rand.Rand, _ *state.World) any {
 			if r.IntN(10) == 0 {
 				return msgpack.RawMessage{0xc1} // refused: not MessagePack

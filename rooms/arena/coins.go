@@ -6,9 +6,9 @@ import (
 	"github.com/tickroom/tickroom/rooms"
 )
 
-// collect pays out every coin an avatar touches and moves the coin away.
-// Players go in id order, so when two reach a coin on the same tick the
-// lower id gets it.
+// collect pays out every coin an avatar touches and puts a new coin in its
+// place somewhere else. Players go in id order, so when two reach a coin on
+// the same tick the lower id gets it.
 func (g *game) collect(ctx *rooms.Context) {
 	for _, p := range g.players {
 		for _, c := range g.coins {
@@ -18,7 +18,7 @@ func (g *game) collect(ctx *rooms.Context) {
 			// A u16 score stops at its top instead of wrapping to zero.
 			score := min(p.avatar.Int(FieldScore)+1, math.MaxUint16)
 			p.avatar.SetInt(FieldScore, score)
-			g.placeCoin(ctx, c)
+			g.respawnCoin(ctx, c)
 			ctx.Emit(Events.Map(Pickup{Member: p.member.Number, Score: score}))
 		}
 	}
@@ -26,6 +26,17 @@ func (g *game) collect(ctx *rooms.Context) {
 
 // coinMargin keeps a whole coin (its ring is 20 wide) inside the field.
 const coinMargin = 10
+
+// respawnCoin replaces a picked-up coin by a new entity at a new spot. A
+// new entity, not the old one moved: to a client (and, with interest
+// groups, to a member's view) a coin vanishes where it was picked up and
+// another appears, and neither slides across the field in between.
+func (g *game) respawnCoin(ctx *rooms.Context, c *coin) {
+	ctx.World.Despawn(c.e.ID())
+	c.e = ctx.World.Spawn(CoinKind)
+	c.e.SetInt(CoinFieldColor, CoinColor)
+	g.placeCoin(ctx, c)
+}
 
 // placeCoin moves a coin to a random spot, preferring one no avatar is close
 // enough to pick up at once.
@@ -43,8 +54,30 @@ const spotTries = 8
 // preferring one at least clearance from every avatar's centre and, when
 // coinClearance is not 0, that far from every coin.
 func (g *game) freeSpot(ctx *rooms.Context, margin, clearance, coinClearance float64) (x, y float64) {
+	return g.freeSpotIn(ctx, margin, margin, g.opts.Width-2*margin, g.opts.Height-2*margin, clearance, coinClearance)
+}
+
+// Avatars spawn in the middle of the field, in an area this size (or the
+// field less a margin, if smaller): friends who join a room together start
+// on one screen and see each other, however large the field.
+const spawnWidth, spawnHeight = 500, 240
+
+// spawnSpot returns a random point of the spawn area, preferring one at
+// least clearance from every avatar's centre and coinClearance from every
+// coin.
+func (g *game) spawnSpot(ctx *rooms.Context, margin, clearance, coinClearance float64) (x, y float64) {
+	w := min(spawnWidth, g.opts.Width-2*margin)
+	h := min(spawnHeight, g.opts.Height-2*margin)
+	return g.freeSpotIn(ctx, (g.opts.Width-w)/2, (g.opts.Height-h)/2, w, h, clearance, coinClearance)
+}
+
+// freeSpotIn returns a random point of the w x h rectangle at (x0, y0),
+// preferring one at least clearance from every avatar's centre and, when
+// coinClearance is not 0, that far from every coin.
+func (g *game) freeSpotIn(ctx *rooms.Context, x0, y0, w, h, clearance, coinClearance float64) (x, y float64) {
 	for range spotTries {
-		x, y = g.randomSpot(ctx, margin)
+		x = x0 + float64(ctx.Rand.Float64()*w)
+		y = y0 + float64(ctx.Rand.Float64()*h)
 		if !g.avatarNear(x, y, clearance) && (coinClearance == 0 || !g.coinNear(x, y, coinClearance)) {
 			break
 		}
@@ -72,12 +105,4 @@ func (g *game) avatarNear(x, y, r float64) bool {
 		}
 	}
 	return false
-}
-
-// randomSpot returns a point of the field at least margin from its edges,
-// from the room's seeded random source.
-func (g *game) randomSpot(ctx *rooms.Context, margin float64) (x, y float64) {
-	x = margin + float64(ctx.Rand.Float64()*(g.opts.Width-2*margin))
-	y = margin + float64(ctx.Rand.Float64()*(g.opts.Height-2*margin))
-	return x, y
 }

@@ -52,18 +52,30 @@ func TestPickupScoresAndEmits(t *testing.T) {
 			if got := e.Int(arena.FieldScore); got != tt.wantScore {
 				t.Fatalf("score: got %d, want %d", got, tt.wantScore)
 			}
-			moved := coin.Float(arena.FieldX) != cx || coin.Float(arena.FieldY) != cy
 			if got, want := len(r.ctx.Emitted), int(tt.wantScore); got != want {
 				t.Fatalf("events: got %d, want %d", got, want)
 			}
+			coins := r.coins()
+			if len(coins) != 1 {
+				t.Fatalf("coins after the tick: got %d, want 1", len(coins))
+			}
+			now := coins[0]
 			if tt.wantScore == 0 {
-				if moved {
-					t.Errorf("coin moved without a pickup")
+				if now != coin || now.Float(arena.FieldX) != cx || now.Float(arena.FieldY) != cy {
+					t.Errorf("coin %d at (%v, %v) replaced or moved without a pickup", now.ID(), now.Float(arena.FieldX), now.Float(arena.FieldY))
 				}
 				return
 			}
-			if !moved {
-				t.Errorf("coin still at (%v, %v) after the pickup, want a new spot", cx, cy)
+			// A pickup despawns the coin and spawns a new one elsewhere, so
+			// that clients see one vanish and another appear.
+			if r.ctx.World.Get(coin.ID()) != nil {
+				t.Errorf("picked-up coin %d still in the world", coin.ID())
+			}
+			if now.ID() <= coin.ID() || now.Int(arena.CoinFieldColor) != arena.CoinColor {
+				t.Errorf("new coin: got id %d colour %#x, want an id above %d and colour %#x", now.ID(), now.Int(arena.CoinFieldColor), coin.ID(), arena.CoinColor)
+			}
+			if now.Float(arena.FieldX) == cx && now.Float(arena.FieldY) == cy {
+				t.Errorf("new coin at the old spot (%v, %v), want a new spot", cx, cy)
 			}
 			ev := r.ctx.Emitted[0]
 			if ev.Type != "custom" || ev.Tick != 1 {
@@ -78,9 +90,9 @@ func TestPickupScoresAndEmits(t *testing.T) {
 
 func TestScoreAccumulates(t *testing.T) {
 	r := newRoom(t, map[string]any{"coins": 1}, 3)
-	coin := r.coins()[0]
 	_, e := r.join(1)
 	for i := range 5 {
+		coin := r.coins()[0]
 		place(e, coin.Float(arena.FieldX), coin.Float(arena.FieldY))
 		r.step(1)
 		if got, want := e.Int(arena.FieldScore), int64(i+1); got != want {
@@ -93,18 +105,26 @@ func TestScoreAccumulates(t *testing.T) {
 }
 
 // A player does not score by arriving: an avatar spawns out of every coin's
-// reach (with 12 coins on the default field about one join in twenty would
-// land on one if spawns ignored them).
+// reach (with 12 coins on the old 1000 x 600 field, or the default 80 on
+// 3000 x 1800, about one join in twenty would land on one if spawns
+// ignored them).
 func TestJoinSpawnsOutOfCoinReach(t *testing.T) {
-	for seed := uint64(1); seed <= 200; seed++ {
-		r := newRoom(t, nil, seed)
-		for n := uint32(1); n <= 4; n++ {
-			_, a := r.join(n)
-			for _, c := range r.coins() {
-				dx, dy := a.Float(arena.FieldX)-c.Float(arena.FieldX), a.Float(arena.FieldY)-c.Float(arena.FieldY)
-				if d := math.Hypot(dx, dy); d < arena.PickupDistance {
-					t.Fatalf("seed %d: member %d spawned %.1f from coin %d, within pickup reach (%d)", seed, n, d, c.ID(), arena.PickupDistance)
-				}
+	for _, opts := range []map[string]any{{"coins": 12}, {"width": 3000, "height": 1800}} {
+		for seed := uint64(1); seed <= 200; seed++ {
+			spawnsOutOfCoinReach(t, opts, seed)
+		}
+	}
+}
+
+func spawnsOutOfCoinReach(t *testing.T, opts map[string]any, seed uint64) {
+	t.Helper()
+	r := newRoom(t, opts, seed)
+	for n := uint32(1); n <= 4; n++ {
+		_, a := r.join(n)
+		for _, c := range r.coins() {
+			dx, dy := a.Float(arena.FieldX)-c.Float(arena.FieldX), a.Float(arena.FieldY)-c.Float(arena.FieldY)
+			if d := math.Hypot(dx, dy); d < arena.PickupDistance {
+				t.Fatalf("%v seed %d: member %d spawned %.1f from coin %d, within pickup reach (%d)", opts, seed, n, d, c.ID(), arena.PickupDistance)
 			}
 		}
 	}

@@ -15,11 +15,12 @@ const scriptTicks = 400
 
 // playScript runs a fixed game on a new room seeded with seed: members join
 // one by one, steer at random (from the script's own source, the same on
-// every run), one leaves halfway. Each tick's delta goes to onDelta; tick 0's
-// publishes what Init made.
+// every run), one leaves halfway; rounds of 5 s with 1 s breaks end three
+// times on the way. Each tick's delta goes to onDelta; tick 0's publishes
+// what Init made.
 func playScript(t *testing.T, seed uint64, onDelta func(r *room, tick uint64, delta []byte)) *room {
 	t.Helper()
-	r := newRoom(t, map[string]any{"coins": 30}, seed)
+	r := newRoom(t, map[string]any{"coins": 30, "round": 5, "break": 1}, seed)
 	onDelta(r, 0, r.ctx.World.AppendDelta(nil, 0))
 	script := rand.New(rand.NewPCG(42, 42))
 	var members []*rooms.Member
@@ -62,8 +63,17 @@ func TestSameSeedSameWorld(t *testing.T) {
 			t.Fatalf("tick %d delta: got % x, want % x", tick, second[tick], first[tick])
 		}
 	}
-	if len(a.ctx.Emitted) == 0 {
-		t.Error("the script picked up no coins, so it checks no pickups")
+	kinds := map[any]int{}
+	for _, ev := range a.ctx.Emitted {
+		kinds[ev.Data["kind"]]++
+	}
+	if kinds["pickup"] == 0 || kinds["round_over"] != 3 {
+		t.Errorf("the script emitted %v, want pickups and 3 round_over events to check", kinds)
+	}
+	for i, ev := range b.ctx.Emitted {
+		if i < len(a.ctx.Emitted) && !sameData(ev.Data, a.ctx.Emitted[i].Data) {
+			t.Fatalf("event %d: got %v, want %v", i, ev.Data, a.ctx.Emitted[i].Data)
+		}
 	}
 	if got, want := len(b.ctx.Emitted), len(a.ctx.Emitted); got != want {
 		t.Errorf("events: got %d, want %d", got, want)

@@ -29,14 +29,16 @@ type player struct {
 	x, y float64
 }
 
-// coin is a coin entity and its position, which only placeCoin changes.
+// coin is a coin slot: its current entity (a new one after each pickup) and
+// its position, which only placeCoin changes.
 type coin struct {
 	e    *state.Entity
 	x, y float64
 }
 
-// game is the arena's rooms.Handler. Slices, not maps, hold players and
-// coins, in entity-id order, so every run steps them in the same order.
+// game is the arena's rooms.Handler. Slices, not maps, hold players (in
+// entity-id order) and coin slots (in the order Init made them), so every
+// run steps them in the same order.
 type game struct {
 	opts    Options
 	players []*player
@@ -56,12 +58,13 @@ func (g *game) Init(ctx *rooms.Context) error {
 	return nil
 }
 
-// Join spawns the member's avatar at a random free spot, out of reach of
-// every coin (a player does not score by arriving); on a field too crowded
-// to find one, the next tick pushes the overlap apart.
+// Join spawns the member's avatar at a random free spot in the middle of
+// the field (spawnSpot), out of reach of every coin (a player does not
+// score by arriving); on a spot too crowded to find one, the next tick
+// pushes the overlap apart.
 func (g *game) Join(ctx *rooms.Context, m *rooms.Member) (*state.Entity, error) {
 	e := ctx.World.Spawn(AvatarKind)
-	x, y := g.freeSpot(ctx, AvatarSize/2, AvatarSize, PickupDistance+AvatarSize/2)
+	x, y := g.spawnSpot(ctx, AvatarSize/2, AvatarSize, PickupDistance+AvatarSize/2)
 	e.SetFloat(FieldX, x)
 	e.SetFloat(FieldY, y)
 	e.SetInt(FieldColor, palette[m.Number%uint32(len(palette))])
@@ -103,9 +106,14 @@ func (g *game) Input(ctx *rooms.Context, m *rooms.Member, payload msgpack.RawMes
 	return nil
 }
 
-// Tick moves every avatar, separates overlapping ones, pays out coins, and
-// publishes each member's last applied input seq for client reconciliation.
+// Tick moves every avatar, separates overlapping ones, pays out coins while
+// a round is on, ends and starts rounds (rounds.go), and publishes each
+// member's last applied input seq for client reconciliation.
 func (g *game) Tick(ctx *rooms.Context) {
+	clock := g.opts.rounds()
+	if clock.startsRound(ctx.Tick) {
+		g.newRound()
+	}
 	for _, p := range g.players {
 		p.x, p.y = p.avatar.Float(FieldX), p.avatar.Float(FieldY)
 	}
@@ -117,7 +125,13 @@ func (g *game) Tick(ctx *rooms.Context) {
 		p.avatar.SetFloat(FieldX, p.x)
 		p.avatar.SetFloat(FieldY, p.y)
 	}
-	g.collect(ctx)
+	round, left, playing := clock.roundAt(ctx.Tick)
+	if playing {
+		g.collect(ctx)
+	}
+	if playing && left == 0 && clock.play != 0 {
+		g.endRound(ctx, round)
+	}
 	for _, p := range g.players {
 		p.avatar.SetInt(FieldSeq, seqValue(p.member.LastSeq))
 	}

@@ -68,3 +68,16 @@ func TestTypeDescribesArena(t *testing.T) {
 		}
 	}
 }
+
+// TestJoinSpawnsInTheMiddle: on the default field, several screens wide,
+// everyone starts in a 500 x 240 area around the centre, so friends who
+// join together see each other.
+func TestJoinSpawnsInTheMiddle(t *testing.T) {
+	h, ctx := roomtest.Start(t, arena.Type, nil, 5)
+	for n := range uint32(8) {
+		_, e := roomtest.Join(t, h, ctx, n+1)
+		if x, y := e.Float(arena.FieldX), e.Float(arena.FieldY); x < 1250 || x > 1750 || y < 780 || y > 1020 {
+			t.Errorf("member %d spawned at (%v, %v), want inside 1250..1750 x 780..1020", n+1, x, y)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package arena_test
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/tickroom/tickroom/rooms"
@@ -16,9 +17,13 @@ type room struct {
 	ctx *rooms.Context
 }
 
+// newRoom starts a room on the 1000 x 600 field these tests were written
+// for (the default field is larger), unless opts gives a size.
 func newRoom(t *testing.T, opts map[string]any, seed uint64) *room {
 	t.Helper()
-	h, ctx := roomtest.Start(t, arena.Type, opts, seed)
+	sized := map[string]any{"width": 1000, "height": 600}
+	maps.Copy(sized, opts)
+	h, ctx := roomtest.Start(t, arena.Type, sized, seed)
 	return &room{t: t, h: h, ctx: ctx}
 }
 

@@ -28,4 +28,4 @@ type Pickup struct {
 }
 
 // Events declares the arena's custom events.
-var Events = payload.NewEvents(payload.Event[Pickup]())
+var Events = payload.NewEvents(payload.Event[Pickup](), payload.Event[RoundOver]())

@@ -18,13 +18,17 @@ func TestNewReturnsEffectiveOptions(t *testing.T) {
 		want map[string]any
 	}{
 		{"nil is the defaults", nil,
-			map[string]any{"width": 1000.0, "height": 600.0, "speed": 6.0, "coins": 12}},
+			map[string]any{"width": 3000.0, "height": 1800.0, "speed": 6.0, "coins": 80, "round": 180, "break": 6}},
 		{"empty is the defaults", map[string]any{},
-			map[string]any{"width": 1000.0, "height": 600.0, "speed": 6.0, "coins": 12}},
-		{"given values override", map[string]any{"width": 2000.0, "speed": 0.5, "coins": 0.0},
-			map[string]any{"width": 2000.0, "height": 600.0, "speed": 0.5, "coins": 0}},
-		{"Go ints are numbers too", map[string]any{"height": 100, "coins": int64(200)},
-			map[string]any{"width": 1000.0, "height": 100.0, "speed": 6.0, "coins": 200}},
+			map[string]any{"width": 3000.0, "height": 1800.0, "speed": 6.0, "coins": 80, "round": 180, "break": 6}},
+		{"given values override", map[string]any{"width": 2000.0, "speed": 0.5, "coins": 0.0, "round": 0},
+			map[string]any{"width": 2000.0, "height": 1800.0, "speed": 0.5, "coins": 0, "round": 0, "break": 6}},
+		{"Go ints are numbers too", map[string]any{"height": 100, "coins": int64(200), "break": 60},
+			map[string]any{"width": 3000.0, "height": 100.0, "speed": 6.0, "coins": 200, "round": 180, "break": 60}},
+		// A room stored before rounds existed has no round or break key:
+		// it gets the defaults and its field keeps its stored size.
+		{"options stored before rounds", map[string]any{"width": 1000.0, "height": 600.0, "speed": 6.0, "coins": 12},
+			map[string]any{"width": 1000.0, "height": 600.0, "speed": 6.0, "coins": 12, "round": 180, "break": 6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -62,6 +66,11 @@ func TestNewRefusesBadOptions(t *testing.T) {
 		{"bool", map[string]any{"coins": true}, `"coins" is bool`},
 		{"NaN", map[string]any{"speed": math.NaN()}, `"speed" is NaN`},
 		{"infinity", map[string]any{"width": math.Inf(1)}, `"width" is +Inf`},
+		{"round negative", map[string]any{"round": -1}, `"round" is -1`},
+		{"round too long", map[string]any{"round": 3601}, `"round" is 3601`},
+		{"round fractional", map[string]any{"round": 1.5}, "whole number"},
+		{"break zero", map[string]any{"break": 0}, `"break" is 0`},
+		{"break too long", map[string]any{"break": 61}, `"break" is 61`},
 		{"first bad key by name", map[string]any{"zz": 1.0, "aa": 1.0}, `no option "aa"`},
 	}
 	for _, tt := range tests {

@@ -43,22 +43,38 @@ export interface ArenaRoom {
     dy: number;
   };
   options: {
-    /** the field's width in world units; 100..10000; default 1000 */
+    /** the field's width in world units; 100..10000; default 3000 */
     width?: number;
-    /** the field's height in world units; 100..10000; default 600 */
+    /** the field's height in world units; 100..10000; default 1800 */
     height?: number;
     /** how far an avatar moves a tick at full input; 0.5..50; default 6 */
     speed?: number;
-    /** coins on the field; a whole number in 0..200; default 12 */
+    /** coins on the field; a whole number in 0..200; default 80 */
     coins?: number;
+    /** seconds a round lasts (0: no rounds, scores only grow); a whole number in 0..3600; default 180 */
+    round?: number;
+    /** seconds between rounds, while the winner is shown; a whole number in 1..60; default 6 */
+    break?: number;
   };
-  event: {
-    kind: 'pickup';
-    /** the member whose avatar picked the coin up; a whole number */
-    member: number;
-    /** the member's score now; a whole number */
-    score: number;
-  };
+  event:
+    | {
+        kind: 'pickup';
+        /** the member whose avatar picked the coin up; a whole number */
+        member: number;
+        /** the member's score now; a whole number */
+        score: number;
+      }
+    | {
+        kind: 'round_over';
+        /** the round that ended, from 1; a whole number */
+        round: number;
+        /** the member with the highest score, 0 for a draw or when nobody scored; a whole number */
+        winner: number;
+        /** the winner's name, empty without a winner */
+        name: string;
+        /** the top score of the round; a whole number */
+        score: number;
+      };
 }
 
 /** Room type 'arena-bench': 20 ticks a second, at most 64 members, deterministic. */
@@ -198,9 +214,85 @@ export interface BoardRoom {
   event: never;
 }
 
+/** Room type 'field-bench': 20 ticks a second, at most 64 members, deterministic. */
+export interface FieldBenchRoom {
+  name: 'field-bench';
+  kinds: {
+    /** kind 0 */
+    prop: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** u8 */
+      kind: number;
+    };
+    /** kind 1 */
+    player: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** str */
+      name: string;
+    };
+  };
+  input: {
+    /** steering along x; clamped to -1..1 */
+    dx: number;
+    /** steering along y (down is positive); clamped to -1..1 */
+    dy: number;
+  };
+  options: Record<string, never>;
+  event: never;
+}
+
+/** Room type 'field-bench-all': 20 ticks a second, at most 64 members, deterministic. */
+export interface FieldBenchAllRoom {
+  name: 'field-bench-all';
+  kinds: {
+    /** kind 0 */
+    prop: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** u8 */
+      kind: number;
+    };
+    /** kind 1 */
+    player: {
+      /** q: steps of 1/64 */
+      x: number;
+      /** q: steps of 1/64 */
+      y: number;
+      /** q: steps of 1/651.899, wrapping at 4096 steps */
+      angle: number;
+      /** str */
+      name: string;
+    };
+  };
+  input: {
+    /** steering along x; clamped to -1..1 */
+    dx: number;
+    /** steering along y (down is positive); clamped to -1..1 */
+    dy: number;
+  };
+  options: Record<string, never>;
+  event: never;
+}
+
 /** Every room type of the server, by name. */
 export interface RoomTypes {
   arena: ArenaRoom;
   'arena-bench': ArenaBenchRoom;
   board: BoardRoom;
+  'field-bench': FieldBenchRoom;
+  'field-bench-all': FieldBenchAllRoom;
 }
