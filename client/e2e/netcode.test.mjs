@@ -31,7 +31,8 @@ const steer = (page, dx, dy) => page.evaluate(([dx, dy]) => window.tickroom.conn
 
 test('through the latency proxy: frames recorded, positions finite, never drawn backwards', { timeout: 120_000 }, async () => {
   const proxy = await startProxy(proxyBinary(), env.server.port, SCENARIO);
-  const room = await createRoomByApi(env.server.url, 'arena');
+  // The field `make netcode` uses: one 1000 x 600 screen, no rounds (a round's end would move the walker).
+  const room = await createRoomByApi(env.server.url, 'arena', { options: { width: 1000, height: 600, coins: 12, round: 0 } });
   const observer = await newPage(env.browser, { width: 640, height: 420 });
   const walker = await newPage(env.browser, { width: 320, height: 240 });
   try {

@@ -135,15 +135,22 @@ export function installRecorder(page, botId, frames) {
         n: 0,
         on: false,
         t: f64(), rt: f64(), newest: f64(), lastAt: f64(), rx: f64(), ry: f64(),
-        ox: f64(), oy: f64(), px: f64(), py: f64(), corr: f64(), pend: f64(),
+        ox: f64(), oy: f64(), px: f64(), py: f64(), corr: f64(), pend: f64(), target: f64(), jitter: f64(),
         keys: [],
         lastTick: -1,
         lastTickAt: 0,
       };
       window.__netcode = R;
+      R.na = 0;
+      R.aK = f64();
+      R.aT = f64();
       t.mirror.subscribe((m, c) => {
         R.lastTick = c.tick;
         R.lastTickAt = performance.now();
+        if (R.on && R.na < N) {
+          R.aK[R.na] = c.tick;
+          R.aT[R.na++] = R.lastTickAt;
+        }
       });
       const key = (down) => (e) => {
         if (R.on && !e.repeat) R.keys.push([performance.now(), R.n, e.code, down]);
@@ -176,6 +183,8 @@ export function installRecorder(page, botId, frames) {
         R.py[i] = p ? p.predictedY : NaN;
         R.corr[i] = p ? p.lastCorrection : NaN;
         R.pend[i] = p ? p.pending : NaN;
+        R.target[i] = sc.live ? sc.live.targetDelayMs : NaN;
+        R.jitter[i] = sc.live ? sc.live.jitterMs : NaN;
       };
     },
     { botId, N: frames },
@@ -193,6 +202,8 @@ export async function readRecording(page) {
       n: R.n,
       t: a(R.t), rt: a(R.rt), newest: a(R.newest), lastAt: a(R.lastAt), rx: a(R.rx), ry: a(R.ry),
       ox: a(R.ox), oy: a(R.oy), px: a(R.px), py: a(R.py), corr: a(R.corr), pend: a(R.pend),
+      target: a(R.target), jitter: a(R.jitter),
+      arrivals: { tick: Array.from(R.aK.subarray(0, R.na)), at: Array.from(R.aT.subarray(0, R.na)) },
       keys: R.keys,
       timeOrigin: performance.timeOrigin,
       pxPerUnit: (p1.x - p0.x) / 100,
@@ -227,13 +238,15 @@ async function truthFromTape(lib, serverUrl, recId, ids, lastTickNeeded) {
 }
 
 /**
- * A frame strip as a picture: 300 frames (5 s at 60 Hz), 2 px each, left to
- * right; the remote avatar's drawn x as white dots, the true x at the time
- * each frame represents in green, frames the buffer ran dry in red at the
- * bottom. Gliding is a smooth line of dots; stepping is a staircase.
+ * A frame strip as a picture: `frames` frames from `from`, `step` px each,
+ * left to right; up is the remote avatar's x. White: where it was drawn.
+ * Green: the true x at the time each frame represents. Grey: the x of the
+ * newest tick received, what a client without interpolation would draw (a
+ * staircase, one step a tick). Red at the bottom: frames the buffer ran dry.
+ * Gliding is a smooth white line through the grey stairs.
  */
-function traceImage(rec, truth, from = 120, frames = 300) {
-  const W = frames * 2;
+function traceImage(rec, truth, from = 120, frames = 300, step = 2) {
+  const W = frames * step;
   const H = 240;
   const png = new PNG({ width: W, height: H });
   png.data.fill(0);
@@ -245,10 +258,11 @@ function traceImage(rec, truth, from = 120, frames = 300) {
     const b = truth.x[k + 1 - truth.first];
     return a === undefined || b === undefined ? NaN : a + (b - a) * (r - k);
   };
+  const newestX = (i) => truth.x[rec.newest[i] - truth.first] ?? NaN;
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = from; i < end; i++) {
-    for (const v of [rec.rx[i], tx(rec.rt[i])]) {
+    for (const v of [rec.rx[i], tx(rec.rt[i]), newestX(i)]) {
       if (Number.isFinite(v)) {
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
@@ -264,14 +278,16 @@ function traceImage(rec, truth, from = 120, frames = 300) {
   };
   const yOf = (v) => Math.round(H - 16 - ((v - lo) / Math.max(1, hi - lo)) * (H - 32));
   for (let i = from; i < end; i++) {
-    const x = (i - from) * 2;
+    const x = (i - from) * step;
+    const n = newestX(i);
+    if (Number.isFinite(n)) for (let dx = 0; dx < step; dx++) put(x + dx, yOf(n), [110, 110, 110]);
     const t = tx(rec.rt[i]);
     if (Number.isFinite(t)) put(x, yOf(t), [40, 200, 90]);
     if (Number.isFinite(rec.rx[i])) {
       const y = yOf(rec.rx[i]);
       for (const [dx, dy] of [[0, 0], [1, 0], [0, 1], [1, 1]]) put(x + dx, y + dy, [255, 255, 255]);
     }
-    if (rec.rt[i] >= rec.newest[i] - 1e-9) for (let y = H - 6; y < H; y++) put(x, y, [220, 50, 50]);
+    if (rec.rt[i] >= rec.newest[i] - 1e-9) for (let y = H - 6; y < H; y++) for (let dx = 0; dx < step; dx++) put(x + dx, y, [220, 50, 50]);
   }
   return PNG.sync.write(png);
 }
@@ -346,6 +362,14 @@ async function runScenario(name, s, env) {
       mkdirSync(STRIP_DIR, { recursive: true });
       strip.forEach((buf, i) => writeFileSync(joinPath(STRIP_DIR, `netcode-${name}-${String(i).padStart(2, '0')}.png`), buf));
       writeFileSync(joinPath(STRIP_DIR, `netcode-${name}-strip.png`), traceImage(rec, truth.get(botId)));
+      // One second, 10 px a frame, so each tick's step (three frames at 60 Hz)
+      // is plain to see: the first second from frame 150 on with no underrun
+      // in it (the glide between ticks; the whole strip shows the stalls).
+      let z = 150;
+      const dry = (i) => rec.rt[i] >= rec.newest[i] - 1e-9;
+      while (z + 60 < rec.n && Array.from({ length: 60 }, (_, k) => dry(z + k)).some(Boolean)) z++;
+      if (z + 60 >= rec.n) z = 150;
+      writeFileSync(joinPath(STRIP_DIR, `netcode-${name}-strip-zoom.png`), traceImage(rec, truth.get(botId), z, 60, 10));
     }
     if (DUMP_DIR) {
       mkdirSync(DUMP_DIR, { recursive: true });

@@ -211,12 +211,13 @@ const S = {
   S4: { latency: 50, jitter: 0, freezeAt: 10_000, freeze: 1000 },
 } satisfies Record<string, Schedule>;
 
-const fmt = (s: Scores): string => JSON.stringify(s, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v));
+const fmt = (s: object): string => JSON.stringify(s, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v));
 
 for (const [name, sched] of Object.entries(S)) {
-  test(`${name}: never backwards, exact at the represented time, no jumps in steady state`, () => {
+  test(`${name}: never backwards, exact at the represented time, no jumps in steady state`, (t) => {
     const s = run(sched, 30, adaptive);
     const msg = `adaptive ${fmt(s)} / fixed 2 ticks ${fmt(run(sched, 30, fixed))}`;
+    t.diagnostic(msg); // the scores, in the test output (docs/NETCODE.md quotes them)
     assert.equal(s.backwards, 0, msg);
     assert.ok(s.errorP99 <= 2, `error p99 ${msg}`);
     if (name === 'S0' || name === 'S1') {
@@ -316,10 +317,11 @@ function holds(framesGoOn: boolean): { maxTarget: number; delayMs: number; backw
   return { maxTarget, delayMs: delays[delays.length >> 1]!, backwards };
 }
 
-test('a gap in arrivals is a stall only if frames went on during it: a page that stopped drawing is not a network stall', () => {
+test('a gap in arrivals is a stall only if frames went on during it: a page that stopped drawing is not a network stall', (t) => {
   const stalls = holds(true);
   const pauses = holds(false);
-  const msg = `network stalls ${JSON.stringify(stalls)} / page pauses ${JSON.stringify(pauses)}`;
+  const msg = `network stalls ${fmt(stalls)} / page pauses ${fmt(pauses)}`;
+  t.diagnostic(msg);
   // Two stalls within 15 s: planned for, the delay grows to cover them (up to its bound).
   assert.ok(stalls.maxTarget >= 180, msg);
   // The same gaps while the page drew nothing: S1's delay stays where its jitter puts it.

@@ -355,7 +355,7 @@ export class TickClock {
 
 /** Options of an InterpolationClock (milliseconds). */
 export interface InterpolationClockOptions {
-  /** Least delay behind the arrival of the newest tick: one tick interval plus this (default 15). */
+  /** Least delay behind the arrival of the newest tick: one tick interval plus this (default 10). */
   marginMs?: number;
   /** Most delay it will choose, whatever the jitter and stalls (default 180). */
   maxDelayMs?: number;
@@ -435,10 +435,7 @@ export class InterpolationClock {
     private tickMs: number,
     opts: InterpolationClockOptions = {},
   ) {
-    // 15 ms over the measured jitter: a page on a busy machine handles a
-    // message up to a frame late, on top of the network's jitter (10 ms left
-    // S0 underrunning a third of its frames at a load average of 14).
-    this.marginMs = opts.marginMs ?? 15;
+    this.marginMs = opts.marginMs ?? 10;
     this.maxDelayMs = opts.maxDelayMs ?? 180;
     this.jumpMs = opts.jumpMs ?? 500;
   }
