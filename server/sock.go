@@ -74,6 +74,7 @@ const lingerTime = time.Second
 type sock struct {
 	net.Conn
 	raw       syscall.RawConn // nil when there is no descriptor to write to (TLS)
+	owner     *wsConn         // the WebSocket this is the connection of (connOf)
 	under     *sock           // TLS over an nbTCP: the sock its records go through
 	records   bool            // this sock carries TLS records, not WebSocket frames (an nbTCP's)
 	writeWait time.Duration
@@ -459,6 +460,7 @@ func (w sockWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn.sock = newSock(c, w.conn.writeWait, w.conn.limit, w.conn.written)
+	w.conn.sock.owner = w.conn
 	return w.conn.sock, rw, nil
 }
 
