@@ -425,9 +425,26 @@ func (s *sock) Close() error {
 	failed := s.err != nil
 	s.mu.Unlock()
 	if !wait && !failed {
-		s.lingerClose()
+		if s.under != nil {
+			s.closeTLS()
+		} else {
+			s.lingerClose()
+		}
 	}
 	return nil
+}
+
+// closeTLS ends a TLS WebSocket whose records go through under: its
+// close_notify joins under's queue behind the records, and under lingers
+// (reads on for lingerTime) only once that queue has drained. Lingering
+// here instead would stop the read loop while the close frame may still
+// wait in under's queue, and the client's unread bytes then reset the
+// connection before the close frame reaches it.
+func (s *sock) closeTLS() {
+	if hc, ok := s.Conn.(interface{ CloseWrite() error }); ok {
+		_ = hc.CloseWrite() // queues close_notify; never blocks (under takes it)
+	}
+	_ = s.under.Close()
 }
 
 func (s *sock) lingerClose() {

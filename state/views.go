@@ -471,6 +471,9 @@ type View struct {
 	want []GroupID // ascending, with Everyone
 	has  []GroupID // ascending: the groups the member's mirror holds
 	all  bool      // every group (spectators, recordings)
+	// hidden names the groups an all view leaves out (SeeAllBut); nil: none.
+	hidden func(GroupID) bool
+	vis    []GroupID // scratch: the groups an all view sees this frame
 
 	segs [][]byte  // scratch of one frame
 	left []GroupID // scratch of one frame
@@ -490,7 +493,12 @@ func (v *View) Set(groups []GroupID) {
 }
 
 // SeeAll makes the view every group of the world, now and later.
-func (v *View) SeeAll() { v.all = true }
+func (v *View) SeeAll() { v.SeeAllBut(nil) }
+
+// SeeAllBut makes the view every group of the world, now and later, except
+// those hidden reports true for (nil: none): what a room's spectators and
+// recording see when some groups are private to the members that hold them.
+func (v *View) SeeAllBut(hidden func(GroupID) bool) { v.all, v.hidden = true, hidden }
 
 // Groups returns the groups the view wants (not with SeeAll), ascending.
 // The slice is the view's own.
@@ -501,7 +509,16 @@ func (v *View) Holds() []GroupID { return v.has }
 
 func (v *View) target(w *World) []GroupID {
 	if v.all {
-		return w.GroupIDs()
+		if v.hidden == nil {
+			return w.GroupIDs()
+		}
+		v.vis = v.vis[:0]
+		for _, g := range w.GroupIDs() {
+			if !v.hidden(g) {
+				v.vis = append(v.vis, g)
+			}
+		}
+		return v.vis
 	}
 	return v.want
 }
