@@ -19,15 +19,12 @@ export function feed(mirror: Mirror, data: Uint8Array): DeltaResult | 'other' {
       mirror.setSchema(msg.welcome.schema);
       return 'other';
     case ServerTag.Snapshot:
+    case ServerTag.ViewSnapshot:
       mirror.applySnapshot(msg);
       return 'applied';
     case ServerTag.Delta:
-      return mirror.applyDelta(msg);
-    case ServerTag.ViewSnapshot:
-      mirror.applyViewSnapshot(msg);
-      return 'applied';
     case ServerTag.ViewDelta:
-      return mirror.applyViewDelta(msg);
+      return mirror.applyDelta(msg);
     default:
       return 'other';
   }

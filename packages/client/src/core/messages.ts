@@ -50,7 +50,8 @@ export interface ChangedGroup {
  * One group's part of a view message (PROTOCOL.md, "Views"): a group
  * snapshot (`enter`: the group entered the view, or a view snapshot), a
  * group delta, or a short delta (every entity of the group, in ascending
- * id order, changed the masked fields; from the array or the packed form).
+ * id order, changed the masked fields; from the array or the packed form,
+ * whose values may end in one padding 0).
  */
 export type Segment =
   | { readonly kind: 'enter'; readonly group: number; readonly records: readonly EntityRecord[] }
@@ -67,13 +68,13 @@ export type Segment =
   | {
       readonly kind: 'short';
       readonly group: number;
-      /** From the packed form: values may end with one padding nibble. */
-      readonly packed: boolean;
       readonly maskLo: number;
       readonly maskHi: number;
       readonly width: number;
       readonly values: readonly WireValue[];
     };
+
+export type EnterSegment = Extract<Segment, { kind: 'enter' }>;
 
 export interface Member {
   member: number;
@@ -145,7 +146,7 @@ export type ServerMessage =
       left: readonly number[];
       segments: readonly Segment[];
     }
-  | { tag: ServerTag.ViewSnapshot; tick: number; segments: readonly Segment[] }
+  | { tag: ServerTag.ViewSnapshot; tick: number; segments: readonly EnterSegment[] }
   | { tag: ServerTag.Event; event: RoomEvent }
   | { tag: ServerTag.Error; code: string; message: string }
   | { tag: ServerTag.Pong; clientTime: number; tick: number };

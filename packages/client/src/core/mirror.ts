@@ -8,11 +8,17 @@
 //   mirror asks for a resync once and drops deltas until a snapshot arrives.
 // - Entity objects are stable: an id keeps the same Entity across deltas and
 //   across snapshots (including the fresh snapshot after a reconnect).
-import type { ChangedGroup, DeltaMessage, EntityRecord, SnapshotMessage, ViewDeltaMessage, ViewSnapshotMessage } from './messages.js';
+import { ServerTag, type ChangedGroup, type DeltaMessage, type EntityRecord, type SnapshotMessage, type ViewDeltaMessage, type ViewSnapshotMessage } from './messages.js';
 import { ProtocolError, toInt } from './codec.js';
 import { Entity, type FieldValue } from './entity.js';
 import type { AnyRoom, FieldsOf, RoomType } from './room-type.js';
 import type { Kind, Schema } from './schema.js';
+
+/** Removes id from a group's ids (views). */
+function unlist(ids: number[] | undefined, id: number): void {
+  const i = ids ? ids.indexOf(id) : -1;
+  if (i >= 0) ids!.splice(i, 1);
+}
 
 /** What happened to a delta handed to the mirror. */
 export type DeltaResult =
@@ -48,7 +54,6 @@ export class Mirror<T extends RoomType = AnyRoom> {
   /** Views: each entity's interest group, and each group's ids ascending. */
   private readonly groupOf = new Map<number, number>();
   private readonly groupIds = new Map<number, number[]>();
-  private readonly departed: number[] = [];
   private awaitingSnapshot = true;
   private resyncRequested = false;
   private readonly listeners = new Set<MirrorListener<T>>();
@@ -75,22 +80,40 @@ export class Mirror<T extends RoomType = AnyRoom> {
    * Replaces the whole state. Entities that persist keep their objects; the
    * rest are removed. Throws ProtocolError (mirror unchanged) on a bad record.
    */
-  applySnapshot(msg: SnapshotMessage): void {
+  applySnapshot(msg: SnapshotMessage | ViewSnapshotMessage): void {
+    // A view snapshot (PROTOCOL.md, "Views") holds a group snapshot of
+    // every group the member sees.
+    const views = msg.tag === ServerTag.ViewSnapshot;
+    const groups = views ? msg.segments : [{ group: 0, records: msg.records }];
+    const tick = msg.tick;
     const schema = this.requireSchema();
-    for (const rec of msg.records) this.checkRecord(schema, rec);
+    for (const g of groups) for (const rec of g.records) this.checkRecord(schema, rec);
     const seen = new Set<number>();
-    for (const rec of msg.records) seen.add(this.upsert(schema, rec).id);
-    for (const id of this.entities.keys()) if (!seen.has(id)) this.entities.delete(id);
     this.groupOf.clear();
     this.groupIds.clear();
-    this.tick = msg.tick;
+    this.leftView.length = this.removed.length = 0;
+    for (const g of groups) {
+      for (const rec of g.records) {
+        const id = this.upsert(schema, rec).id;
+        seen.add(id);
+        if (views) this.place(id, g.group);
+      }
+    }
+    for (const id of this.entities.keys()) if (!seen.has(id)) this.entities.delete(id);
+    this.tick = tick;
     this.awaitingSnapshot = false;
     this.resyncRequested = false;
     this.lastError = null;
-    this.notify({ source: 'snapshot', tick: msg.tick });
+    this.notify({ source: 'snapshot', tick });
   }
 
-  applyDelta(msg: DeltaMessage): DeltaResult {
+  /**
+   * Applies a delta, or a views room's view delta (PROTOCOL.md, "Views"):
+   * groups that left the view drop their entities (leftView), entered
+   * groups arrive whole, the rest change. A gap or a bad message asks for a
+   * resync: the answer is a snapshot (a view snapshot of this member's groups).
+   */
+  applyDelta(msg: DeltaMessage | ViewDeltaMessage): DeltaResult {
     if (this.awaitingSnapshot) return this.askResync();
     if (msg.baseTick !== this.tick) {
       this.lastError = `missed a tick: delta ${msg.tick} is based on ${msg.baseTick}, mirror is at ${this.tick}`;
@@ -98,22 +121,14 @@ export class Mirror<T extends RoomType = AnyRoom> {
     }
     const schema = this.requireSchema();
     try {
-      this.checkDelta(schema, msg);
-      for (const rec of msg.created) this.upsert(schema, rec);
-      for (const g of msg.changed) {
-        for (let e = 0; e < g.ids.length; e++) {
-          const ent = this.entities.get(g.ids[e]!)!;
-          let k = e * g.width;
-          for (let bits = g.maskLo, base = 0; base < 64; bits = g.maskHi, base += 32) {
-            while (bits !== 0) {
-              const low = bits & -bits;
-              ent.applyResidual(base + 31 - Math.clz32(low), g.values[k++]!);
-              bits ^= low;
-            }
-          }
-        }
+      if (msg.tag === ServerTag.ViewDelta) {
+        this.applyView(schema, msg);
+      } else {
+        this.checkDelta(schema, msg);
+        for (const rec of msg.created) this.upsert(schema, rec);
+        for (const g of msg.changed) this.change(g);
+        for (const id of msg.removed) this.entities.delete(id);
       }
-      for (const id of msg.removed) this.entities.delete(id);
     } catch (err) {
       // A value of the wrong wire type got past validation: the state may be
       // part-applied, so treat it like a gap and start over from a snapshot.
@@ -125,105 +140,41 @@ export class Mirror<T extends RoomType = AnyRoom> {
     return 'applied';
   }
 
-  /**
-   * Replaces the whole state with a member's view (PROTOCOL.md, "Views"):
-   * every group it sees, as group snapshots. Entities that persist keep
-   * their objects. Throws ProtocolError (mirror unchanged) on a bad record.
-   */
-  applyViewSnapshot(msg: ViewSnapshotMessage): void {
-    const schema = this.requireSchema();
+  private applyView(schema: Schema, msg: ViewDeltaMessage): void {
+    const dep: number[] = []; // id, group pairs
+    this.leftView.length = this.removed.length = 0;
+    for (const g of msg.left) this.forget(g);
     for (const seg of msg.segments) {
-      if (seg.kind !== 'enter') throw new ProtocolError(`view snapshot: segment ${seg.group} is not a group snapshot`);
-      for (const rec of seg.records) this.checkRecord(schema, rec);
-    }
-    const seen = new Set<number>();
-    this.groupOf.clear();
-    this.groupIds.clear();
-    this.leftView.length = 0; // a view snapshot replaces; it reports no moves
-    this.removed.length = 0;
-    for (const seg of msg.segments) {
-      if (seg.kind !== 'enter') continue;
-      for (const rec of seg.records) {
-        const id = this.upsert(schema, rec).id;
-        seen.add(id);
-        this.place(id, seg.group);
+      const g = seg.group;
+      if (seg.kind === 'short') {
+        const ids = this.groupIds.get(g) ?? [];
+        const n = ids.length * seg.width;
+        // A packed segment may end in one padding nibble (0).
+        if (seg.values.length !== n && !(seg.values.length === n + 1 && seg.values[n] === 0)) throw new ProtocolError(`bad segment ${g}`);
+        this.change({ ...seg, ids });
+        continue;
+      }
+      // An entered group replaces whatever the mirror held of it.
+      const recs = seg.kind === 'enter' ? (this.forget(g), seg.records) : seg.arrived;
+      for (const rec of recs) this.checkRecord(schema, rec);
+      for (const rec of recs) this.place(this.upsert(schema, rec).id, g);
+      if (seg.kind === 'delta') {
+        for (const c of seg.changed) this.change(c);
+        // Departures wait for every segment: an entity that moved to
+        // another group this client sees arrives there and stays.
+        for (const id of seg.departed) dep.push(id, g);
+        for (const id of seg.removed) if (this.groupOf.get(id) === g && this.drop(id)) this.removed.push(id);
       }
     }
-    for (const id of this.entities.keys()) if (!seen.has(id)) this.entities.delete(id);
-    this.tick = msg.tick;
-    this.awaitingSnapshot = false;
-    this.resyncRequested = false;
-    this.lastError = null;
-    this.notify({ source: 'snapshot', tick: msg.tick });
+    for (let i = 0; i < dep.length; i += 2) {
+      if (this.groupOf.get(dep[i]!) === dep[i + 1] && this.drop(dep[i]!)) this.leftView.push(dep[i]!);
+    }
   }
 
-  /**
-   * Applies a member's view delta: groups that left the view drop their
-   * entities (leftView), entered groups arrive whole, the rest change. A
-   * gap or a bad segment asks for a resync (the next message is a view
-   * snapshot of this member's groups).
-   */
-  applyViewDelta(msg: ViewDeltaMessage): DeltaResult {
-    if (this.awaitingSnapshot) return this.askResync();
-    if (msg.baseTick !== this.tick) {
-      this.lastError = `missed a tick: view delta ${msg.tick} is based on ${msg.baseTick}, mirror is at ${this.tick}`;
-      return this.askResync();
-    }
-    const schema = this.requireSchema();
-    this.leftView.length = 0;
-    this.removed.length = 0;
-    this.departed.length = 0;
-    try {
-      for (const g of msg.left) this.forgetGroup(g);
-      for (const seg of msg.segments) {
-        switch (seg.kind) {
-          case 'enter':
-            this.forgetGroup(seg.group);
-            for (const rec of seg.records) this.checkRecord(schema, rec);
-            for (const rec of seg.records) this.place(this.upsert(schema, rec).id, seg.group);
-            break;
-          case 'delta':
-            for (const rec of seg.arrived) this.checkRecord(schema, rec);
-            for (const rec of seg.arrived) this.place(this.upsert(schema, rec).id, seg.group);
-            for (const g of seg.changed) this.applyChanged(g);
-            // Departures wait for the other segments: an entity that moved
-            // to another group this client sees arrives there and stays.
-            for (const id of seg.departed) this.departed.push(id, seg.group);
-            for (const id of seg.removed) {
-              if (this.groupOf.get(id) === seg.group && this.drop(id)) this.removed.push(id);
-            }
-            break;
-          case 'short': {
-            const ids = this.groupIds.get(seg.group) ?? [];
-            const want = ids.length * seg.width;
-            if (seg.values.length !== want && !(seg.packed && seg.values.length === want + 1 && want % 2 === 1)) {
-              throw new ProtocolError(`short segment ${seg.group}: ${seg.values.length} values for ${ids.length} entities of width ${seg.width}`);
-            }
-            this.applyChanged({ maskLo: seg.maskLo, maskHi: seg.maskHi, width: seg.width, ids, values: seg.values });
-            break;
-          }
-        }
-      }
-      for (let i = 0; i < this.departed.length; i += 2) {
-        const id = this.departed[i]!;
-        if (this.groupOf.get(id) === this.departed[i + 1] && this.drop(id)) this.leftView.push(id);
-      }
-    } catch (err) {
-      // Part-applied: start over from this member's view snapshot.
-      this.lastError = (err as Error).message;
-      return this.askResync();
-    }
-    this.tick = msg.tick;
-    this.notify({ source: 'delta', tick: msg.tick });
-    return 'applied';
-  }
-
-  private applyChanged(g: ChangedGroup): void {
-    const top = g.maskHi !== 0 ? 63 - Math.clz32(g.maskHi) : 31 - Math.clz32(g.maskLo);
+  private change(g: ChangedGroup): void {
     for (let e = 0; e < g.ids.length; e++) {
       const ent = this.entities.get(g.ids[e]!);
       if (ent === undefined) throw new ProtocolError(`changed: unknown entity ${g.ids[e]!}`);
-      if (top >= ent.kind.fields.length) throw new ProtocolError(`changed: entity ${ent.id} (${ent.kind.name}) has no field ${top}`);
       let k = e * g.width;
       for (let bits = g.maskLo, base = 0; base < 64; bits = g.maskHi, base += 32) {
         while (bits !== 0) {
@@ -235,44 +186,28 @@ export class Mirror<T extends RoomType = AnyRoom> {
     }
   }
 
-  /** Records that entity id is in group g now (and no longer in its old one). */
+  /** Entity id is in group g now, and no longer in its old one. */
   private place(id: number, g: number): void {
-    const was = this.groupOf.get(id);
-    if (was === g) return;
-    if (was !== undefined) this.unlist(was, id);
+    const ids = this.groupIds.get(g) ?? [];
+    if (this.groupOf.get(id) === g) return;
+    this.drop(id, false);
     this.groupOf.set(id, g);
-    let ids = this.groupIds.get(g);
-    if (ids === undefined) {
-      ids = [];
-      this.groupIds.set(g, ids);
-    }
-    let i = ids.length;
-    while (i > 0 && ids[i - 1]! > id) i--;
-    ids.splice(i, 0, id);
+    this.groupIds.set(g, ids);
+    ids.push(id);
+    ids.sort((a, b) => a - b); // groups hold a few entities: kept ascending for short segments
   }
 
-  private unlist(g: number, id: number): void {
-    const ids = this.groupIds.get(g);
-    const i = ids === undefined ? -1 : ids.indexOf(id);
-    if (i >= 0) ids!.splice(i, 1);
-  }
-
-  private drop(id: number): boolean {
-    const g = this.groupOf.get(id);
-    if (g !== undefined) this.unlist(g, id);
+  /** Takes id out of its group, and out of the mirror unless only moving. */
+  private drop(id: number, gone = true): boolean {
+    unlist(this.groupIds.get(this.groupOf.get(id)!), id);
     this.groupOf.delete(id);
-    return this.entities.delete(id);
+    return gone && this.entities.delete(id);
   }
 
-  /** A group left the view: its entities leave the mirror. */
-  private forgetGroup(g: number): void {
-    const ids = this.groupIds.get(g);
-    if (ids === undefined) return;
-    for (const id of ids) {
-      if (this.groupOf.get(id) === g) {
-        this.groupOf.delete(id);
-        if (this.entities.delete(id)) this.leftView.push(id);
-      }
+  /** A group left the view (or arrives anew): its entities leave the mirror. */
+  private forget(g: number): void {
+    for (const id of this.groupIds.get(g) ?? []) {
+      if (this.groupOf.get(id) === g && this.groupOf.delete(id) && this.entities.delete(id)) this.leftView.push(id);
     }
     this.groupIds.delete(g);
   }

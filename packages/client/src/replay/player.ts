@@ -194,8 +194,7 @@ export class Replay {
       throw new ReplayError(`keyframe at tick ${rec.tick} is not a snapshot (message type ${msg.tag})`);
     }
     this.mirror.setSchema(this.schema);
-    if (msg.tag === ServerTag.Snapshot) this.mirror.applySnapshot(msg);
-    else this.mirror.applyViewSnapshot(msg); // a views room's recording: every group
+    this.mirror.applySnapshot(msg); // a views room's recording: a view snapshot of every group
   }
 
   private applyDeltas(t: number): void {
@@ -220,7 +219,7 @@ export class Replay {
         this.error = `tick ${next}: the record holds message type ${msg.tag}, not a delta`;
         return;
       }
-      if ((msg.tag === ServerTag.Delta ? m.applyDelta(msg) : m.applyViewDelta(msg)) !== 'applied') {
+      if (m.applyDelta(msg) !== 'applied') {
         this.error = `tick ${next}: ${m.lastError ?? 'delta refused'}`;
         return;
       }
