@@ -14,8 +14,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// eventLoop reads every session that has a descriptor: one goroutine
-// blocked in epoll_wait for the whole process, which on each wake-up reads
+// eventLoop reads every session that has a descriptor: one goroutine for
+// the whole process, parked until its epoll set has events (Go's poller
+// watches the epoll descriptor), which on each wake-up reads
 // every ready socket into one buffer and parses its frames in place
 // (frame.go), calling the handlers from this goroutine. An idle session
 // costs no goroutine, stack or buffer. The descriptor stays Go's as well
