@@ -5,15 +5,18 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"runtime/debug"
 	"sync"
+	"syscall"
 
 	"github.com/gorilla/websocket"
 	"golang.org/x/sys/unix"
 )
 
-// eventLoop reads every session that has a descriptor: one goroutine
-// blocked in epoll_wait for the whole process, which on each wake-up reads
+// eventLoop reads every session that has a descriptor: one goroutine for
+// the whole process, parked until its epoll set has events (Go's poller
+// watches the epoll descriptor), which on each wake-up reads
 // every ready socket into one buffer and parses its frames in place
 // (frame.go), calling the handlers from this goroutine. An idle session
 // costs no goroutine, stack or buffer. The descriptor stays Go's as well
@@ -26,6 +29,7 @@ import (
 // other goroutines ask through kill (an eventfd wakes the loop).
 type eventLoop struct {
 	epfd, evfd int
+	ep         syscall.RawConn // epfd in Go's poller: the loop parks there, not in epoll_wait
 
 	mu       sync.Mutex
 	sessions map[uint32]*Session
@@ -79,7 +83,22 @@ func newEventLoop() (*eventLoop, error) {
 		unix.Close(evfd)
 		return nil, err
 	}
-	l := &eventLoop{epfd: epfd, evfd: evfd, sessions: make(map[uint32]*Session), buf: make([]byte, 64<<10)}
+	// The loop waits for its epoll descriptor to become readable in Go's
+	// own poller (an epoll descriptor is readable while it has events), so
+	// it parks like any goroutine instead of blocking a thread in
+	// epoll_wait, which the scheduler must notice and hand its P over.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	ep, err := os.NewFile(uintptr(epfd), "melody-epoll").SyscallConn()
+	if err != nil {
+		unix.Close(epfd)
+		unix.Close(evfd)
+		return nil, err
+	}
+	l := &eventLoop{epfd: epfd, evfd: evfd, ep: ep, sessions: make(map[uint32]*Session), buf: make([]byte, 64<<10)}
 	l.readF = l.rawRead
 	return l, nil
 }
@@ -140,12 +159,22 @@ func (l *eventLoop) run() {
 	events := make([]unix.EpollEvent, 256)
 	ready := make([]*Session, 0, 256)
 	var kills []killReq
-	for {
-		n, err := unix.EpollWait(l.epfd, events, -1)
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
+	var n int
+	var werr error
+	wait := func(fd uintptr) bool {
+		for {
+			n, werr = unix.EpollWait(int(fd), events, 0)
+			if werr != unix.EINTR {
+				return n > 0 || werr != nil // none ready: park until the descriptor is readable
 			}
+		}
+	}
+	for {
+		err := l.ep.Read(wait)
+		if err == nil {
+			err = werr
+		}
+		if err != nil {
 			slog.Error("melody: epoll_wait failed; the event loop stops", "err", err)
 			return
 		}
