@@ -21,7 +21,7 @@ NETCODE_STRIP ?=
 # its committed seeds); run longer with FUZZTIME=5m, or by count with
 # FUZZTIME=1000000x. FUZZMINIMIZETIME bounds the minimizing of each new
 # input; FUZZFLAGS is passed on (say FUZZFLAGS=-parallel=1).
-FUZZ_TARGETS = ./state:FuzzDecodeClient ./state:FuzzMirrorApply ./state:FuzzDecodeWelcome ./state:FuzzWellSized \
+FUZZ_TARGETS = ./state:FuzzDecodeClient ./state:FuzzMirrorApply ./state:FuzzMirrorApplyView ./state:FuzzDecodeWelcome ./state:FuzzWellSized \
 	./rooms/tape:FuzzReader ./rooms/tape:FuzzReaderChecksummed ./rooms/arena:FuzzArenaInputs ./rooms/board:FuzzBoardInputs \
 	./server:FuzzCreateRoomBody ./server:FuzzAdminKickBody ./server:FuzzLinkRole ./server:FuzzVerifyPlayer \
 	./state:FuzzLoadWorld ./rooms:FuzzDecodeCheckpoint
