@@ -325,9 +325,7 @@ async function runScenario(name, s, env) {
     body: JSON.stringify({ type: 'arena', options: { width: 1000, height: 600, coins: 12, round: 0 }, visibility: 'unlisted', maxPlayers: 8 }),
   });
   const room = await res.json();
-  // 640 x 610: the scene gets 640 x 386 above the side panels, the field
-  // 0.64 CSS px a world unit, the scale the before table was measured at.
-  const { context, page, errors } = await newPage(env.browser, { hideGpu: env.hideGpu, width: 640, height: 610 });
+  const { context, page, errors } = await newPage(env.browser, { hideGpu: env.hideGpu, width: 640, height: 420 });
   let bot = null;
   try {
     await page.goto(`${proxy.url}${room.shareUrl}`);
