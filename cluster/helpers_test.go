@@ -258,14 +258,14 @@ func (c *client) apply(b []byte) {
 			c.t.Fatalf("welcome: %v", err)
 		}
 		c.welcome, c.mirror = w, state.NewMirror(s)
-	case state.MsgSnapshot, state.MsgDelta:
+	case state.MsgSnapshot, state.MsgDelta, state.MsgViewSnapshot, state.MsgViewDelta:
 		if c.mirror == nil {
 			c.t.Fatalf("state (%d) before the welcome", typ)
 		}
 		if _, err := c.mirror.Apply(b); err != nil {
 			c.t.Fatalf("apply %d: %v (a gap in the stream)", typ, err)
 		}
-		if typ == state.MsgDelta {
+		if typ == state.MsgDelta || typ == state.MsgViewDelta {
 			c.deltas++
 		} else {
 			c.snaps++

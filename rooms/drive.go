@@ -91,7 +91,7 @@ func NewSim(t *Type, options map[string]any, seed uint64) (*Sim, error) {
 	s := &Sim{World: state.NewWorld(t.Schema), typ: t, handler: h, members: make(map[uint32]*Member)}
 	if t.Views {
 		s.World.EnableViews()
-		s.all = seeAll()
+		s.all = seeAll(t)
 	}
 	s.ctx = *newContext(s.World, seed)
 	s.ctx.sim = s

@@ -62,6 +62,12 @@ type Type struct {
 	// hold (docs/ROOM_TYPES.md, "Views"). False: every member receives the
 	// whole world, encoded exactly as without views.
 	Views bool
+	// Private names the interest groups of a Views room that only members
+	// whose view holds them may see: spectators and the room's recording
+	// (the replay page, GET /api/recordings/{id}/tape, tickroom verify)
+	// leave them out. Put what one member may see alone (a hand of cards)
+	// in a group of its own, and name it here. Nil: no group is private.
+	Private func(g state.GroupID) bool
 	// Input, Options and Events declare, once, the input payload the
 	// handler decodes, the options New parses and the data of the custom
 	// events it emits (rooms/payload's Struct or Union, Options, Events).

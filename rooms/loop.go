@@ -97,17 +97,20 @@ func (r *Room) step(now time.Time) {
 	if r.recorder != nil {
 		all = r.allView
 	}
+	var snaps uint64 // group snapshots encoded before this tick's, the recording's frame's included
+	if r.world.Views() {
+		snaps = r.world.GroupSnapshotsEncoded()
+	}
 	delta := publish(r.world, tick, all, r.lastDelta+64)
 	r.lastDelta = len(delta)
 	r.snapshot = nil
 	r.tick.Store(tick)
 	r.stats.Ticks.Add(1)
 	if r.world.Views() {
-		snaps := r.world.GroupSnapshotsEncoded()
 		r.stats.BytesOut.Add(uint64(r.world.SegmentBytes()))
 		r.broadcastViews()
 		r.recordTick(tick, delta)
-		r.stats.Encodes.Add(uint64(len(r.world.ChangedGroups())) + r.world.GroupSnapshotsEncoded() - snaps)
+		r.stats.Encodes.Add(uint64(r.world.ChangedGroupCount()) + r.world.GroupSnapshotsEncoded() - snaps)
 	} else {
 		r.stats.BytesOut.Add(uint64(len(delta)))
 		r.stats.Encodes.Add(1)
@@ -224,8 +227,15 @@ func (r *Room) currentSnapshot() []byte {
 // leave), after making sure the last tick's snapshot is cached: members
 // welcomed before the next tick get that snapshot, and the change reaches
 // them in the next delta like everyone else.
+//
+// A views room skips that: nobody is sent the whole world between ticks
+// (a member's view snapshot is built at the next tick, for its view), and
+// the recording's keyframes ask right after a publish. Encoding every
+// group on each join and leave would cost a whole-world encode per join.
 func (r *Room) mutate(fn func()) {
-	r.currentSnapshot()
+	if !r.world.Views() {
+		r.currentSnapshot()
+	}
 	r.ctx.Tick = r.world.Tick() + 1
 	fn()
 }

@@ -228,7 +228,7 @@ func (cfg Config) newRoomShell(id string, t *Type, h Handler, requested, opts ma
 	r.inputs.limit = q
 	if t.Views {
 		r.world.EnableViews()
-		r.allView = seeAll()
+		r.allView = seeAll(t)
 	}
 	r.slowTicks = max(1, int(cfg.SlowConsumerGrace/r.period))
 	r.ctx = *newContext(r.world, seed)

@@ -11,7 +11,8 @@ import (
 // groups it sees (m.View().Set). Each tick the world encodes each changed
 // group once; a member's frame is its groups' segments copied one after
 // the other (state.World.AppendViewDelta), never a per-member encode.
-// Spectators and the recording see every group.
+// Spectators and the recording see every group but the type's private
+// ones (Type.Private).
 
 // View returns the member's view: the interest groups it sees, besides
 // state.Everyone. Only a room type with Views uses it; set it in Join and
@@ -24,20 +25,21 @@ func (m *Member) View() *state.View {
 	return m.view
 }
 
-// seeAll is a view of every group: spectators and the recording.
-func seeAll() *state.View {
+// seeAll is a view of every group but the type's private ones: spectators
+// and the recording.
+func seeAll(t *Type) *state.View {
 	v := state.NewView()
-	v.SeeAll()
+	v.SeeAllBut(t.Private)
 	return v
 }
 
 // viewOf is the view a seat's frames are built for.
-func (s *seat) viewOf() *state.View {
+func (r *Room) viewOf(s *seat) *state.View {
 	if s.member != nil {
 		return s.member.View()
 	}
 	if s.all == nil {
-		s.all = seeAll()
+		s.all = seeAll(r.Type)
 	}
 	return s.all
 }
@@ -85,7 +87,7 @@ func (r *Room) sendView(s *seat) {
 	if c == nil || c.gone.Load() {
 		return
 	}
-	v := s.viewOf()
+	v := r.viewOf(s)
 	if !s.needSnapshot {
 		if c.conn.Send(mustFrame(r.world.AppendViewDelta(nil, v))) {
 			return

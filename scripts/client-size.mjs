@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const BUDGET = 15_000;
+// 15,000 until the views decoder (view frames, four segment forms) and the
+// adaptive interpolation clock came in (issues 14 and 16): 15,650 then.
+const BUDGET = 16_000;
 
 const file = fileURLToPath(import.meta.resolve('@tickroom/client'));
 const raw = readFileSync(file);

@@ -74,6 +74,7 @@ const lingerTime = time.Second
 type sock struct {
 	net.Conn
 	raw       syscall.RawConn // nil when there is no descriptor to write to (TLS)
+	owner     *wsConn         // the WebSocket this is the connection of (connOf)
 	under     *sock           // TLS over an nbTCP: the sock its records go through
 	records   bool            // this sock carries TLS records, not WebSocket frames (an nbTCP's)
 	writeWait time.Duration
@@ -424,9 +425,26 @@ func (s *sock) Close() error {
 	failed := s.err != nil
 	s.mu.Unlock()
 	if !wait && !failed {
-		s.lingerClose()
+		if s.under != nil {
+			s.closeTLS()
+		} else {
+			s.lingerClose()
+		}
 	}
 	return nil
+}
+
+// closeTLS ends a TLS WebSocket whose records go through under: its
+// close_notify joins under's queue behind the records, and under lingers
+// (reads on for lingerTime) only once that queue has drained. Lingering
+// here instead would stop the read loop while the close frame may still
+// wait in under's queue, and the client's unread bytes then reset the
+// connection before the close frame reaches it.
+func (s *sock) closeTLS() {
+	if hc, ok := s.Conn.(interface{ CloseWrite() error }); ok {
+		_ = hc.CloseWrite() // queues close_notify; never blocks (under takes it)
+	}
+	_ = s.under.Close()
 }
 
 func (s *sock) lingerClose() {
@@ -459,6 +477,7 @@ func (w sockWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	w.conn.sock = newSock(c, w.conn.writeWait, w.conn.limit, w.conn.written)
+	w.conn.sock.owner = w.conn
 	return w.conn.sock, rw, nil
 }
 

@@ -518,3 +518,72 @@ func selfSigned(t *testing.T) tls.Certificate {
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }
+
+// Close goes on reading until lingerTime after the queue drained, over TLS
+// records too: there the queue is under's, and lingering from Close itself
+// stopped the read loop while the close frame still waited in it (the
+// client's unread bytes then reset the connection, losing the close frame).
+func TestCloseKeepsReadingUntilTheQueueDrained(t *testing.T) {
+	for _, records := range []bool{false, true} {
+		t.Run(map[bool]string{false: "tcp", true: "tls-records"}[records], func(t *testing.T) {
+			var srv, cli net.Conn
+			if records {
+				srv, cli = tlsPair(t)
+			} else {
+				srv, cli = tcpPair(t)
+			}
+			s := newSock(srv, 10*time.Second, 1000, func(int, int) {})
+			q := s
+			if records {
+				q = s.under
+			}
+			for range 200 { // the kernel's buffers fill, then about 1 MB queues
+				q.mu.Lock()
+				queued := len(q.queue)
+				q.mu.Unlock()
+				if queued > 1<<20 || !s.SendBinary(payloadOf(4)) {
+					break
+				}
+			}
+			readEnded := make(chan time.Time, 1)
+			go func() { // melody's read loop: read until an error
+				buf := make([]byte, 4096)
+				for {
+					if _, err := s.Read(buf); err != nil {
+						readEnded <- time.Now()
+						return
+					}
+				}
+			}()
+			q.mu.Lock()
+			queued := len(q.queue)
+			q.mu.Unlock()
+			if queued == 0 {
+				t.Fatal("nothing queued: the test would not test the queue")
+			}
+			if _, err := s.Write([]byte{0x88, 2, 0x03, 0xe8}); err != nil {
+				t.Fatal(err)
+			}
+			s.Close()
+			time.Sleep(2 * lingerTime) // a client stalled for 2 s, then reading everything
+			r := bufio.NewReader(cli)
+			_ = cli.SetReadDeadline(time.Now().Add(10 * time.Second))
+			var drained time.Time
+			for {
+				op, _, err := readFrame(r)
+				if err != nil {
+					t.Fatalf("client: %v", err)
+				}
+				if op == 0x8 {
+					drained = time.Now()
+					break
+				}
+			}
+			select {
+			case ended := <-readEnded:
+				t.Fatalf("the server stopped reading %v before the client got the close frame (it must read until lingerTime after the queue drained)", drained.Sub(ended).Round(time.Millisecond))
+			case <-time.After(lingerTime / 2):
+			}
+		})
+	}
+}

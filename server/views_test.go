@@ -3,7 +3,10 @@ package server_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -11,6 +14,7 @@ import (
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/fieldbench"
+	"github.com/tickroom/tickroom/rooms/tape"
 	"github.com/tickroom/tickroom/server"
 	"github.com/tickroom/tickroom/state"
 )
@@ -98,7 +102,8 @@ var (
 	secretKind  = state.MustKind(1, "secret", nil, state.Text("value"))
 	secretsType = &rooms.Type{
 		Name: "secrets", TickRate: 20, Schema: state.MustSchema(avatarKind, secretKind), Views: true,
-		New: func(map[string]any) (rooms.Handler, map[string]any, error) { return &secrets{}, nil, nil },
+		New:     func(map[string]any) (rooms.Handler, map[string]any, error) { return &secrets{}, nil, nil },
+		Private: func(g state.GroupID) bool { return g >= 1_000_000 }, // every member's own group
 	}
 )
 
@@ -202,5 +207,175 @@ func TestPrivateStateReachesOnlyItsMember(t *testing.T) {
 				t.Fatalf("member %d's stream lacks its own secret %q", c.welcome.Member, v)
 			}
 		}
+	}
+}
+
+// TestViewsRecordingHoldsTheWholeWorld: a views room's recording is the
+// stream of a view of every group, so a replay shows the whole world: at
+// each checked tick the tape's mirror equals the server's entire world,
+// while the members' own streams held only their views.
+func TestViewsRecordingHoldsTheWholeWorld(t *testing.T) {
+	env, store := newRecordingEnv(t, server.Config{AdminToken: "tok"})
+	if err := env.mgr.Types().Register(fieldbench.Type); err != nil {
+		t.Fatal(err)
+	}
+	id := env.createRoom("field-bench", nil)
+	var info struct {
+		RecordingID string `json:"recordingId"`
+	}
+	if code := env.api("GET", "/api/rooms/"+id, nil, &info); code != 200 || info.RecordingID == "" {
+		t.Fatalf("room info: %d, recordingId %q", code, info.RecordingID)
+	}
+	a, b := env.join(id, "a"), env.join(id, "b")
+	whole := map[uint64]map[state.EntityID]string{}
+	for seq := uint64(1); seq <= 30; seq++ {
+		for i, c := range []*wsClient{a, b} {
+			in := fieldbench.ClientInput(i, seq)
+			c.input(map[string]any{"dx": in.DX, "dy": in.DY})
+		}
+		if seq%10 != 0 {
+			a.waitTick(a.mirror.Tick + 1)
+			continue
+		}
+		if err := env.room(id).Inspect(func(w *state.World) {
+			snap, err := w.AppendSnapshot(nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			m := state.NewMirror(w.Schema())
+			if _, err := m.Apply(snap); err != nil {
+				t.Error(err)
+				return
+			}
+			whole[w.Tick()] = mirrorState(m)
+		}, 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(a.mirror.Entities); n > 200 {
+		t.Fatalf("member a holds %d entities: its view, not the world, was expected", n)
+	}
+	r := env.room(id)
+	r.Close(rooms.CloseRoomClosed, "test over")
+	<-r.Done()
+	tr, err := store.Open(info.RecordingID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for tick, want := range whole {
+		m, err := tr.Seek(tick)
+		if err != nil {
+			t.Fatalf("seek %d: %v", tick, err)
+		}
+		got := mirrorState(m)
+		if len(got) != len(want) || len(want) < fieldbench.Props+2 {
+			t.Fatalf("tick %d: tape has %d entities, the world %d", tick, len(got), len(want))
+		}
+		for eid, w := range want {
+			if got[eid] != w {
+				t.Fatalf("tick %d entity %d: tape %s, world %s", tick, eid, got[eid], w)
+			}
+		}
+	}
+	if len(whole) != 3 {
+		t.Fatalf("checked %d ticks, want 3", len(whole))
+	}
+}
+
+// TestPrivateGroupsStayOutOfSpectatorsAndRecordings: a private group
+// (Type.Private) reaches neither a spectator's stream nor the room's
+// recording, which anyone may download; the same type without Private
+// shows the test would see them.
+func TestPrivateGroupsStayOutOfSpectatorsAndRecordings(t *testing.T) {
+	open := *secretsType
+	open.Name, open.Private = "secrets-open", nil
+	for _, tc := range []struct {
+		typ     *rooms.Type
+		private bool
+	}{{secretsType, true}, {&open, false}} {
+		t.Run(tc.typ.Name, func(t *testing.T) {
+			store, err := tape.NewStore(filepath.Join(t.TempDir(), "recordings"), tape.StoreOptions{Writer: tape.WriterOptions{FlushInterval: 20 * time.Millisecond}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			env := newEnv(t, rooms.Config{Logs: store, KeyframeInterval: 200 * time.Millisecond}, server.Config{Recordings: store}, tc.typ)
+			id, spectate := createWithLinks(t, env, tc.typ.Name)
+			alice, err := env.dial(id, "name=alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			alice.waitSynced()
+			spec, err := env.dial(id, spectate)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var watched []byte
+			spec.onState = func(b []byte) { watched = append(watched, b...) }
+			spec.waitSynced()
+			secrets := map[string]bool{}
+			start := alice.mirror.Tick
+			for tick := start + 1; tick <= start+24; tick++ {
+				alice.waitTick(tick)
+				spec.waitTick(tick)
+				for _, e := range alice.mirror.Entities {
+					if e.Kind.Name == "secret" {
+						secrets[e.Value(0).(string)] = true
+					}
+				}
+			}
+			if len(secrets) < 3 {
+				t.Fatalf("alice's secret took %d values, want several", len(secrets))
+			}
+			var info struct {
+				RecordingID string `json:"recordingId"`
+			}
+			if code := env.api("GET", "/api/rooms/"+id, nil, &info); code != 200 || info.RecordingID == "" {
+				t.Fatalf("room info: %d, recordingId %q", code, info.RecordingID)
+			}
+			// The tape as anyone may fetch it, once it holds the ticks watched.
+			var tapeBytes []byte
+			for deadline := time.Now().Add(5 * time.Second); ; {
+				res, err := http.Get(env.ts.URL + "/api/recordings/" + info.RecordingID + "/tape") // no credentials
+				if err != nil {
+					t.Fatal(err)
+				}
+				tapeBytes, _ = io.ReadAll(res.Body)
+				res.Body.Close()
+				if res.StatusCode == http.StatusOK && len(tapeBytes) > 1024 {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("GET the tape: %d, %d bytes after 5 s", res.StatusCode, len(tapeBytes))
+				}
+				time.Sleep(20 * time.Millisecond) // the tape flushes every 20 ms
+			}
+			leaks := 0
+			for v := range secrets {
+				if bytes.Contains(watched, []byte(v)) {
+					leaks++
+				}
+				if bytes.Contains(tapeBytes, []byte(v)) {
+					leaks++
+				}
+			}
+			if tc.private && leaks > 0 {
+				t.Fatalf("alice's private secret reached the spectator or the recording %d times", leaks)
+			}
+			if !tc.private && leaks == 0 {
+				t.Fatal("without Private the spectator and the recording never carried the secret: the test cannot see a leak")
+			}
+			if tc.private {
+				for _, e := range spec.mirror.Entities {
+					if e.Kind.Name == "secret" {
+						t.Fatalf("the spectator's mirror holds secret %d", e.ID)
+					}
+				}
+				if spec.mirror.Entities[*alice.welcome.Entity] == nil {
+					t.Fatal("the spectator's mirror lacks alice's public avatar")
+				}
+			}
+		})
 	}
 }

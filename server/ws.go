@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -21,10 +20,6 @@ import (
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/state"
 )
-
-// connKey finds a session's wsConn in its request's context (cheaper than
-// melody's per-session keys map).
-type connKey struct{}
 
 // newMelody configures melody explicitly: its defaults (512-byte read limit,
 // 256-message buffers, any origin) are not acceptable here.
@@ -92,7 +87,9 @@ func checkOrigin(allowed []string) func(*http.Request) bool {
 	}
 }
 
-func connOf(ms *melody.Session) *wsConn { return ms.Request.Context().Value(connKey{}).(*wsConn) }
+// connOf finds a session's wsConn through its connection, the sock that
+// the upgrade's Hijack made (no keys map, and no request kept for it).
+func connOf(ms *melody.Session) *wsConn { return ms.NetConn().(*sock).owner }
 
 // handleWS upgrades GET /ws/{id}. The room is found (and woken, if it
 // sleeps) after the upgrade, in melody's connect handler: even for an
@@ -203,7 +200,7 @@ func sessionRequest(r *http.Request, conn *wsConn) *http.Request {
 	return (&http.Request{
 		Method: r.Method, URL: &u, Proto: r.Proto, ProtoMajor: r.ProtoMajor, ProtoMinor: r.ProtoMinor,
 		Header: h, Host: r.Host, RemoteAddr: r.RemoteAddr,
-	}).WithContext(context.WithValue(context.Background(), connKey{}, conn))
+	})
 }
 
 func (s *Server) onConnect(ms *melody.Session) {
@@ -212,9 +209,9 @@ func (s *Server) onConnect(ms *melody.Session) {
 	conn.signalReady(nil) // handleWS may return now
 	defer s.recovered(conn, "connect")
 	q := ms.Request.URL.Query()
-	// The handshake is over: from here only the address and the context
-	// (for connOf) are used.
-	ms.Request.Header, ms.Request.URL = nil, nil
+	// The handshake is over: nothing uses the request any more (the
+	// address is the connection's), so an open session does not keep it.
+	ms.Request = nil
 	conn.sock.onFail(ms.Abort) // a broken socket ends the session at once
 	s.conns.Store(conn, struct{}{})
 	s.metrics.sessions.Inc()
@@ -245,7 +242,7 @@ func (s *Server) onConnect(ms *melody.Session) {
 	conn.member = member
 	_, relayed := member.(*rooms.Client)
 	s.log.Info("session open", "room", member.RoomID(), "session", member.Session(), "spectator", member.Spectator(),
-		"relayed", !relayed, "remote", ms.Request.RemoteAddr)
+		"relayed", !relayed, "remote", ms.RemoteAddr())
 }
 
 // enter opens the connection's room (waking it if it sleeps) and joins
@@ -316,7 +313,7 @@ func (s *Server) onDisconnect(ms *melody.Session) {
 	}
 	code := int(conn.closeCode.Load())
 	conn.member.Leave(code == websocket.CloseNormalClosure)
-	s.log.Info("session closed", "room", conn.member.RoomID(), "session", conn.member.Session(), "remote", ms.Request.RemoteAddr, "code", code)
+	s.log.Info("session closed", "room", conn.member.RoomID(), "session", conn.member.Session(), "remote", ms.RemoteAddr(), "code", code)
 }
 
 // onMessage decodes one client frame and hands it to the room. It runs on

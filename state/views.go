@@ -57,7 +57,7 @@ type viewState struct {
 	segs        []byte    // every segment of the last publish, back to back
 	snapEncodes uint64    // group snapshots encoded, ever
 	base        uint64    // the tick before the last publish
-	resid       []int64   // appendPacked scratch
+	resid, wire []int64   // appendPacked scratch: residuals and the values they code
 	packed      []byte    // appendPacked scratch
 }
 
@@ -114,8 +114,8 @@ func (v *viewState) touch(gr *group) *group {
 	return gr
 }
 
-// GroupIDs returns Everyone and every group that has ever held an entity,
-// ascending. The slice is the world's own.
+// GroupIDs returns Everyone and every group that holds an entity (or was
+// emptied by the last publish), ascending. The slice is the world's own.
 func (w *World) GroupIDs() []GroupID {
 	v := w.views
 	if v.order == nil {
@@ -159,6 +159,15 @@ func (w *World) PublishGroups(tick uint64) {
 		gr.touched, gr.seg = false, [2]int{}
 		gr.arrived, gr.changed = gr.arrived[:0], gr.changed[:0]
 		gr.departed, gr.removed = gr.departed[:0], gr.removed[:0]
+		// A group the last publish left empty has sent its removals: it
+		// goes, so that groups used once (a member's private group, a
+		// match's) cost nothing after their entities are gone. Views that
+		// held it see it leave (one group number on the wire); it comes
+		// back as a new group if something is placed in it again.
+		if len(gr.ents) == 0 && gr.id != Everyone {
+			delete(v.groups, gr.id)
+			v.order = nil
+		}
 	}
 	v.touched = v.touched[:0]
 
@@ -282,7 +291,7 @@ func (w *World) appendSegment(gr *group) {
 // head. It reports false, having written nothing, when a value does not fit.
 func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v := w.views
-	v.resid = v.resid[:0]
+	v.resid, v.wire = v.resid[:0], v.wire[:0]
 	for m := mask; m != 0; m &= m - 1 {
 		if !gr.changed[0].e.kind.Fields[bits.TrailingZeros64(m)].Type.coded() {
 			return false
@@ -298,11 +307,12 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 			if !e.kind.Fields[i].Type.coded() {
 				return false
 			}
-			r := e.residual(i, e.wireInt(i))
+			x := e.wireInt(i)
+			r := e.residual(i, x)
 			if r < -8 || r > 7 {
 				return false
 			}
-			v.resid = append(v.resid, r)
+			v.resid, v.wire = append(v.resid, r), append(v.wire, x)
 		}
 	}
 	body := v.packed[:0]
@@ -322,8 +332,14 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v.packed = body
 	c := &w.enc
 	c.sw.b = AppendBin(c.sw.b, body)
+	k := 0 // the history moves on to the values just coded, without quantizing again
 	for _, ref := range gr.changed {
-		ref.e.advance(mask)
+		e := ref.e
+		for m := mask; m != 0; m &= m - 1 {
+			i := bits.TrailingZeros64(m)
+			e.h0[i], e.h1[i] = e.h1[i], v.wire[k]
+			k++
+		}
 	}
 	return true
 }
@@ -368,6 +384,10 @@ func (w *World) appendIDs(ids []EntityID) {
 		prev = id
 	}
 }
+
+// ChangedGroupCount returns how many groups the last publish wrote a
+// segment for (ChangedGroups without the slice).
+func (w *World) ChangedGroupCount() int { return len(w.views.touched) }
 
 // ChangedGroups returns the groups whose segment the last publish wrote, in
 // no particular order. The slice is valid until the next publish.
@@ -451,6 +471,9 @@ type View struct {
 	want []GroupID // ascending, with Everyone
 	has  []GroupID // ascending: the groups the member's mirror holds
 	all  bool      // every group (spectators, recordings)
+	// hidden names the groups an all view leaves out (SeeAllBut); nil: none.
+	hidden func(GroupID) bool
+	vis    []GroupID // scratch: the groups an all view sees this frame
 
 	segs [][]byte  // scratch of one frame
 	left []GroupID // scratch of one frame
@@ -470,7 +493,12 @@ func (v *View) Set(groups []GroupID) {
 }
 
 // SeeAll makes the view every group of the world, now and later.
-func (v *View) SeeAll() { v.all = true }
+func (v *View) SeeAll() { v.SeeAllBut(nil) }
+
+// SeeAllBut makes the view every group of the world, now and later, except
+// those hidden reports true for (nil: none): what a room's spectators and
+// recording see when some groups are private to the members that hold them.
+func (v *View) SeeAllBut(hidden func(GroupID) bool) { v.all, v.hidden = true, hidden }
 
 // Groups returns the groups the view wants (not with SeeAll), ascending.
 // The slice is the view's own.
@@ -481,7 +509,16 @@ func (v *View) Holds() []GroupID { return v.has }
 
 func (v *View) target(w *World) []GroupID {
 	if v.all {
-		return w.GroupIDs()
+		if v.hidden == nil {
+			return w.GroupIDs()
+		}
+		v.vis = v.vis[:0]
+		for _, g := range w.GroupIDs() {
+			if !v.hidden(g) {
+				v.vis = append(v.vis, g)
+			}
+		}
+		return v.vis
 	}
 	return v.want
 }

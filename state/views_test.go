@@ -292,3 +292,53 @@ func TestViewMirrorsFollowRandomWorlds(t *testing.T) {
 		}
 	}
 }
+
+// Groups used once (a member's private group, say) are freed once empty:
+// after a thousand of them came and went, a view of every group walks and
+// snapshots only what exists, and its mirror followed every step.
+func TestEmptyGroupsAreFreed(t *testing.T) {
+	w := viewsWorld()
+	rock(w, state.Everyone, 1)
+	all := newViewer()
+	all.view.SeeAll()
+	tick := uint64(1)
+	publish := func() {
+		w.PublishGroups(tick)
+		tick++
+		all.send(t, w)
+		if d := state.CompareSeen(w, all.mirror, func(*state.Entity) bool { return true }, func(*state.Entity) bool { return true }); d != nil {
+			t.Fatalf("tick %d: the every-group mirror: %v", tick, d)
+		}
+	}
+	publish()
+	first, err := w.AppendViewSnapshot(nil, all.view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := range 1000 {
+		e := rock(w, state.GroupID(1_000_000+n), 2)
+		publish()
+		w.Despawn(e.ID())
+		publish()
+	}
+	publish() // the last emptied group goes at the next publish
+	if got := w.GroupIDs(); len(got) != 1 || got[0] != state.Everyone {
+		t.Fatalf("groups after 1000 members came and went: %d kept (%v...), want only Everyone", len(got), got[:min(len(got), 3)])
+	}
+	snap, err := w.AppendViewSnapshot(nil, all.view)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap) > len(first)+8 { // the tick's encoding may grow by a few bytes
+		t.Errorf("every-group snapshot: %d bytes, want about %d as before the groups came and went", len(snap), len(first))
+	}
+	if got := len(all.view.Holds()); got != 1 {
+		t.Errorf("the every-group view holds %d groups, want 1", got)
+	}
+	// A group emptied and used again comes back whole.
+	again := rock(w, 1_000_000, 3)
+	publish()
+	if all.mirror.Entities[again.ID()] == nil {
+		t.Fatalf("entity %d in a group used again is not in the every-group mirror", again.ID())
+	}
+}

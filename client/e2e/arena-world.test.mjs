@@ -44,13 +44,28 @@ function seconds(text) {
   return m ? Number(m[1]) * 60 + Number(m[2]) : NaN;
 }
 
-/** A steering loop on the page: one input per tick toward the nearest coin, slowing so as not to overshoot. */
+/**
+ * A steering loop on the page: one input per tick toward the nearest coin,
+ * slowing so as not to overshoot. In a round's last 2 seconds and in the
+ * break it stands still, so that whatever it walks onto before the input
+ * takes effect it picks up while the round is on, and it is not standing on
+ * a coin when the next round starts (which would score on its first tick).
+ */
 function startCoinBot(page) {
   return page.evaluate(() => {
     const t = window.tickroom;
+    let still = false;
     window.stopBot = t.mirror.subscribe((m) => {
       const self = t.selfEntity();
       if (!self) return;
+      const phase = document.getElementById('round')?.dataset.phase;
+      const left = /^(\d+):(\d\d)$/.exec(document.getElementById('round-timer')?.textContent ?? '');
+      if (phase === 'break' || (phase === 'play' && left && Number(left[1]) * 60 + Number(left[2]) <= 2)) {
+        if (!still) t.connection.sendInput({ dx: 0, dy: 0 });
+        still = true;
+        return;
+      }
+      still = false;
       let coin = null;
       let dist = Infinity;
       for (const e of m.entities.values()) {
@@ -94,6 +109,7 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
     await a.page.evaluate(() => window.tickroom.connection.sendInput({ dx: 1, dy: 0 }));
     await waitFor(async () => (await camera(a.page)).x >= start.x + 400, { timeout: 20_000, message: 'A walked 400 units right' });
     await a.page.evaluate(() => window.tickroom.connection.sendInput({ dx: 0, dy: 0 }));
+    await b.page.evaluate(() => window.tickroom.connection.sendInput({ dx: -1, dy: 0 })); // bob heads off A's screen
     const moved = await waitFor(async () => {
       const c = await camera(a.page);
       return near(c.drawn, c.centre, 4) && c;
@@ -106,6 +122,34 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
       const c = await camera(a.page);
       return shot.colorNear(c.drawn.x, c.drawn.y, c.color, 8) && near(c.drawn, c.centre, 4);
     }, { message: "A's colour at the centre of A's screen" });
+
+    // bob, off A's screen, is not drawn there; an arrow of his colour at the
+    // left edge of A's screen points at him.
+    const bob = await b.page.evaluate(() => ({ id: window.tickroom.selfEntity().id, color: window.tickroom.selfEntity().get('color') }));
+    await waitFor(async () => (await camera(a.page)).x - (await b.page.evaluate(() => window.tickroom.selfEntity().get('x'))) > 1200, {
+      timeout: 30_000,
+      message: "bob 1200 units left of alice, off A's screen",
+    });
+    await b.page.evaluate(() => window.tickroom.connection.sendInput({ dx: 0, dy: 0 }));
+    let marker = await waitFor(() => a.page.evaluate(({ color }) => {
+      const sc = window.tickroom.scene;
+      const d = sc.instances();
+      const r = sc.canvas.getBoundingClientRect();
+      const scale = window.tickroom.project(1, 0).x - window.tickroom.project(0, 0).x;
+      const found = [];
+      for (let i = 0, o = 0; i < sc.drawnCount; i++, o += 8) {
+        if (d[o + 5] !== color || d[o + 6] !== 2) continue; // bob's colour, an arrow
+        const p = window.tickroom.project(d[o], d[o + 1]);
+        found.push({ x: p.x - r.left, y: p.y - r.top, w: r.width, h: r.height, angle: d[o + 4], px: d[o + 2] * scale });
+      }
+      return found.length > 0 && found;
+    }, bob), { message: "an arrow of bob's colour on A's screen" });
+    // One arrow, 16 px long (the marker), not bob's 36-unit avatar.
+    assert.equal(marker.length, 1, `arrows of bob's colour: ${JSON.stringify(marker)}`);
+    marker = marker[0];
+    assert.ok(Math.abs(marker.px - 16) < 0.5, `the marker is 16 px long: ${marker.px}`);
+    assert.ok(marker.x > 0 && marker.x < 40 && marker.y > 0 && marker.y < marker.h, `the arrow at the left edge: ${JSON.stringify(marker)}`);
+    assert.ok(Math.abs(Math.abs(marker.angle) - Math.PI) < 0.8, `the arrow points left, toward bob: angle ${marker.angle}`);
 
     // The round timer counts down on both pages.
     const first = await waitFor(async () => {
@@ -140,13 +184,13 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
     await waitFor(async () => {
       const s = await scores(b.page);
       return s[0]?.[0] === 'alice' && s[0][1] >= 1 && s;
-    }, { timeout: 40_000, message: "alice scores and leads B's scoreboard" });
+    }, { timeout: 60_000, message: "alice scores and leads B's scoreboard" });
     // alice's pickups happen on her screen: a frame there drew a coin fading.
     await waitFor(() => a.page.evaluate(() => window.coinFrames.faded > 0), { timeout: 40_000, message: 'a part-faded coin in one of A\'s frames' });
 
-    // The round ends: both pages name alice (bob never moves, so cannot
-    // score; a round that ended before her first coin says nobody scored,
-    // and the next one is hers).
+    // The round ends: both pages name alice (bob stands still since his
+    // walk, so cannot score; a round that ended before her first coin, or
+    // that bob's walk won, names someone else, and a later one is hers).
     const over = await waitFor(async () => {
       const r = await round(b.page);
       return r.winner !== null && /^alice wins round \d+!$/.test(r.winner) && r;
@@ -164,14 +208,46 @@ test('larger arena: the camera follows, the scoreboard updates, rounds count dow
 
     // The next round starts with every score at 0 and the banner gone.
     const n = Number(/round (\d+)/.exec(over.winner)[1]);
+    let seen;
     await waitFor(async () => {
       const r = await round(b.page);
       const s = await scores(b.page);
+      seen = { ...r, scores: s };
       return r.number === `Round ${n + 1}` && r.winner === null && s.length === 2 && s.every(([, v]) => v === 0);
-    }, { timeout: 20_000, message: `round ${n + 1} on B with both scores at 0` });
+    }, { timeout: 20_000, message: () => `round ${n + 1} on B with both scores at 0 (B shows ${JSON.stringify(seen)})` });
     assert.deepEqual(a.errors.concat(b.errors).filter((e) => !/favicon/.test(e)), [], 'no page errors');
   } finally {
     await a.context.close();
     await b.context.close();
+  }
+});
+
+test('larger arena, spectator: the whole field fits the screen (no camera), rounds shown', async () => {
+  const room = await createRoomByApi(env.server.url, 'arena', { options: { round: 30, break: 4 } });
+  const a = await newPage(env.browser, { hideGpu: true });
+  const s = await newPage(env.browser, { hideGpu: true });
+  try {
+    await join(a.page, env.server.url + room.shareUrl, 'alice');
+    await join(s.page, env.server.url + room.spectateUrl, 'watcher');
+    assert.equal(await s.page.evaluate(() => window.tickroom.connection.welcome.spectator), true, 'joined as a spectator');
+    const fit = await s.page.evaluate(() => {
+      const t = window.tickroom;
+      const r = t.scene.canvas.getBoundingClientRect();
+      const near = t.project(0, 0);
+      const far = t.project(3000, 1800);
+      return { follow: t.scene.followId, near, far, r: { left: r.left, top: r.top, right: r.right, bottom: r.bottom } };
+    });
+    assert.equal(fit.follow, -1, 'a spectator has no own avatar to follow');
+    const inside = (p) => p.x >= fit.r.left - 1 && p.x <= fit.r.right + 1 && p.y >= fit.r.top - 1 && p.y <= fit.r.bottom + 1;
+    assert.ok(inside(fit.near) && inside(fit.far), `both corners of the field on the spectator's canvas: ${JSON.stringify(fit)}`);
+    const r = await waitFor(async () => {
+      const x = await round(s.page);
+      return x.number === 'Round 1' && seconds(x.timer) > 0 && x;
+    }, { message: "the round on the spectator's page" });
+    assert.ok(seconds(r.timer) <= 30, `timer ${r.timer}`);
+    assert.deepEqual(a.errors.concat(s.errors).filter((e) => !/favicon/.test(e)), [], 'no page errors');
+  } finally {
+    await a.context.close();
+    await s.context.close();
   }
 });

@@ -55,6 +55,22 @@ const EXPECTED_PIXELS = [
   { what: 'half-transparent white rect', at: [100, 96], rgb: HALF_WHITE },
   { what: 'empty world', at: [185, 90], rgb: BACKGROUND },
 ];
+/**
+ * With ?camera=1 (testpage.ts) the same scene through a camera: scale 3.2,
+ * world (10, 30.75) at the canvas' top-left; only the points on screen.
+ */
+const cameraToCss = (x, y) => [(x - 10) * 3.2, (y - 30.75) * 3.2];
+const CAMERA_PIXELS = [
+  { what: 'circle centre', at: [40, 50], rgb: RED },
+  { what: 'circle inside its edge', at: [54, 50], rgb: RED },
+  { what: 'outside the circle, inside its box', at: [57, 67], rgb: BACKGROUND },
+  { what: 'arrow base, left', at: [93, 42], rgb: GREEN },
+  { what: 'arrow base, right', at: [107, 42], rgb: GREEN },
+  { what: 'ring, top', at: [100, 61.5], rgb: YELLOW },
+  { what: 'ring centre', at: [100, 75], rgb: BACKGROUND },
+  // CSS (256, 100), where the blue rect is drawn without the camera: off screen with it.
+  { what: 'empty world where the rect would be without a camera', at: [90, 62], rgb: BACKGROUND },
+];
 /** CSS points in the letterbox: cleared to the background too. */
 const LETTERBOX_PIXELS = [[5, 5], [315, 195]];
 const TOLERANCE = 12;
@@ -74,6 +90,10 @@ const CASES = [
   { name: 'webgpu-device-lost', query: '?lose=1', want: 'WebGPU', statuses: [/device lost/, /device recreated/] },
   { name: 'webgpu-error-reported', query: '?error=1', want: 'WebGPU', statuses: [/WebGPU error: .*usage/i] },
   { name: 'webgl2-context-lost', query: '?renderer=WebGL2&lose=1', want: 'WebGL2', statuses: [/context lost/, /context restored/] },
+  // A camera (the room page follows the own avatar with one): every back-end draws through it, labels too.
+  { name: 'webgpu-camera', query: '?camera=1', want: 'WebGPU', camera: true },
+  { name: 'webgl2-camera', query: '?renderer=WebGL2&camera=1', want: 'WebGL2', camera: true },
+  { name: '2d-camera', query: '?renderer=2D&camera=1', want: '2D', camera: true },
 ];
 
 describe('client/render in Chromium', { timeout: 300_000 }, () => {
@@ -131,11 +151,12 @@ describe('client/render in Chromium', { timeout: 300_000 }, () => {
         assert.equal(png.width, CSS_WIDTH * dpr, 'screenshot width in device pixels');
 
         const wrong = [];
-        for (const { what, at, rgb } of EXPECTED_PIXELS) {
-          const got = pixelAt(png, ...toCss(...at), dpr);
+        const project = c.camera ? cameraToCss : toCss;
+        for (const { what, at, rgb } of c.camera ? CAMERA_PIXELS : EXPECTED_PIXELS) {
+          const got = pixelAt(png, ...project(...at), dpr);
           if (!near(got, rgb)) wrong.push(`${what} at world ${at}: got rgb(${got}), want rgb(${rgb.map(Math.round)})`);
         }
-        for (const at of LETTERBOX_PIXELS) {
+        for (const at of c.camera ? [] : LETTERBOX_PIXELS) {
           const got = pixelAt(png, ...at, dpr);
           if (!near(got, BACKGROUND)) wrong.push(`letterbox at css ${at}: got rgb(${got}), want rgb(${BACKGROUND})`);
         }
@@ -144,7 +165,7 @@ describe('client/render in Chromium', { timeout: 300_000 }, () => {
         // The label "HELLO" is white on the dark background, centred on world
         // (40, 90): on the overlay canvas for the GPU back-ends, which must sit
         // exactly over the scene canvas.
-        const [lx, ly] = toCss(40, 90);
+        const [lx, ly] = project(40, 90);
         const white = (p) => p[0] > 200 && p[1] > 200 && p[2] > 200;
         const label = whiteCentroid(png, dpr, lx - 40, ly - 16, 80, 32, white);
         assert.ok(label.count >= 20 * dpr * dpr, `label: ${label.count} white pixels near world (40, 90), want >= ${20 * dpr * dpr}`);

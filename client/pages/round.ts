@@ -9,6 +9,9 @@
 import type { Mirror } from '@tickroom/client';
 import { h } from './dom';
 
+/** The timer turns to a warning colour for a round's last this many seconds. */
+const ENDING_SECONDS = 10;
+
 /** The rounds of a room, in ticks; play 0: no rounds. */
 export interface RoundTiming {
   play: number;
@@ -96,11 +99,14 @@ export class RoundPanel {
     const number = `Round ${r.round}`;
     const timer = r.playing ? clockText(r.left / this.tickRate) : `next round in ${clockText(r.left / this.tickRate)}`;
     const banner = r.playing ? '' : this.winnerText(r.round);
-    const key = `${number}|${timer}|${banner}`;
+    // The last seconds of a round stand out.
+    const ending = r.playing && r.left < ENDING_SECONDS * this.tickRate;
+    const key = `${number}|${timer}|${banner}|${ending}`;
     if (key === this.shown) return;
     this.shown = key;
     this.element.hidden = false;
     this.element.dataset.phase = r.playing ? 'play' : 'break';
+    this.element.classList.toggle('ending', ending);
     this.number.textContent = number;
     this.timer.textContent = timer;
     this.banner.textContent = banner;

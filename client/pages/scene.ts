@@ -29,6 +29,9 @@ const GRID_LINE = 2;
 /** With a camera, at least this much of the world shows (the arena's old field: about a screen). */
 const CAMERA_SPAN_WIDTH = 1000;
 const CAMERA_SPAN_HEIGHT = 600;
+/** The arrow pointing at another player off the screen: its size and its distance from the edge, in CSS pixels. */
+const MARKER_PX = 16;
+const MARKER_INSET_PX = 14;
 /** World units beyond an entity's size that count as on screen: its label sticks out. */
 const CULL_MARGIN = 80;
 
@@ -231,7 +234,11 @@ export class Scene {
       }
       const w = numAt(e, s.w, s.defaultW);
       const h = numAt(e, s.h, s.defaultH);
-      if (offScreen(vis, x, y, w, h)) continue;
+      if (offScreen(vis, x, y, w, h)) {
+        // Another player off the screen: an arrow at the edge points the way.
+        if (this.followId >= 0 && s.label >= 0 && !s.isCursor) n = this.putMarker(n, x, y, numAt(e, s.color, s.defaultColor));
+        continue;
+      }
       const angle = f.angle[i]!;
       const alpha = this.fades.alpha(id, this.renderTick);
       n = this.put(n, x, y, w, h, Number.isNaN(angle) ? 0 : angle, numAt(e, s.color, s.defaultColor), shapeOf(e, s), alpha);
@@ -285,6 +292,26 @@ export class Scene {
     v.cameraY = this.camera.y;
     fitView(v, Math.max(1, this.canvas.clientWidth), Math.max(1, this.canvas.clientHeight), this.cssTransform);
     visibleWorld(this.cssTransform, this.visible);
+  }
+
+  /**
+   * Packs an arrow just inside the screen's edge, on the line from the
+   * screen's centre toward (x, y), pointing at it: where a named entity off
+   * the screen (another player) is. Its size is in screen pixels.
+   */
+  private putMarker(n: number, x: number, y: number, rgb: number): number {
+    const vis = this.visible;
+    const px = 1 / this.cssTransform.scale; // world units per CSS pixel
+    const cx = (vis[0]! + vis[2]!) / 2;
+    const cy = (vis[1]! + vis[3]!) / 2;
+    const hw = (vis[2]! - vis[0]!) / 2 - MARKER_INSET_PX * px;
+    const hh = (vis[3]! - vis[1]!) / 2 - MARKER_INSET_PX * px;
+    const dx = x - cx;
+    const dy = y - cy;
+    if (!(hw > 0 && hh > 0) || (dx === 0 && dy === 0)) return n;
+    const k = Math.min(hw / Math.abs(dx), hh / Math.abs(dy)); // a zero component gives Infinity: the other one decides
+    const size = MARKER_PX * px;
+    return this.put(n, cx + dx * k, cy + dy * k, size, size * 0.8, Math.atan2(dy, dx), rgb, Shape.Arrow, 0.85);
   }
 
   /** Packs the floor's grid lines that are on screen. */

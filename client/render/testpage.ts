@@ -32,6 +32,14 @@ export const CSS_HEIGHT = 200;
 // The world is 2:1 and the canvas 8:5, so the world is letterboxed: scale 1.6,
 // 20 CSS px of background above and below. The test's expectations follow.
 const view: View = { worldWidth: 200, worldHeight: 100, background: 0x102030 };
+// ?camera=1: a camera on world (60, 62) showing at least 100 x 62.5 world
+// units: scale 3.2, world x 10..110 and y 30.75..93.25 on the canvas.
+if (new URLSearchParams(location.search).get('camera') === '1') {
+  view.cameraX = 60;
+  view.cameraY = 62;
+  view.spanWidth = 100;
+  view.spanHeight = 62.5;
+}
 
 const shapes: [x: number, y: number, w: number, h: number, angle: number, rgb: number, shape: Shape, alpha: number][] = [
   [40, 50, 40, 40, 0, 0xff0000, Shape.Circle, 1],

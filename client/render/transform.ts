@@ -35,7 +35,9 @@ export function fitView(view: View, pixelWidth: number, pixelHeight: number, out
   let scale = Math.min(pixelWidth / worldWidth, pixelHeight / worldHeight);
   const cx = view.cameraX ?? NaN;
   const cy = view.cameraY ?? NaN;
-  const camera = Number.isFinite(cx) && Number.isFinite(cy);
+  // x - x is 0 exactly for finite x (NaN and infinities give NaN); unlike
+  // Number.isFinite it boxes no double before the code is optimized.
+  const camera = cx - cx === 0 && cy - cy === 0;
   if (camera) {
     const spanW = view.spanWidth !== undefined && view.spanWidth > 0 ? view.spanWidth : worldWidth;
     const spanH = view.spanHeight !== undefined && view.spanHeight > 0 ? view.spanHeight : worldHeight;

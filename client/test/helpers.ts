@@ -23,6 +23,11 @@ export function feed(mirror: Mirror, data: Uint8Array): DeltaResult | 'other' {
       return 'applied';
     case ServerTag.Delta:
       return mirror.applyDelta(msg);
+    case ServerTag.ViewSnapshot:
+      mirror.applyViewSnapshot(msg);
+      return 'applied';
+    case ServerTag.ViewDelta:
+      return mirror.applyViewDelta(msg);
     default:
       return 'other';
   }

@@ -41,3 +41,38 @@ test('mirror equals the server state after every vector step', (t) => {
     assert.equal(mirror.tick, step.tick, `${where}: tick`);
   });
 });
+
+interface ViewVectors extends Vectors {
+  steps: Array<{ hex: string; entities: Plain; tick: number; note?: string; leftView: number; removed: number }>;
+}
+
+const viewFile = fileURLToPath(new URL('../../state/testdata/view_vectors.json', import.meta.url));
+
+test('mirror equals the member view after every view vector step, and tells left-view from removed', (t) => {
+  if (!existsSync(viewFile)) {
+    t.skip(`${viewFile} not found: generate it with the Go tests (go test ./state -run TestViewVectors -update)`);
+    return;
+  }
+  const v = JSON.parse(readFileSync(viewFile, 'utf8')) as ViewVectors;
+  assert.ok(Array.isArray(v.steps) && v.steps.length > 0, 'view_vectors.json has no steps');
+  const mirror = new Mirror();
+  mirror.setSchema(Schema.parse(v.schema));
+  let left = 0;
+  let removed = 0;
+  v.steps.forEach((step, i) => {
+    const where = `step ${i}${step.note ? ` (${step.note})` : ''}`;
+    assert.equal(feed(mirror, hexToBytes(step.hex)), 'applied', `${where}: applied`);
+    left += mirror.leftView.length;
+    removed += mirror.removed.length;
+    const want: Plain = {};
+    for (const [id, fields] of Object.entries(step.entities)) {
+      const { $kind, ...rest } = fields;
+      want[id] = rest;
+      assert.equal(mirror.entities.get(Number(id))?.kind.name, $kind, `${where}: entity ${id} kind`);
+    }
+    assertMirror(mirror, want, 1e-9, where);
+    assert.equal(mirror.tick, step.tick, `${where}: tick`);
+    assert.equal(left, step.leftView, `${where}: entities that left the view so far`);
+    assert.equal(removed, step.removed, `${where}: entities removed from the world so far`);
+  });
+});

@@ -101,11 +101,13 @@ func (f *fleet) start(ctx context.Context) error {
 		if typ == "" {
 			typ = "arena-bench"
 		}
-		id, err := a.createRoom(ctx, typ, max(f.cfg.clients, 8)+joinAttempts-1)
+		// Seats for retried dials, within the types' 64.
+		seats := min(64, max(f.cfg.clients, 8)+joinAttempts-1)
+		id, err := a.createRoom(ctx, typ, seats)
 		for attempt := 1; err != nil && errors.Is(err, errTryAgain) && attempt < joinAttempts && ctx.Err() == nil; attempt++ {
 			f.createRetries.Add(1)
 			time.Sleep(time.Duration(attempt) * time.Second)
-			id, err = a.createRoom(ctx, typ, max(f.cfg.clients, 8)+joinAttempts-1)
+			id, err = a.createRoom(ctx, typ, seats)
 		}
 		if err != nil {
 			return fmt.Errorf("room %d: %w", i, err)

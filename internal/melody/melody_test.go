@@ -253,3 +253,54 @@ func TestIdleSessionsHoldNoGoroutine(t *testing.T) {
 		t.Fatalf("%d goroutines for 200 idle sessions (before %d, after %d)", after-before, before, after)
 	}
 }
+
+// TestWheelFollowsTheClock: a wheel woken late (its goroutine starved, its
+// ticker's ticks dropped) handles every slot that came due meanwhile, so
+// each session is still pinged once per PingPeriod of real time and none
+// that answered is taken for silent; more than a turn late, it handles
+// one turn and skips ahead. (Driven by hand: no goroutine, no sleeping.)
+func TestWheelFollowsTheClock(t *testing.T) {
+	m := New()
+	m.Config.PingPeriod, m.Config.PongWait = time.Second, 1500*time.Millisecond
+	w := newWheel(m)
+	w.init() // 10 slots of 100 ms
+	sessions := make([]*Session, 10)
+	for i := range sessions {
+		s := &Session{melody: m}
+		s.slot = int32(i)
+		s.next = w.slots[i]
+		w.slots[i] = s
+		sessions[i] = s
+	}
+	step, pongWait := int64(w.step), int64(m.Config.PongWait)
+	w.due = step
+
+	// 450 ms late: the four slots due at 100..400 ms are handled at once.
+	for _, s := range sessions {
+		s.lastRead.Store(0)
+	}
+	ping, kill := w.dueSlotsLocked(4*step+step/2, pongWait, nil, nil)
+	if len(ping) != 4 || len(kill) != 0 || w.cur != 4 || w.due != 5*step {
+		t.Fatalf("450 ms in: pinged %d, ended %d, at slot %d due %v; want 4, 0, slot 4 due 500ms", len(ping), len(kill), w.cur, time.Duration(w.due))
+	}
+
+	// Every session answered at 1 s; the wheel wakes 3 s late: one turn is
+	// handled (each session once: all have answered within PongWait)
+	// and the wheel skips ahead instead of going round again.
+	for _, s := range sessions {
+		s.lastRead.Store(int64(time.Second))
+	}
+	now := int64(2400 * time.Millisecond)
+	ping, kill = w.dueSlotsLocked(now, pongWait, nil, nil)
+	if len(ping) != 10 || len(kill) != 0 {
+		t.Fatalf("a turn late: pinged %d, ended %d; want 10, 0", len(ping), len(kill))
+	}
+	if w.due != now+step {
+		t.Fatalf("after a turn late: next slot due at %v, want %v", time.Duration(w.due), time.Duration(now+step))
+	}
+	// Silent since 1 s: at 2.55 s (1.55 s > PongWait) the due slot's session ends.
+	ping, kill = w.dueSlotsLocked(now+step+step/2, pongWait, nil, nil)
+	if len(ping) != 0 || len(kill) != 1 {
+		t.Fatalf("silent for 1.55 s: pinged %d, ended %d; want 0, 1", len(ping), len(kill))
+	}
+}

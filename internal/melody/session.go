@@ -150,6 +150,11 @@ func (s *Session) Get(key string) (value any, exists bool) {
 // LocalAddr returns the local address of the connection.
 func (s *Session) LocalAddr() net.Addr { return s.conn.LocalAddr() }
 
+// NetConn returns the connection the session reads and writes (not in
+// upstream, whose sessions hide gorilla's Conn): its owner may keep its
+// own state there instead of in Keys or the request.
+func (s *Session) NetConn() net.Conn { return s.conn }
+
 // RemoteAddr returns the remote address of the connection.
 func (s *Session) RemoteAddr() net.Addr { return s.conn.RemoteAddr() }
 

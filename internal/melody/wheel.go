@@ -13,6 +13,13 @@ import (
 // goroutine per session. The sessions sit in n slots of a ring; each step
 // (PingPeriod / n, at most 100 ms) handles one slot, so a session is seen
 // once per PingPeriod. The goroutine runs only while there are sessions.
+//
+// The slots follow the clock, not the ticker: a wake-up handles every slot
+// that has come due since the last one (a ticker drops ticks when its
+// goroutine is late). Otherwise, on a starved machine, a turn of the wheel
+// took longer than PongWait and sessions whose pong had arrived in time
+// were ended as silent (seen with 19,000 idle connections at a load
+// average of 20: thousands ended with 1006).
 type wheel struct {
 	m     *Melody
 	step  time.Duration
@@ -21,6 +28,7 @@ type wheel struct {
 	mu       sync.Mutex
 	slots    []*Session // heads of doubly linked lists
 	cur      int
+	due      int64 // wheel clock at which slot cur is due
 	count    int
 	closings []*Session
 	running  bool
@@ -91,8 +99,30 @@ func (w *wheel) closing(s *Session) {
 func (w *wheel) startLocked() {
 	if !w.running {
 		w.running = true
+		w.due = w.now() + int64(w.step)
 		go w.run()
 	}
+}
+
+// dueSlotsLocked sorts the sessions of every slot due by now into those to
+// ping and those silent for pongWait, and moves on past them. At most one
+// turn is handled at once; a wheel more than a turn behind skips ahead.
+func (w *wheel) dueSlotsLocked(now, pongWait int64, ping, kill []*Session) ([]*Session, []*Session) {
+	for n := 0; now >= w.due && n < len(w.slots); n++ {
+		for s := w.slots[w.cur]; s != nil; s = s.next {
+			if now-s.lastRead.Load() > pongWait {
+				kill = append(kill, s)
+			} else {
+				ping = append(ping, s)
+			}
+		}
+		w.cur = (w.cur + 1) % len(w.slots)
+		w.due += int64(w.step)
+	}
+	if now >= w.due {
+		w.due = now + int64(w.step)
+	}
+	return ping, kill
 }
 
 func (w *wheel) run() {
@@ -103,14 +133,7 @@ func (w *wheel) run() {
 		now := w.now()
 		pongWait := int64(w.m.Config.PongWait)
 		w.mu.Lock()
-		for s := w.slots[w.cur]; s != nil; s = s.next {
-			if now-s.lastRead.Load() > pongWait {
-				kill = append(kill, s)
-			} else {
-				ping = append(ping, s)
-			}
-		}
-		w.cur = (w.cur + 1) % len(w.slots)
+		ping, kill = w.dueSlotsLocked(now, pongWait, ping, kill)
 		keep := w.closings[:0]
 		for _, s := range w.closings {
 			switch {

@@ -44,6 +44,7 @@ func (g *game) placeCoin(ctx *rooms.Context, c *coin) {
 	c.x, c.y = g.freeSpot(ctx, coinMargin, PickupDistance+AvatarSize/2, 0)
 	c.e.SetFloat(FieldX, c.x)
 	c.e.SetFloat(FieldY, c.y)
+	g.groupCoin(ctx, c)
 }
 
 // spotTries bounds the search for a free spot; on a crowded field the last

@@ -27,6 +27,10 @@ type player struct {
 	// since the collision loops read positions thousands of times a tick and
 	// an entity's checked accessors cost more than the arithmetic.
 	x, y float64
+	// view is the rectangle of cells the member sees, once viewSet (views
+	// rooms only: views.go).
+	view    cellRect
+	viewSet bool
 }
 
 // coin is a coin slot: its current entity (a new one after each pickup) and
@@ -40,9 +44,10 @@ type coin struct {
 // entity-id order) and coin slots (in the order Init made them), so every
 // run steps them in the same order.
 type game struct {
-	opts    Options
-	players []*player
-	coins   []*coin
+	opts        Options
+	players     []*player
+	coins       []*coin
+	viewScratch []state.GroupID
 }
 
 func newGame(o Options) *game { return &game{opts: o} }
@@ -73,6 +78,7 @@ func (g *game) Join(ctx *rooms.Context, m *rooms.Member) (*state.Entity, error) 
 	p := &player{member: m, avatar: e, x: x, y: y}
 	m.Data = p
 	g.players = append(g.players, p) // ids ascend, so id order holds
+	g.updateView(ctx, p)
 	return e, nil
 }
 
@@ -124,6 +130,7 @@ func (g *game) Tick(ctx *rooms.Context) {
 	for _, p := range g.players {
 		p.avatar.SetFloat(FieldX, p.x)
 		p.avatar.SetFloat(FieldY, p.y)
+		g.updateView(ctx, p)
 	}
 	round, left, playing := clock.roundAt(ctx.Tick)
 	if playing {

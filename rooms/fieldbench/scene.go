@@ -71,7 +71,12 @@ func PropAt(i int, t uint64) (x, y, angle float64) {
 	cx := float64(i%PropGrid)*PropCell + PropCell/2
 	cy := float64(i/PropGrid)*PropCell + PropCell/2
 	phase := float64(t)*0.05 + float64(i)
-	return cx + 40*math.Cos(phase), cy + 40*math.Sin(phase), math.Mod(phase, 2*math.Pi)
+	sin, cos := math.Sincos(phase)
+	// phase mod 2π without math.Mod's exact long division (a fifth of a
+	// tick's CPU for 4,096 props): phase is positive and below 2^20, so the
+	// result is within 1e-9 rad of math.Mod's, far inside the spec's 1e-3.
+	turn := 2 * math.Pi
+	return cx + 40*cos, cy + 40*sin, phase - turn*math.Floor(phase/turn)
 }
 
 // PlayerStart is where client c's player starts.

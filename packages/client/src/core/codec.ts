@@ -11,6 +11,7 @@ import {
   type EntityRecord,
   type Member,
   type RoomEvent,
+  type Segment,
   type ServerMessage,
   type Welcome,
   type WireValue,
@@ -51,6 +52,19 @@ export function decodeServerMessage(bytes: ArrayBuffer | Uint8Array): ServerMess
         changed: arrayOf(raw[4], 'delta changed').map(parseGroup),
         removed: ungap(arrayOf(raw[5], 'delta removed'), 'removed id'),
       };
+    case ServerTag.ViewDelta: {
+      if (raw.length < 4) throw new ProtocolError(`view delta has ${raw.length} elements, want at least 4`);
+      const left = arrayOf(raw[3], 'view delta left').map((g) => toInt(g, 'left group'));
+      return {
+        tag,
+        tick: toInt(raw[1], 'view delta tick'),
+        baseTick: toInt(raw[2], 'view delta baseTick'),
+        left,
+        segments: raw.slice(4).map((s) => parseSegment(s, false)),
+      };
+    }
+    case ServerTag.ViewSnapshot:
+      return { tag, tick: toInt(raw[1], 'view snapshot tick'), segments: raw.slice(2).map((s) => parseSegment(s, true)) };
     case ServerTag.Event:
       return { tag, event: parseEvent(raw[1]) };
     case ServerTag.Error:
@@ -157,6 +171,66 @@ function parseGroup(raw: unknown): ChangedGroup {
     for (let k = 0; k < width; k++) values[e * width + k] = g[p++] as WireValue;
   }
   return { maskLo, maskHi, width, ids, values };
+}
+
+/** A segment: `[g, records]`, `[g, arrived, changed, departed, removed]`, `[g, mask, values...]`, or packed (a bin). */
+function parseSegment(raw: unknown, snapshotOnly: boolean): Segment {
+  if (raw instanceof Uint8Array) {
+    if (snapshotOnly) throw new ProtocolError('view snapshot: packed segment');
+    return parsePacked(raw);
+  }
+  const s = arrayOf(raw, 'segment');
+  if (s.length < 2) throw new ProtocolError(`segment of ${s.length} elements`);
+  const group = toInt(s[0], 'segment group');
+  if (Array.isArray(s[1]) && s.length === 2) return { kind: 'enter', group, records: recordList(s[1], 'group snapshot') };
+  if (snapshotOnly) throw new ProtocolError(`view snapshot: segment ${group} is not a group snapshot`);
+  if (Array.isArray(s[1])) {
+    if (s.length !== 5) throw new ProtocolError(`segment ${group} of ${s.length} elements`);
+    return {
+      kind: 'delta',
+      group,
+      arrived: recordList(s[1], 'segment arrived'),
+      changed: arrayOf(s[2], 'segment changed').map(parseGroup),
+      departed: ungap(arrayOf(s[3], 'segment departed'), 'departed id'),
+      removed: ungap(arrayOf(s[4], 'segment removed'), 'removed id'),
+    };
+  }
+  const [maskLo, maskHi] = splitMask(s[1]);
+  const width = popcount32(maskLo) + popcount32(maskHi);
+  if (width === 0 || (s.length - 2) % width !== 0) throw new ProtocolError(`short segment ${group}: ${s.length - 2} values for mask width ${width}`);
+  return { kind: 'short', group, packed: false, maskLo, maskHi, width, values: s.slice(2) as WireValue[] };
+}
+
+/** Unsigned LEB128 at b[at]; values past 2^53 are refused (no packed segment carries one). */
+function uvarint(b: Uint8Array, at: number): [value: number, next: number] {
+  let v = 0;
+  for (let shift = 0, i = at; i < b.length && shift < 53; shift += 7, i++) {
+    const x = b[i]!;
+    v += (x & 0x7f) * 2 ** shift;
+    if (x < 0x80) return [v, i + 1];
+  }
+  throw new ProtocolError('packed segment: bad varint');
+}
+
+/** bin [uvarint(g<<4 | m), uvarint(mask) when m is 15 (else mask = m), signed nibbles, high first]. */
+function parsePacked(b: Uint8Array): Segment {
+  let [head, at] = uvarint(b, 0);
+  const group = Math.floor(head / 16);
+  let mask = head % 16;
+  if (mask === 15) [mask, at] = uvarint(b, at);
+  if (mask === 0) throw new ProtocolError(`packed segment ${group}: empty mask`);
+  const [maskLo, maskHi] = splitMask(mask);
+  const width = popcount32(maskLo) + popcount32(maskHi);
+  const n = (b.length - at) * 2;
+  const values = new Array<WireValue>(n);
+  for (let k = 0; k < n; k++) {
+    const byte = b[at + (k >> 1)]!;
+    const nib = k % 2 === 0 ? byte >> 4 : byte & 15;
+    values[k] = nib >= 8 ? nib - 16 : nib; // a signed nibble
+  }
+  // The last byte may end in a padding nibble: the mirror, which knows the
+  // group's entity count, takes exactly count * width values.
+  return { kind: 'short', group, packed: true, maskLo, maskHi, width, values };
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -235,8 +235,21 @@ export class Connection<T extends RoomType = AnyRoom> {
         }
         if (this.needSeqSync) this.syncSeq();
         break;
+      case ServerTag.ViewSnapshot:
+        try {
+          this.mirror.applyViewSnapshot(msg);
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.opts.onError?.('bad_message', `view snapshot: ${err.message}`);
+          break;
+        }
+        if (this.needSeqSync) this.syncSeq();
+        break;
       case ServerTag.Delta:
         if (this.mirror.applyDelta(msg) === 'resync') this.sendResync();
+        break;
+      case ServerTag.ViewDelta:
+        if (this.mirror.applyViewDelta(msg) === 'resync') this.sendResync();
         break;
       case ServerTag.Event:
         this.opts.onEvent?.(msg.event as RoomEvent<T['event']>);

@@ -11,6 +11,10 @@ export enum ServerTag {
   Event = 4,
   Error = 5,
   Pong = 6,
+  /** A member's view frame (PROTOCOL.md, "Views"). */
+  ViewDelta = 7,
+  /** A member's view snapshot: a group snapshot of every group it sees. */
+  ViewSnapshot = 8,
 }
 
 /** Client -> server type tags. */
@@ -41,6 +45,35 @@ export interface ChangedGroup {
   readonly ids: readonly number[];
   readonly values: readonly WireValue[];
 }
+
+/**
+ * One group's part of a view message (PROTOCOL.md, "Views"): a group
+ * snapshot (`enter`: the group entered the view, or a view snapshot), a
+ * group delta, or a short delta (every entity of the group, in ascending
+ * id order, changed the masked fields; from the array or the packed form).
+ */
+export type Segment =
+  | { readonly kind: 'enter'; readonly group: number; readonly records: readonly EntityRecord[] }
+  | {
+      readonly kind: 'delta';
+      readonly group: number;
+      readonly arrived: readonly EntityRecord[];
+      readonly changed: readonly ChangedGroup[];
+      /** Absolute ids, ascending: moved to another group. */
+      readonly departed: readonly number[];
+      /** Absolute ids, ascending: removed from the world. */
+      readonly removed: readonly number[];
+    }
+  | {
+      readonly kind: 'short';
+      readonly group: number;
+      /** From the packed form: values may end with one padding nibble. */
+      readonly packed: boolean;
+      readonly maskLo: number;
+      readonly maskHi: number;
+      readonly width: number;
+      readonly values: readonly WireValue[];
+    };
 
 export interface Member {
   member: number;
@@ -104,12 +137,23 @@ export type ServerMessage =
       /** Absolute ids, ascending. */
       removed: readonly number[];
     }
+  | {
+      tag: ServerTag.ViewDelta;
+      tick: number;
+      baseTick: number;
+      /** Groups that left the view: their entities leave the mirror. */
+      left: readonly number[];
+      segments: readonly Segment[];
+    }
+  | { tag: ServerTag.ViewSnapshot; tick: number; segments: readonly Segment[] }
   | { tag: ServerTag.Event; event: RoomEvent }
   | { tag: ServerTag.Error; code: string; message: string }
   | { tag: ServerTag.Pong; clientTime: number; tick: number };
 
 export type SnapshotMessage = Extract<ServerMessage, { tag: ServerTag.Snapshot }>;
 export type DeltaMessage = Extract<ServerMessage, { tag: ServerTag.Delta }>;
+export type ViewDeltaMessage = Extract<ServerMessage, { tag: ServerTag.ViewDelta }>;
+export type ViewSnapshotMessage = Extract<ServerMessage, { tag: ServerTag.ViewSnapshot }>;
 
 /** Input payloads of the built-in rooms, from their Go declarations (rooms.gen.ts). */
 export type ArenaInput = ArenaRoom['input'];

@@ -190,9 +190,12 @@ export class Replay {
     this.error = null;
     const rec = this.tape.records[this.keyRecords[k]!]!;
     const msg = decodeServerMessage(this.tape.message(rec));
-    if (msg.tag !== ServerTag.Snapshot) throw new ReplayError(`keyframe at tick ${rec.tick} is not a snapshot (message type ${msg.tag})`);
+    if (msg.tag !== ServerTag.Snapshot && msg.tag !== ServerTag.ViewSnapshot) {
+      throw new ReplayError(`keyframe at tick ${rec.tick} is not a snapshot (message type ${msg.tag})`);
+    }
     this.mirror.setSchema(this.schema);
-    this.mirror.applySnapshot(msg);
+    if (msg.tag === ServerTag.Snapshot) this.mirror.applySnapshot(msg);
+    else this.mirror.applyViewSnapshot(msg); // a views room's recording: every group
   }
 
   private applyDeltas(t: number): void {
@@ -213,11 +216,11 @@ export class Replay {
         this.error = `tick ${next}: ${err.message}`;
         return;
       }
-      if (msg.tag !== ServerTag.Delta) {
+      if (msg.tag !== ServerTag.Delta && msg.tag !== ServerTag.ViewDelta) {
         this.error = `tick ${next}: the record holds message type ${msg.tag}, not a delta`;
         return;
       }
-      if (m.applyDelta(msg) !== 'applied') {
+      if ((msg.tag === ServerTag.Delta ? m.applyDelta(msg) : m.applyViewDelta(msg)) !== 'applied') {
         this.error = `tick ${next}: ${m.lastError ?? 'delta refused'}`;
         return;
       }
