@@ -103,6 +103,9 @@ export function scores(rec, truth, o) {
   // Corrections: everywhere, and in steady driving (a key held for 300 ms or more).
   let corrMax = 0;
   let corrSteady = 0;
+  // The same in world units: pixels depend on the page's layout and scale.
+  let corrUnits = 0;
+  let corrUnitsSteady = 0;
   const held = new Float64Array(n).fill(NaN); // when the current hold began, per frame
   let since = NaN;
   let ki = 0;
@@ -113,10 +116,15 @@ export function scores(rec, truth, o) {
       ki++;
     }
     held[i] = since;
-    const c = rec.corr[i] * rec.pxPerUnit;
+    const u = rec.corr[i];
+    const c = u * rec.pxPerUnit;
     if (!Number.isFinite(c) || (i > 0 && hitch(i))) continue;
     corrMax = Math.max(corrMax, c);
-    if (Number.isFinite(since) && t[i] - since >= 300) corrSteady = Math.max(corrSteady, c);
+    corrUnits = Math.max(corrUnits, u);
+    if (Number.isFinite(since) && t[i] - since >= 300) {
+      corrSteady = Math.max(corrSteady, c);
+      corrUnitsSteady = Math.max(corrUnitsSteady, u);
+    }
   }
 
   // S4: from the end of the freeze until the delay stays near its level before it for 0.5 s.
@@ -153,6 +161,9 @@ export function scores(rec, truth, o) {
     own_response_frames_p95: quantile(responses, 0.95),
     correction_px_per_frame_max: corrMax,
     correction_px_steady_max: corrSteady,
+    correction_units_per_frame_max: corrUnits,
+    correction_units_steady_max: corrUnitsSteady,
+    px_per_unit: rec.pxPerUnit,
     interp_delay_ms: median(delays),
     backwards_frames: backwards,
     recover_ms: recover,

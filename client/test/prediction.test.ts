@@ -111,13 +111,14 @@ test('a correction fades to a tenth within about 100 ms, never more than a third
   assert.ok(max <= 6 * 0.31, `largest correction in one frame ${max}`);
 });
 
-test('a correction never moves the avatar faster than it walks (2 units a 60 Hz frame), and still converges', () => {
+test('a correction never moves the avatar faster than it walks (2 units a 60 Hz frame), nor 2 units in any frame, and still converges', () => {
   for (const off of [12, 18, 40, 140]) {
     const p = new ArenaPredictor(model);
     p.reconcile(100, 100, 0);
     p.reconcile(100 - off, 100, 0); // off units behind what was drawn (under the snap distance)
     assert.equal(p.x, 100, 'drawn where it was');
     let max = 0;
+    let perFrame = 0;
     let frames = 0;
     for (; p.x !== 100 - off && frames < 600; frames++) {
       for (const dt of [1000 / 60, 1000 / 30]) {
@@ -125,10 +126,12 @@ test('a correction never moves the avatar faster than it walks (2 units a 60 Hz 
         p.frame(dt);
         assert.ok(p.x <= was, `${off}: toward the server, never past it`);
         max = Math.max(max, p.lastCorrection / (dt / (1000 / 60)));
+        perFrame = Math.max(perFrame, p.lastCorrection);
       }
     }
     assert.ok(max <= 2 + 1e-9, `${off}: largest correction a 60 Hz frame's worth ${max}`);
     assert.ok(max > 1.9, `${off}: the cap is what held it: ${max}`);
+    assert.ok(perFrame <= 2 + 1e-9, `${off}: largest correction in one (30 Hz) frame ${perFrame}`);
     assert.equal(p.x, 100 - off, `${off}: converged`);
   }
 });

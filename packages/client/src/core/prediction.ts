@@ -39,6 +39,12 @@ const DECAY_PER_60HZ_FRAME = 0.7;
  * 4 px and more (docs/NETCODE.md); small errors fade as before.
  */
 const MAX_CORRECTION_PER_S = 120;
+/**
+ * Nor more than this in any one frame (world units, one 60 Hz frame's
+ * walk): on a page drawing at 30 fps the speed cap alone let a frame move
+ * 4 units (2.6 px at 0.64 px a unit; docs/NETCODE.md).
+ */
+const MAX_CORRECTION_PER_FRAME = 2;
 
 export class ArenaPredictor {
   /** Position after the server state plus unacknowledged inputs. */
@@ -174,7 +180,7 @@ export class ArenaPredictor {
     let cx = ox * (1 - keep);
     let cy = oy * (1 - keep);
     const c = Math.hypot(cx, cy);
-    const cap = (MAX_CORRECTION_PER_S * Math.max(0, dtMs)) / 1000;
+    const cap = Math.min(MAX_CORRECTION_PER_FRAME, (MAX_CORRECTION_PER_S * Math.max(0, dtMs)) / 1000);
     if (c > cap) {
       cx *= cap / c;
       cy *= cap / c;
