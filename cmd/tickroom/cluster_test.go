@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -180,6 +182,12 @@ func TestSplitBrainPausedOwnerStopsBeforeItTicks(t *testing.T) {
 			_ = a.cmd.Process.Signal(syscall.SIGCONT)
 		}
 	})
+	// Ann reads on while A is paused: what A published before the pause
+	// (still in her socket, unread) reaches her now; after SIGCONT she
+	// must get no new tick, only the close frame.
+	var resumed atomic.Bool
+	annDone := make(chan pausedReads, 1)
+	go func() { annDone <- ann.readAcrossPause(&resumed, rooms.CloseRestart) }()
 	bob.closedWith(t, rooms.CloseRestart) // B saw A's key expire
 	back := joinAt(t, baseB, room, "name=bob&token="+bob.welcome.Token)
 	back.send(t, 2, map[string]any{"op": "create", "shape": 0, "x": 200, "y": 100, "w": 20, "h": 20, "color": 2})
@@ -190,14 +198,19 @@ func TestSplitBrainPausedOwnerStopsBeforeItTicks(t *testing.T) {
 	}
 
 	woke := wakeTick(t, b, room)
+	resumed.Store(true) // A has been paused for seconds: ann has read all it sent before
 	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	stopped = false
-	ann.closeFrame(t, rooms.CloseRestart)
-	if ann.mirror.Tick > woke {
-		t.Fatalf("the paused owner published tick %d after SIGCONT; B took the room over at tick %d", ann.mirror.Tick, woke)
+	got := <-annDone
+	if got.err != nil {
+		t.Fatal(got.err)
 	}
+	if got.after > got.before {
+		t.Fatalf("the paused owner published tick %d after SIGCONT (its last before the pause: %d; B took the room over at tick %d)", got.after, got.before, woke)
+	}
+	t.Logf("A's last tick before the pause %d, B woke the room at tick %d", got.before, woke)
 	waitFor(t, 10*time.Second, "A to say its room stopped on a lost lease", func() bool {
 		return a.logged("lease is lost")
 	})
@@ -226,30 +239,45 @@ func wakeTick(t *testing.T, c *child, room string) uint64 {
 	return 0
 }
 
-// closeFrame reads (applying what comes) until the server's close frame,
-// which must come, with code.
-func (m *member) closeFrame(t *testing.T, code int) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+// pausedReads is what a member of a paused owner read: the newest tick
+// before and after the owner was resumed.
+type pausedReads struct {
+	before, after uint64
+	err           error
+}
+
+// readAcrossPause reads (applying what comes) until the server's close
+// frame with code, noting the newest tick read before resumed was set and
+// after. It runs on its own goroutine: errors are returned, not fatal.
+func (m *member) readAcrossPause(resumed *atomic.Bool, code int) pausedReads {
+	var r pausedReads
+	r.before = m.mirror.Tick
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		_ = m.conn.SetReadDeadline(deadline)
 		_, b, err := m.conn.ReadMessage()
 		if err == nil {
 			if typ, _, _, _ := state.Peek(b); typ == state.MsgSnapshot || typ == state.MsgDelta {
 				if _, err := m.mirror.Apply(b); err != nil {
-					t.Fatalf("apply: %v", err)
+					r.err = fmt.Errorf("apply: %w", err)
+					return r
+				}
+				if resumed.Load() {
+					r.after = max(r.after, m.mirror.Tick)
+				} else {
+					r.before = max(r.before, m.mirror.Tick)
 				}
 			}
 			continue
 		}
 		var ce *websocket.CloseError
-		if !errors.As(err, &ce) {
-			t.Fatalf("the connection ended without a close frame: %v", err)
+		switch {
+		case !errors.As(err, &ce):
+			r.err = fmt.Errorf("the connection ended without a close frame: %w", err)
+		case ce.Code != code:
+			r.err = fmt.Errorf("close code %d (%s), want %d", ce.Code, ce.Text, code)
 		}
-		if ce.Code != code {
-			t.Fatalf("close code %d (%s), want %d", ce.Code, ce.Text, code)
-		}
-		return
+		return r
 	}
 }
 
