@@ -39,17 +39,25 @@ func Compare(w *World, m *Mirror) *Divergence {
 		}
 	}
 	for _, e := range w.entities {
-		me := m.Entities[e.id]
-		if me == nil {
-			return &Divergence{Entity: e.id, Server: "present", Client: "missing"}
+		if d := compareEntity(e, m.Entities[e.id]); d != nil {
+			return d
 		}
-		if me.Kind.Name != e.kind.Name {
-			return &Divergence{Entity: e.id, Field: "(kind)", Server: e.kind.Name, Client: me.Kind.Name}
-		}
-		for i, f := range e.kind.Fields {
-			if !FieldEqual(f, e.vals[i], me.vals[i]) {
-				return &Divergence{Entity: e.id, Field: f.Name, Server: e.valueAny(i), Client: me.Value(i)}
-			}
+	}
+	return nil
+}
+
+// compareEntity checks one mirrored entity (nil: missing) against the
+// server's.
+func compareEntity(e *Entity, me *MirrorEntity) *Divergence {
+	if me == nil {
+		return &Divergence{Entity: e.id, Server: "present", Client: "missing"}
+	}
+	if me.Kind.Name != e.kind.Name {
+		return &Divergence{Entity: e.id, Field: "(kind)", Server: e.kind.Name, Client: me.Kind.Name}
+	}
+	for i, f := range e.kind.Fields {
+		if !FieldEqual(f, e.vals[i], me.vals[i]) {
+			return &Divergence{Entity: e.id, Field: f.Name, Server: e.valueAny(i), Client: me.Value(i)}
 		}
 	}
 	return nil
@@ -101,17 +109,8 @@ func CompareSeen(w *World, m *Mirror, must, may func(*Entity) bool) *Divergence 
 		if !must(e) {
 			continue
 		}
-		me := m.Entities[e.id]
-		if me == nil {
-			return &Divergence{Entity: e.id, Server: "present", Client: "missing"}
-		}
-		if me.Kind.Name != e.kind.Name {
-			return &Divergence{Entity: e.id, Field: "(kind)", Server: e.kind.Name, Client: me.Kind.Name}
-		}
-		for i, f := range e.kind.Fields {
-			if !FieldEqual(f, e.vals[i], me.vals[i]) {
-				return &Divergence{Entity: e.id, Field: f.Name, Server: e.valueAny(i), Client: me.Value(i)}
-			}
+		if d := compareEntity(e, m.Entities[e.id]); d != nil {
+			return d
 		}
 	}
 	for id := range m.Entities {

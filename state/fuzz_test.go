@@ -49,13 +49,13 @@ func FuzzDecodeClient(f *testing.F) {
 	})
 }
 
-// FuzzMirrorApply: a mirror fed arbitrary bytes after a real snapshot
-// returns errors but never panics, and never leaves an entity of a kind
-// outside its schema. Seeded with the wire vectors.
-func FuzzMirrorApply(f *testing.F) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "vectors.json"))
+// seedVectors reads a committed vector file of testdata: its schema and
+// its messages in order, each added to f's corpus.
+func seedVectors(f *testing.F, name string) (*state.Schema, [][]byte) {
+	f.Helper()
+	raw, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
-		f.Fatalf("vectors: %v", err)
+		f.Fatalf("%s: %v", name, err)
 	}
 	var vf struct {
 		Schema []state.WireKind `json:"schema"`
@@ -64,18 +64,29 @@ func FuzzMirrorApply(f *testing.F) {
 		} `json:"steps"`
 	}
 	if err := json.Unmarshal(raw, &vf); err != nil {
-		f.Fatal(err)
+		f.Fatalf("%s: %v", name, err)
 	}
 	schema, err := state.SchemaFromWire(vf.Schema)
 	if err != nil {
-		f.Fatal(err)
+		f.Fatalf("%s: %v", name, err)
 	}
 	var msgs [][]byte
 	for _, s := range vf.Steps {
-		b, _ := hex.DecodeString(s.Hex)
+		b, err := hex.DecodeString(s.Hex)
+		if err != nil {
+			f.Fatalf("%s: %v", name, err)
+		}
 		msgs = append(msgs, b)
 		f.Add(b)
 	}
+	return schema, msgs
+}
+
+// FuzzMirrorApply: a mirror fed arbitrary bytes after a real snapshot
+// returns errors but never panics, and never leaves an entity of a kind
+// outside its schema. Seeded with the wire vectors.
+func FuzzMirrorApply(f *testing.F) {
+	schema, msgs := seedVectors(f, "vectors.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := state.NewMirror(schema)
 		if _, err := m.Apply(msgs[0]); err != nil {
@@ -171,29 +182,7 @@ func FuzzDecodeWelcome(f *testing.F) {
 // mirror that holds a view applies them or returns an error, never
 // panics. Seeded with the shared view vectors.
 func FuzzMirrorApplyView(f *testing.F) {
-	raw, err := os.ReadFile(filepath.Join("testdata", "view_vectors.json"))
-	if err != nil {
-		f.Fatalf("view vectors: %v", err)
-	}
-	var vf struct {
-		Schema []state.WireKind `json:"schema"`
-		Steps  []struct {
-			Hex string `json:"hex"`
-		} `json:"steps"`
-	}
-	if err := json.Unmarshal(raw, &vf); err != nil {
-		f.Fatal(err)
-	}
-	schema, err := state.SchemaFromWire(vf.Schema)
-	if err != nil {
-		f.Fatal(err)
-	}
-	var msgs [][]byte
-	for _, s := range vf.Steps {
-		b, _ := hex.DecodeString(s.Hex)
-		msgs = append(msgs, b)
-		f.Add(b)
-	}
+	schema, msgs := seedVectors(f, "view_vectors.json")
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := state.NewMirror(schema)
 		if _, err := m.Apply(msgs[0]); err != nil {

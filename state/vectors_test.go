@@ -147,12 +147,20 @@ func buildVectors(t *testing.T) vectorFile {
 // tests decode too, in step with the Go codec: a change to the encoding
 // shows up here first.
 func TestVectors(t *testing.T) {
-	got, err := json.MarshalIndent(buildVectors(t), "", " ")
+	checkVectorFile(t, "vectors.json", "TestVectors", buildVectors(t))
+}
+
+// checkVectorFile compares v, as indented JSON, with the committed
+// testdata/name (rewriting it first with -update): the shared vectors the
+// TypeScript tests decode too must follow the Go codec.
+func checkVectorFile(t *testing.T, name, test string, v any) {
+	t.Helper()
+	got, err := json.MarshalIndent(v, "", " ")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	path := filepath.Join("testdata", "vectors.json")
+	path := filepath.Join("testdata", name)
 	if *update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
@@ -166,6 +174,6 @@ func TestVectors(t *testing.T) {
 		t.Fatalf("read %s (run with -update to create it): %v", path, err)
 	}
 	if string(got) != string(want) {
-		t.Fatalf("%s is out of date with the codec: the wire format changed. If on purpose, run `go test ./state -run TestVectors -update` and update docs/PROTOCOL.md and packages/client/src/core", path)
+		t.Fatalf("%s is out of date with the codec: the wire format changed. If on purpose, run `go test ./state -run %s -update` and update docs/PROTOCOL.md and packages/client/src/core", path, test)
 	}
 }

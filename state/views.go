@@ -128,14 +128,6 @@ func (w *World) GroupIDs() []GroupID {
 	return v.order
 }
 
-// GroupLen returns the number of entities in group g at the last publish.
-func (w *World) GroupLen(g GroupID) int {
-	if gr := w.views.groups[g]; gr != nil {
-		return len(gr.ents)
-	}
-	return 0
-}
-
 func byID(e *Entity, id EntityID) int { return cmp.Compare(e.id, id) }
 
 func (gr *group) insert(e *Entity) {

@@ -2,9 +2,6 @@ package state_test
 
 import (
 	"encoding/hex"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -150,22 +147,5 @@ func buildViewVectors(t *testing.T) viewVectorFile {
 // TypeScript client decodes too (client/test/vectors.test.ts), in step
 // with the Go codec.
 func TestViewVectors(t *testing.T) {
-	got, err := json.MarshalIndent(buildViewVectors(t), "", " ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", "view_vectors.json")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read %s (run with -update to create it): %v", path, err)
-	}
-	if string(got) != string(want) {
-		t.Fatalf("%s is out of date with the codec: the view wire format changed. If on purpose, run `go test ./state -run TestViewVectors -update` and update docs/PROTOCOL.md and packages/client/src/core", path)
-	}
+	checkVectorFile(t, "view_vectors.json", "TestViewVectors", buildViewVectors(t))
 }

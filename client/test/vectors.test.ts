@@ -4,7 +4,7 @@
 // two codec implementations.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Mirror, Schema } from '@tickroom/client';
 import { assertMirror, feed, hexToBytes, type Plain } from './helpers';
@@ -15,30 +15,38 @@ interface Vectors {
   steps: Array<{ hex: string; entities: Plain; tick: number; note?: string }>;
 }
 
-// The test is bundled to .build/test/, two levels below the repository root.
-const file = fileURLToPath(new URL('../../state/testdata/vectors.json', import.meta.url));
+/**
+ * Reads a committed vector file of state/testdata (the test is bundled to
+ * .build/test/, two levels below the repository root). A missing file fails:
+ * the vectors are committed, so skipping would hide a broken checkout.
+ */
+function readVectors<V extends Vectors>(name: string): V {
+  const file = fileURLToPath(new URL(`../../state/testdata/${name}`, import.meta.url));
+  const v = JSON.parse(readFileSync(file, 'utf8')) as V;
+  assert.ok(Array.isArray(v.steps) && v.steps.length > 0, `${name} has no steps`);
+  return v;
+}
 
-test('mirror equals the server state after every vector step', (t) => {
-  if (!existsSync(file)) {
-    t.skip(`${file} not found: generate it with the Go tests (go test ./state -run TestVectors -update)`);
-    return;
+/** Asserts the mirror holds exactly a step's entities, kinds and tick. */
+function assertStep(mirror: Mirror, step: Vectors['steps'][number], where: string): void {
+  const want: Plain = {};
+  for (const [id, fields] of Object.entries(step.entities)) {
+    const { $kind, ...rest } = fields;
+    want[id] = rest;
+    assert.equal(mirror.entities.get(Number(id))?.kind.name, $kind, `${where}: entity ${id} kind`);
   }
-  const v = JSON.parse(readFileSync(file, 'utf8')) as Vectors;
-  assert.ok(Array.isArray(v.steps) && v.steps.length > 0, 'vectors.json has no steps');
+  // The file promises 1e-9; both sides compute q / scale in float64.
+  assertMirror(mirror, want, 1e-9, where);
+  assert.equal(mirror.tick, step.tick, `${where}: tick`);
+}
+
+test('mirror equals the server state after every vector step', () => {
+  const v = readVectors<Vectors>('vectors.json');
   const mirror = new Mirror();
   mirror.setSchema(Schema.parse(v.schema));
   v.steps.forEach((step, i) => {
-    const where = `step ${i}${step.note ? ` (${step.note})` : ''}`;
     feed(mirror, hexToBytes(step.hex));
-    const want: Plain = {};
-    for (const [id, fields] of Object.entries(step.entities)) {
-      const { $kind, ...rest } = fields;
-      want[id] = rest;
-      assert.equal(mirror.entities.get(Number(id))?.kind.name, $kind, `${where}: entity ${id} kind`);
-    }
-    // The file promises 1e-9; both sides compute q / scale in float64.
-    assertMirror(mirror, want, 1e-9, where);
-    assert.equal(mirror.tick, step.tick, `${where}: tick`);
+    assertStep(mirror, step, `step ${i}${step.note ? ` (${step.note})` : ''}`);
   });
 });
 
@@ -46,15 +54,8 @@ interface ViewVectors extends Vectors {
   steps: Array<{ hex: string; entities: Plain; tick: number; note?: string; leftView: number; removed: number }>;
 }
 
-const viewFile = fileURLToPath(new URL('../../state/testdata/view_vectors.json', import.meta.url));
-
-test('mirror equals the member view after every view vector step, and tells left-view from removed', (t) => {
-  if (!existsSync(viewFile)) {
-    t.skip(`${viewFile} not found: generate it with the Go tests (go test ./state -run TestViewVectors -update)`);
-    return;
-  }
-  const v = JSON.parse(readFileSync(viewFile, 'utf8')) as ViewVectors;
-  assert.ok(Array.isArray(v.steps) && v.steps.length > 0, 'view_vectors.json has no steps');
+test('mirror equals the member view after every view vector step, and tells left-view from removed', () => {
+  const v = readVectors<ViewVectors>('view_vectors.json');
   const mirror = new Mirror();
   mirror.setSchema(Schema.parse(v.schema));
   let left = 0;
@@ -64,14 +65,7 @@ test('mirror equals the member view after every view vector step, and tells left
     assert.equal(feed(mirror, hexToBytes(step.hex)), 'applied', `${where}: applied`);
     left += mirror.leftView.length;
     removed += mirror.removed.length;
-    const want: Plain = {};
-    for (const [id, fields] of Object.entries(step.entities)) {
-      const { $kind, ...rest } = fields;
-      want[id] = rest;
-      assert.equal(mirror.entities.get(Number(id))?.kind.name, $kind, `${where}: entity ${id} kind`);
-    }
-    assertMirror(mirror, want, 1e-9, where);
-    assert.equal(mirror.tick, step.tick, `${where}: tick`);
+    assertStep(mirror, step, where);
     assert.equal(left, step.leftView, `${where}: entities that left the view so far`);
     assert.equal(removed, step.removed, `${where}: entities removed from the world so far`);
   });
