@@ -43,6 +43,7 @@ type group struct {
 	departed []EntityID // moved to another group
 	removed  []EntityID // despawned
 	seg      [2]int     // this tick's segment in viewState.segs; seg[1] == 0: none
+	body     int        // where a packed segment's body starts in segs (after its bin header); 0: not packed
 
 	snap     []byte // [g, records] at snapTick, built on demand
 	snapTick uint64
@@ -148,7 +149,7 @@ func (gr *group) drop(id EntityID) {
 func (w *World) PublishGroups(tick uint64) {
 	v := w.views
 	for _, gr := range v.touched {
-		gr.touched, gr.seg = false, [2]int{}
+		gr.touched, gr.seg, gr.body = false, [2]int{}, 0
 		gr.arrived, gr.changed = gr.arrived[:0], gr.changed[:0]
 		gr.departed, gr.removed = gr.departed[:0], gr.removed[:0]
 		// A group the last publish left empty has sent its removals: it
@@ -205,7 +206,9 @@ func (w *World) PublishGroups(tick uint64) {
 	c.sw.b = v.segs[:0]
 	for _, gr := range v.touched {
 		start := len(c.sw.b)
-		w.appendSegment(gr)
+		if w.appendSegment(gr) {
+			gr.body = len(c.sw.b) - len(v.packed)
+		}
 		gr.seg = [2]int{start, len(c.sw.b)}
 	}
 	v.segs = c.sw.b
@@ -240,9 +243,11 @@ func (gr *group) short() bool {
 	return true
 }
 
-// appendSegment writes a group's delta segment: the short form
-// [g, mask, values...] when it fits, else [g, arrived, changed, departed, removed].
-func (w *World) appendSegment(gr *group) {
+// appendSegment writes a group's delta segment: the packed form or the
+// short form [g, mask, values...] when it fits, else [g, arrived, changed,
+// departed, removed]. It reports whether it wrote the packed form (whose
+// body is then in w.views.packed).
+func (w *World) appendSegment(gr *group) bool {
 	c := &w.enc
 	slices.SortFunc(gr.changed, func(a, b changedRef) int {
 		if a.mask != b.mask {
@@ -253,7 +258,7 @@ func (w *World) appendSegment(gr *group) {
 	if gr.short() {
 		mask := gr.changed[0].mask
 		if w.appendPacked(gr, mask) {
-			return
+			return true
 		}
 		c.arr(2 + len(gr.changed)*bits.OnesCount64(mask))
 		c.uint(uint64(gr.id))
@@ -261,7 +266,7 @@ func (w *World) appendSegment(gr *group) {
 		for _, ref := range gr.changed {
 			w.appendChanged(ref.e, mask)
 		}
-		return
+		return false
 	}
 	c.arr(5)
 	c.uint(uint64(gr.id))
@@ -273,6 +278,7 @@ func (w *World) appendSegment(gr *group) {
 	w.appendChangedGroups(gr.changed)
 	w.appendIDs(gr.departed)
 	w.appendIDs(gr.removed)
+	return false
 }
 
 // appendPacked writes a short segment whose residuals all fit in a signed
@@ -395,11 +401,23 @@ func (w *World) ChangedGroups() []GroupID {
 // nothing in g changed. The bytes are the world's own until the next
 // publish: copy them into a frame.
 func (w *World) GroupSegment(g GroupID) []byte {
+	seg, _ := w.segment(g)
+	return seg
+}
+
+// segment returns group g's segment of the last publish (nil: none) and,
+// when it is packed, its body: the segment without its bin header, which
+// a frame puts in its packed run.
+func (w *World) segment(g GroupID) (seg, body []byte) {
 	gr := w.views.groups[g]
 	if gr == nil || !gr.touched || gr.seg[1] == 0 || w.views.segs == nil {
-		return nil
+		return nil, nil
 	}
-	return w.views.segs[gr.seg[0]:gr.seg[1]]
+	seg = w.views.segs[gr.seg[0]:gr.seg[1]]
+	if gr.body != 0 {
+		body = w.views.segs[gr.body:gr.seg[1]]
+	}
+	return seg, body
 }
 
 // GroupSnapshot returns [g, records] of every entity in g at the world's
@@ -468,6 +486,7 @@ type View struct {
 	vis    []GroupID // scratch: the groups an all view sees this frame
 
 	segs [][]byte  // scratch of one frame
+	run  [][]byte  // scratch of one frame: the packed bodies of its packed run
 	left []GroupID // scratch of one frame
 }
 
@@ -517,13 +536,16 @@ func (v *View) target(w *World) []GroupID {
 
 // AppendViewDelta appends the member's view delta for the world's last
 // publish: the groups that left its view, a group snapshot of each group
-// that entered it, and the segment of each group it kept that changed. The
+// that entered it, and the segment of each group it kept that changed,
+// packed segments last, all in one bin (the packed run: a packed
+// segment's length follows from its group's size in the member's mirror,
+// so the run saves each a bin header, 2 of its about 10 bytes). The
 // segments are the world's shared bytes, copied, never re-encoded. Call it
 // right after PublishGroups, before the world changes.
 func (w *World) AppendViewDelta(dst []byte, v *View) ([]byte, error) {
 	want := v.target(w)
-	v.segs, v.left = v.segs[:0], v.left[:0]
-	size := 0
+	v.segs, v.run, v.left = v.segs[:0], v.run[:0], v.left[:0]
+	size, run := 0, 0
 	i, j := 0, 0
 	for i < len(v.has) || j < len(want) {
 		switch {
@@ -540,7 +562,10 @@ func (w *World) AppendViewDelta(dst []byte, v *View) ([]byte, error) {
 			size += len(snap)
 			j++
 		default:
-			if seg := w.GroupSegment(want[j]); seg != nil {
+			if seg, body := w.segment(want[j]); body != nil {
+				v.run = append(v.run, body)
+				run += len(body)
+			} else if seg != nil {
 				v.segs = append(v.segs, seg)
 				size += len(seg)
 			}
@@ -549,14 +574,26 @@ func (w *World) AppendViewDelta(dst []byte, v *View) ([]byte, error) {
 		}
 	}
 	if dst == nil {
-		dst = make([]byte, 0, size+32)
+		dst = make([]byte, 0, size+run+40)
 	}
-	dst = AppendViewDeltaHead(dst, w.tick, w.views.base, v.left, len(v.segs))
+	nsegs := len(v.segs)
+	if run > 0 {
+		nsegs++
+	}
+	dst = AppendViewDeltaHead(dst, w.tick, w.views.base, v.left, nsegs)
 	for _, s := range v.segs {
 		dst = append(dst, s...)
 	}
+	if run > 0 {
+		// One packed segment alone makes the same bin as its GroupSegment.
+		dst = AppendBinLen(dst, run)
+		for _, b := range v.run {
+			dst = append(dst, b...)
+		}
+	}
 	v.has = append(v.has[:0], want...)
 	clear(v.segs)
+	clear(v.run)
 	return dst, nil
 }
 
