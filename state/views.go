@@ -47,6 +47,7 @@ type group struct {
 
 	snap     []byte // [g, records] at snapTick, built on demand
 	snapTick uint64
+	gone     bool // deleted from viewState.groups: entities' cached pointers to it are stale
 }
 
 // viewState is a views world's groups and its per-publish buffers.
@@ -58,7 +59,8 @@ type viewState struct {
 	segs        []byte    // every segment of the last publish, back to back
 	snapEncodes uint64    // group snapshots encoded, ever
 	base        uint64    // the tick before the last publish
-	resid, wire []int64   // appendPacked scratch: residuals and the values they code
+	wire        []int64   // this publish's wire integers of each changed entity's mask (changedRef.off)
+	resid       []int64   // appendPacked scratch: residuals
 	packed      []byte    // appendPacked scratch
 }
 
@@ -105,6 +107,17 @@ func (v *viewState) group(g GroupID) *group {
 		v.order = nil
 	}
 	return gr
+}
+
+// pubGroupOf returns the group e was in at the last publish, from the
+// entity's cached pointer when it is still the world's (a map lookup a
+// changed entity a tick is a tenth of field-bench's publish).
+func (v *viewState) pubGroupOf(e *Entity) *group {
+	if gr := e.pubGr; gr != nil && !gr.gone && gr.id == e.pubGroup {
+		return gr
+	}
+	e.pubGr = v.group(e.pubGroup)
+	return e.pubGr
 }
 
 func (v *viewState) touch(gr *group) *group {
@@ -159,6 +172,7 @@ func (w *World) PublishGroups(tick uint64) {
 		// back as a new group if something is placed in it again.
 		if len(gr.ents) == 0 && gr.id != Everyone {
 			delete(v.groups, gr.id)
+			gr.gone = true
 			v.order = nil
 		}
 	}
@@ -172,28 +186,31 @@ func (w *World) PublishGroups(tick uint64) {
 		gr := v.touch(v.group(e.group))
 		gr.arrived = append(gr.arrived, e)
 		gr.insert(e)
-		e.pubGroup = e.group
+		e.pubGroup, e.pubGr = e.group, gr
 	}
+	v.wire = v.wire[:0]
 	for _, e := range w.dirty {
 		if e.removed || e.created {
 			continue
 		}
-		mask := e.sendMask()
+		off := len(v.wire)
+		var mask uint64
+		mask, v.wire = e.sendMaskWire(v.wire)
 		if e.group == e.pubGroup {
 			if mask != 0 {
-				gr := v.touch(v.group(e.group))
-				gr.changed = append(gr.changed, changedRef{mask, e})
+				gr := v.touch(v.pubGroupOf(e))
+				gr.changed = append(gr.changed, changedRef{mask: mask, e: e, off: off})
 			}
 			continue
 		}
 		e.advance(mask)
-		old := v.touch(v.group(e.pubGroup))
+		old := v.touch(v.pubGroupOf(e))
 		old.departed = append(old.departed, e.id)
 		old.drop(e.id)
 		gr := v.touch(v.group(e.group))
 		gr.arrived = append(gr.arrived, e)
 		gr.insert(e)
-		e.pubGroup = e.group
+		e.pubGroup, e.pubGr = e.group, gr
 	}
 	for i, id := range w.removed {
 		gr := v.touch(v.group(v.removedFrom[i]))
@@ -286,10 +303,11 @@ func (w *World) appendSegment(gr *group) bool {
 // 15 (else mask = m), then the residuals two a byte, high nibble first.
 // Smooth motion that the prediction follows costs half a byte a value,
 // and a group of a 32 x 32 grid with a mask of x, y and angle a 2-byte
-// head. It reports false, having written nothing, when a value does not fit.
+// head. It reports false, having written nothing, when a value does not
+// fit. The values are the wire integers PublishGroups took (changedRef.off).
 func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v := w.views
-	v.resid, v.wire = v.resid[:0], v.wire[:0]
+	v.resid = v.resid[:0]
 	for m := mask; m != 0; m &= m - 1 {
 		if !gr.changed[0].e.kind.Fields[bits.TrailingZeros64(m)].Type.coded() {
 			return false
@@ -300,17 +318,18 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 		if bits.Len64(mask) > len(e.kind.Fields) {
 			return false
 		}
+		k := ref.off
 		for m := mask; m != 0; m &= m - 1 {
 			i := bits.TrailingZeros64(m)
 			if !e.kind.Fields[i].Type.coded() {
 				return false
 			}
-			x := e.wireInt(i)
-			r := e.residual(i, x)
+			r := e.residual(i, v.wire[k])
+			k++
 			if r < -8 || r > 7 {
 				return false
 			}
-			v.resid, v.wire = append(v.resid, r), append(v.wire, x)
+			v.resid = append(v.resid, r)
 		}
 	}
 	body := v.packed[:0]
@@ -330,9 +349,8 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v.packed = body
 	c := &w.enc
 	c.sw.b = AppendBin(c.sw.b, body)
-	k := 0 // the history moves on to the values just coded, without quantizing again
-	for _, ref := range gr.changed {
-		e := ref.e
+	for _, ref := range gr.changed { // the history moves on to the values just coded
+		e, k := ref.e, ref.off
 		for m := mask; m != 0; m &= m - 1 {
 			i := bits.TrailingZeros64(m)
 			e.h0[i], e.h1[i] = e.h1[i], v.wire[k]

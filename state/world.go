@@ -36,9 +36,10 @@ type Entity struct {
 	// group is the interest group the entity is in (views.go); pubGroup the
 	// one it was in at the last publish, which every client seeing it knows.
 	group, pubGroup GroupID
-	created         bool // spawned since the last publish
-	removed         bool // despawned since the last publish
-	queued          bool // in world.dirty
+	pubGr           *group // pubGroup's group, cached (views.go, pubGroupOf)
+	created         bool   // spawned since the last publish
+	removed         bool   // despawned since the last publish
+	queued          bool   // in world.dirty
 }
 
 // ID returns the entity's id.
