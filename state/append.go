@@ -69,15 +69,20 @@ func AppendString(b []byte, s string) []byte {
 
 // AppendBin appends a bin, or nil for a nil slice.
 func AppendBin(b []byte, p []byte) []byte {
-	switch n := len(p); {
-	case p == nil:
+	if p == nil {
 		return append(b, 0xc0)
-	case n <= math.MaxUint8:
-		b = append(b, 0xc4, byte(n))
-	case n <= math.MaxUint16:
-		b = binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
-	default:
-		b = binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
 	}
-	return append(b, p...)
+	return append(AppendBinLen(b, len(p)), p...)
+}
+
+// AppendBinLen appends the header of a bin of n bytes; the caller appends
+// the n bytes.
+func AppendBinLen(b []byte, n int) []byte {
+	switch {
+	case n <= math.MaxUint8:
+		return append(b, 0xc4, byte(n))
+	case n <= math.MaxUint16:
+		return binary.BigEndian.AppendUint16(append(b, 0xc5), uint16(n))
+	}
+	return binary.BigEndian.AppendUint32(append(b, 0xc6), uint32(n))
 }

@@ -35,6 +35,7 @@ func (s *sliceWriter) WriteByte(c byte) error      { s.b = append(s.b, c); retur
 type changedRef struct {
 	mask uint64
 	e    *Entity
+	off  int // views: where the mask's wire integers start in viewState.wire
 }
 
 // encoder holds the scratch space reused by every publish of one World.
@@ -65,8 +66,10 @@ func quantize(f *Field, v float64) int64 {
 }
 
 func floorMod(a, m int64) int64 {
-	if uint64(a) < uint64(m) { // already in [0, m): most calls, without a division
-		return a
+	if m&(m-1) == 0 {
+		// A power of two (AngleSteps): the low bits are the non-negative
+		// remainder in two's complement, without a 64-bit division.
+		return a & (m - 1)
 	}
 	r := a % m
 	if r < 0 {
@@ -104,6 +107,25 @@ func (e *Entity) residual(i int, v int64) int64 {
 	return v
 }
 
+// sendMaskWire is sendMask that also appends to wire, for each field of
+// the mask it returns in ascending order, the field's wire integer (0 for
+// an uncoded field): the encoder then does not quantize a second time.
+func (e *Entity) sendMaskWire(wire []int64) (uint64, []int64) {
+	mask := e.dirty
+	for m := mask; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros64(m)
+		var x int64
+		if e.kind.Fields[i].Type.coded() {
+			if x = e.wireInt(i); x == e.h1[i] {
+				mask &^= 1 << uint(i)
+				continue
+			}
+		}
+		wire = append(wire, x)
+	}
+	return mask, wire
+}
+
 // sendMask returns the dirty fields whose published value really changes:
 // a Q field that moved less than half a grid step, or an integer set back to
 // its published value, costs no bytes.
@@ -135,7 +157,7 @@ func (w *World) AppendDelta(dst []byte, tick uint64) []byte {
 			continue
 		}
 		if mask := e.sendMask(); mask != 0 {
-			c.changed = append(c.changed, changedRef{mask, e})
+			c.changed = append(c.changed, changedRef{mask: mask, e: e})
 		}
 	}
 	slices.SortFunc(c.changed, func(a, b changedRef) int {

@@ -62,6 +62,11 @@ func seedVectors(f *testing.F, name string) (*state.Schema, [][]byte) {
 		Steps  []struct {
 			Hex string `json:"hex"`
 		} `json:"steps"`
+		// View vectors: packed runs, good and bad, for the mirror that
+		// holds the first step (what FuzzMirrorApplyView starts from).
+		AfterSnapshot []struct {
+			Hex string `json:"hex"`
+		} `json:"afterSnapshot"`
 	}
 	if err := json.Unmarshal(raw, &vf); err != nil {
 		f.Fatalf("%s: %v", name, err)
@@ -77,6 +82,13 @@ func seedVectors(f *testing.F, name string) (*state.Schema, [][]byte) {
 			f.Fatalf("%s: %v", name, err)
 		}
 		msgs = append(msgs, b)
+		f.Add(b)
+	}
+	for _, s := range vf.AfterSnapshot {
+		b, err := hex.DecodeString(s.Hex)
+		if err != nil {
+			f.Fatalf("%s: %v", name, err)
+		}
 		f.Add(b)
 	}
 	return schema, msgs
@@ -138,6 +150,11 @@ func FuzzDecodeWelcome(f *testing.F) {
 		Steps  []struct {
 			Hex string `json:"hex"`
 		} `json:"steps"`
+		// View vectors: packed runs, good and bad, for the mirror that
+		// holds the first step (what FuzzMirrorApplyView starts from).
+		AfterSnapshot []struct {
+			Hex string `json:"hex"`
+		} `json:"afterSnapshot"`
 	}
 	if err := json.Unmarshal(raw, &vf); err != nil {
 		f.Fatal(err)
@@ -180,7 +197,8 @@ func FuzzDecodeWelcome(f *testing.F) {
 
 // FuzzMirrorApplyView: view messages from a server may be anything; a
 // mirror that holds a view applies them or returns an error, never
-// panics. Seeded with the shared view vectors.
+// panics. Seeded with the shared view vectors, their packed runs (good and
+// bad) among them.
 func FuzzMirrorApplyView(f *testing.F) {
 	schema, msgs := seedVectors(f, "view_vectors.json")
 	f.Fuzz(func(t *testing.T, b []byte) {

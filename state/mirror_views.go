@@ -214,49 +214,80 @@ func (m *Mirror) readGroupDelta(g GroupID) error {
 	return nil
 }
 
-// readPacked applies a packed segment: bin [uvarint(g<<4 | m), uvarint(mask)
-// when m is 15 (else mask = m), residuals as signed nibbles, two a byte,
-// high one first].
+// readPacked applies a packed run: a bin of one or more packed segments
+// back to back, groups strictly ascending, each [uvarint(g<<4 | m),
+// uvarint(mask) when m is 15 (else mask = m), residuals as signed nibbles,
+// two a byte, high one first, ceil(entities * popcount(mask) / 2) bytes].
+// A segment's length follows from its group's size in the mirror, so a
+// segment for a group the mirror holds no entity of is refused, and the
+// run must end exactly at the bin's end.
 func (m *Mirror) readPacked() error {
 	b, err := m.dec.DecodeBytes()
 	if err != nil {
-		return fmt.Errorf("packed segment: %w", err)
+		return fmt.Errorf("packed run: %w", err)
 	}
+	if len(b) == 0 {
+		return fmt.Errorf("packed run: empty")
+	}
+	prev := int64(-1)
+	for len(b) > 0 {
+		g, n, err := m.applyPacked(b, prev)
+		if err != nil {
+			return err
+		}
+		prev, b = int64(g), b[n:]
+	}
+	return nil
+}
+
+// applyPacked applies the packed segment at the start of b, whose group
+// must be above prev, and returns its group and length.
+func (m *Mirror) applyPacked(b []byte, prev int64) (GroupID, int, error) {
 	head, n := binary.Uvarint(b)
 	if n <= 0 || head>>4 > math.MaxUint32 {
-		return fmt.Errorf("packed segment: bad head")
+		return 0, 0, fmt.Errorf("packed segment: bad head")
 	}
 	g, mask := GroupID(head>>4), head&15
+	if int64(g) <= prev {
+		return 0, 0, fmt.Errorf("packed segment %d after %d: groups must ascend", g, prev)
+	}
 	if mask == 15 {
 		var n2 int
 		if mask, n2 = binary.Uvarint(b[n:]); n2 <= 0 {
-			return fmt.Errorf("packed segment %d: bad mask", g)
+			return 0, 0, fmt.Errorf("packed segment %d: bad mask", g)
 		}
 		n += n2
 	}
 	if mask == 0 {
-		return fmt.Errorf("packed segment %d: empty mask", g)
+		return 0, 0, fmt.Errorf("packed segment %d: empty mask", g)
 	}
-	nib := b[n:]
 	ids := m.groups[g]
+	if len(ids) == 0 {
+		return 0, 0, fmt.Errorf("packed segment %d: the mirror holds no entity of the group", g)
+	}
 	per := bits.OnesCount64(mask)
-	if want := (len(ids)*per + 1) / 2; len(nib) != want {
-		return fmt.Errorf("packed segment %d: %d bytes for %d entities and mask %#x, want %d", g, len(nib), len(ids), mask, want)
+	size := (len(ids)*per + 1) / 2
+	if len(b)-n < size {
+		return 0, 0, fmt.Errorf("packed segment %d: %d bytes left for %d entities and mask %#x, want %d", g, len(b)-n, len(ids), mask, size)
+	}
+	nib := b[n : n+size]
+	if (len(ids)*per)%2 == 1 && nib[size-1]&0xf != 0 {
+		return 0, 0, fmt.Errorf("packed segment %d: padding nibble not 0", g)
 	}
 	k := 0
 	for _, id := range ids {
 		e := m.Entities[id]
 		if e == nil {
-			return fmt.Errorf("packed segment %d: entity %d missing", g, id)
+			return 0, 0, fmt.Errorf("packed segment %d: entity %d missing", g, id)
 		}
 		if bits.Len64(mask) > len(e.Kind.Fields) {
-			return fmt.Errorf("packed segment %d: mask %#x too wide for kind %q", g, mask, e.Kind.Name)
+			return 0, 0, fmt.Errorf("packed segment %d: mask %#x too wide for kind %q", g, mask, e.Kind.Name)
 		}
 		for bm := mask; bm != 0; bm &= bm - 1 {
 			i := bits.TrailingZeros64(bm)
 			f := e.Kind.Fields[i]
 			if !f.Type.coded() {
-				return fmt.Errorf("packed segment %d: field %q is not coded", g, f.Name)
+				return 0, 0, fmt.Errorf("packed segment %d: field %q is not coded", g, f.Name)
 			}
 			x := nib[k/2]
 			if k%2 == 0 {
@@ -267,7 +298,7 @@ func (m *Mirror) readPacked() error {
 			e.applyResidual(i, r)
 		}
 	}
-	return nil
+	return g, n + size, nil
 }
 
 // readShort applies [g, mask, values...]: every entity of the group, in

@@ -43,9 +43,11 @@ type group struct {
 	departed []EntityID // moved to another group
 	removed  []EntityID // despawned
 	seg      [2]int     // this tick's segment in viewState.segs; seg[1] == 0: none
+	body     int        // where a packed segment's body starts in segs (after its bin header); 0: not packed
 
 	snap     []byte // [g, records] at snapTick, built on demand
 	snapTick uint64
+	gone     bool // deleted from viewState.groups: entities' cached pointers to it are stale
 }
 
 // viewState is a views world's groups and its per-publish buffers.
@@ -57,7 +59,8 @@ type viewState struct {
 	segs        []byte    // every segment of the last publish, back to back
 	snapEncodes uint64    // group snapshots encoded, ever
 	base        uint64    // the tick before the last publish
-	resid, wire []int64   // appendPacked scratch: residuals and the values they code
+	wire        []int64   // this publish's wire integers of each changed entity's mask (changedRef.off)
+	resid       []int64   // appendPacked scratch: residuals
 	packed      []byte    // appendPacked scratch
 }
 
@@ -106,6 +109,17 @@ func (v *viewState) group(g GroupID) *group {
 	return gr
 }
 
+// pubGroupOf returns the group e was in at the last publish, from the
+// entity's cached pointer when it is still the world's (a map lookup a
+// changed entity a tick is a tenth of field-bench's publish).
+func (v *viewState) pubGroupOf(e *Entity) *group {
+	if gr := e.pubGr; gr != nil && !gr.gone && gr.id == e.pubGroup {
+		return gr
+	}
+	e.pubGr = v.group(e.pubGroup)
+	return e.pubGr
+}
+
 func (v *viewState) touch(gr *group) *group {
 	if !gr.touched {
 		gr.touched = true
@@ -148,7 +162,7 @@ func (gr *group) drop(id EntityID) {
 func (w *World) PublishGroups(tick uint64) {
 	v := w.views
 	for _, gr := range v.touched {
-		gr.touched, gr.seg = false, [2]int{}
+		gr.touched, gr.seg, gr.body = false, [2]int{}, 0
 		gr.arrived, gr.changed = gr.arrived[:0], gr.changed[:0]
 		gr.departed, gr.removed = gr.departed[:0], gr.removed[:0]
 		// A group the last publish left empty has sent its removals: it
@@ -158,6 +172,7 @@ func (w *World) PublishGroups(tick uint64) {
 		// back as a new group if something is placed in it again.
 		if len(gr.ents) == 0 && gr.id != Everyone {
 			delete(v.groups, gr.id)
+			gr.gone = true
 			v.order = nil
 		}
 	}
@@ -173,24 +188,23 @@ func (w *World) PublishGroups(tick uint64) {
 		gr.insert(e)
 		e.pubGroup, e.pubGr = e.group, gr
 	}
+	v.wire = v.wire[:0]
 	for _, e := range w.dirty {
 		if e.removed || e.created {
 			continue
 		}
-		mask := e.sendMask()
+		off := len(v.wire)
+		var mask uint64
+		mask, v.wire = e.sendMaskWire(v.wire)
 		if e.group == e.pubGroup {
 			if mask != 0 {
-				gr := e.pubGr
-				if gr == nil {
-					gr = v.group(e.group)
-					e.pubGr = gr
-				}
-				v.touch(gr).changed = append(gr.changed, changedRef{mask, e})
+				gr := v.touch(v.pubGroupOf(e))
+				gr.changed = append(gr.changed, changedRef{mask: mask, e: e, off: off})
 			}
 			continue
 		}
 		e.advance(mask)
-		old := v.touch(v.group(e.pubGroup))
+		old := v.touch(v.pubGroupOf(e))
 		old.departed = append(old.departed, e.id)
 		old.drop(e.id)
 		gr := v.touch(v.group(e.group))
@@ -209,7 +223,9 @@ func (w *World) PublishGroups(tick uint64) {
 	c.sw.b = v.segs[:0]
 	for _, gr := range v.touched {
 		start := len(c.sw.b)
-		w.appendSegment(gr)
+		if w.appendSegment(gr) {
+			gr.body = len(c.sw.b) - len(v.packed)
+		}
 		gr.seg = [2]int{start, len(c.sw.b)}
 	}
 	v.segs = c.sw.b
@@ -244,9 +260,11 @@ func (gr *group) short() bool {
 	return true
 }
 
-// appendSegment writes a group's delta segment: the short form
-// [g, mask, values...] when it fits, else [g, arrived, changed, departed, removed].
-func (w *World) appendSegment(gr *group) {
+// appendSegment writes a group's delta segment: the packed form or the
+// short form [g, mask, values...] when it fits, else [g, arrived, changed,
+// departed, removed]. It reports whether it wrote the packed form (whose
+// body is then in w.views.packed).
+func (w *World) appendSegment(gr *group) bool {
 	c := &w.enc
 	slices.SortFunc(gr.changed, func(a, b changedRef) int {
 		if a.mask != b.mask {
@@ -257,7 +275,7 @@ func (w *World) appendSegment(gr *group) {
 	if gr.short() {
 		mask := gr.changed[0].mask
 		if w.appendPacked(gr, mask) {
-			return
+			return true
 		}
 		c.arr(2 + len(gr.changed)*bits.OnesCount64(mask))
 		c.uint(uint64(gr.id))
@@ -265,7 +283,7 @@ func (w *World) appendSegment(gr *group) {
 		for _, ref := range gr.changed {
 			w.appendChanged(ref.e, mask)
 		}
-		return
+		return false
 	}
 	c.arr(5)
 	c.uint(uint64(gr.id))
@@ -277,6 +295,7 @@ func (w *World) appendSegment(gr *group) {
 	w.appendChangedGroups(gr.changed)
 	w.appendIDs(gr.departed)
 	w.appendIDs(gr.removed)
+	return false
 }
 
 // appendPacked writes a short segment whose residuals all fit in a signed
@@ -284,10 +303,11 @@ func (w *World) appendSegment(gr *group) {
 // 15 (else mask = m), then the residuals two a byte, high nibble first.
 // Smooth motion that the prediction follows costs half a byte a value,
 // and a group of a 32 x 32 grid with a mask of x, y and angle a 2-byte
-// head. It reports false, having written nothing, when a value does not fit.
+// head. It reports false, having written nothing, when a value does not
+// fit. The values are the wire integers PublishGroups took (changedRef.off).
 func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v := w.views
-	v.resid, v.wire = v.resid[:0], v.wire[:0]
+	v.resid = v.resid[:0]
 	for m := mask; m != 0; m &= m - 1 {
 		if !gr.changed[0].e.kind.Fields[bits.TrailingZeros64(m)].Type.coded() {
 			return false
@@ -298,17 +318,18 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 		if bits.Len64(mask) > len(e.kind.Fields) {
 			return false
 		}
+		k := ref.off
 		for m := mask; m != 0; m &= m - 1 {
 			i := bits.TrailingZeros64(m)
 			if !e.kind.Fields[i].Type.coded() {
 				return false
 			}
-			x := e.wireInt(i)
-			r := e.residual(i, x)
+			r := e.residual(i, v.wire[k])
+			k++
 			if r < -8 || r > 7 {
 				return false
 			}
-			v.resid, v.wire = append(v.resid, r), append(v.wire, x)
+			v.resid = append(v.resid, r)
 		}
 	}
 	body := v.packed[:0]
@@ -328,9 +349,8 @@ func (w *World) appendPacked(gr *group, mask uint64) bool {
 	v.packed = body
 	c := &w.enc
 	c.sw.b = AppendBin(c.sw.b, body)
-	k := 0 // the history moves on to the values just coded, without quantizing again
-	for _, ref := range gr.changed {
-		e := ref.e
+	for _, ref := range gr.changed { // the history moves on to the values just coded
+		e, k := ref.e, ref.off
 		for m := mask; m != 0; m &= m - 1 {
 			i := bits.TrailingZeros64(m)
 			e.h0[i], e.h1[i] = e.h1[i], v.wire[k]
@@ -399,11 +419,23 @@ func (w *World) ChangedGroups() []GroupID {
 // nothing in g changed. The bytes are the world's own until the next
 // publish: copy them into a frame.
 func (w *World) GroupSegment(g GroupID) []byte {
+	seg, _ := w.segment(g)
+	return seg
+}
+
+// segment returns group g's segment of the last publish (nil: none) and,
+// when it is packed, its body: the segment without its bin header, which
+// a frame puts in its packed run.
+func (w *World) segment(g GroupID) (seg, body []byte) {
 	gr := w.views.groups[g]
 	if gr == nil || !gr.touched || gr.seg[1] == 0 || w.views.segs == nil {
-		return nil
+		return nil, nil
 	}
-	return w.views.segs[gr.seg[0]:gr.seg[1]]
+	seg = w.views.segs[gr.seg[0]:gr.seg[1]]
+	if gr.body != 0 {
+		body = w.views.segs[gr.body:gr.seg[1]]
+	}
+	return seg, body
 }
 
 // GroupSnapshot returns [g, records] of every entity in g at the world's
@@ -472,6 +504,7 @@ type View struct {
 	vis    []GroupID // scratch: the groups an all view sees this frame
 
 	segs [][]byte  // scratch of one frame
+	run  [][]byte  // scratch of one frame: the packed bodies of its packed run
 	left []GroupID // scratch of one frame
 }
 
@@ -521,13 +554,16 @@ func (v *View) target(w *World) []GroupID {
 
 // AppendViewDelta appends the member's view delta for the world's last
 // publish: the groups that left its view, a group snapshot of each group
-// that entered it, and the segment of each group it kept that changed. The
+// that entered it, and the segment of each group it kept that changed,
+// packed segments last, all in one bin (the packed run: a packed
+// segment's length follows from its group's size in the member's mirror,
+// so the run saves each a bin header, 2 of its about 10 bytes). The
 // segments are the world's shared bytes, copied, never re-encoded. Call it
 // right after PublishGroups, before the world changes.
 func (w *World) AppendViewDelta(dst []byte, v *View) ([]byte, error) {
 	want := v.target(w)
-	v.segs, v.left = v.segs[:0], v.left[:0]
-	size := 0
+	v.segs, v.run, v.left = v.segs[:0], v.run[:0], v.left[:0]
+	size, run := 0, 0
 	i, j := 0, 0
 	for i < len(v.has) || j < len(want) {
 		switch {
@@ -544,7 +580,10 @@ func (w *World) AppendViewDelta(dst []byte, v *View) ([]byte, error) {
 			size += len(snap)
 			j++
 		default:
-			if seg := w.GroupSegment(want[j]); seg != nil {
+			if seg, body := w.segment(want[j]); body != nil {
+				v.run = append(v.run, body)
+				run += len(body)
+			} else if seg != nil {
 				v.segs = append(v.segs, seg)
 				size += len(seg)
 			}
@@ -553,14 +592,26 @@ func (w *World) AppendViewDelta(dst []byte, v *View) ([]byte, error) {
 		}
 	}
 	if dst == nil {
-		dst = make([]byte, 0, size+32)
+		dst = make([]byte, 0, size+run+40)
 	}
-	dst = AppendViewDeltaHead(dst, w.tick, w.views.base, v.left, len(v.segs))
+	nsegs := len(v.segs)
+	if run > 0 {
+		nsegs++
+	}
+	dst = AppendViewDeltaHead(dst, w.tick, w.views.base, v.left, nsegs)
 	for _, s := range v.segs {
 		dst = append(dst, s...)
 	}
+	if run > 0 {
+		// One packed segment alone makes the same bin as its GroupSegment.
+		dst = AppendBinLen(dst, run)
+		for _, b := range v.run {
+			dst = append(dst, b...)
+		}
+	}
 	v.has = append(v.has[:0], want...)
 	clear(v.segs)
+	clear(v.run)
 	return dst, nil
 }
 

@@ -213,11 +213,16 @@ func TestViewSegmentsAreShared(t *testing.T) {
 		e.SetFloat(0, e.Float(0)+1)
 	}
 	w.PublishGroups(3)
-	x.send(t, w)
+	f := x.send(t, w)
 	if seg, want := w.GroupSegment(2), []byte{0xc4, 3, 0x21, 0, 0}; !bytes.Equal(seg, want) {
 		t.Fatalf("group 2 segment %x, want the packed form %x", seg, want)
 	}
-	x.check(t, w, "after a packed segment")
+	// The frame carries both packed segments in one bin, the packed run:
+	// [7, 3, 2, [], bin of 6 bytes: group 1's body, group 2's body].
+	if want := []byte{0x95, 7, 3, 2, 0x90, 0xc4, 6, 0x11, 0, 0, 0x21, 0, 0}; !bytes.Equal(f, want) {
+		t.Fatalf("frame %x, want one packed run %x", f, want)
+	}
+	x.check(t, w, "after a packed run")
 }
 
 // TestViewMirrorsFollowRandomWorlds is the property: for random worlds,

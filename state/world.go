@@ -36,13 +36,10 @@ type Entity struct {
 	// group is the interest group the entity is in (views.go); pubGroup the
 	// one it was in at the last publish, which every client seeing it knows.
 	group, pubGroup GroupID
-	// pubGr is pubGroup's group, kept so that publishing a change needs
-	// no lookup; nil until the first publish puts it there. A group is
-	// freed only when empty, so it never outlives the entities in it.
-	pubGr   *group
-	created bool // spawned since the last publish
-	removed bool // despawned since the last publish
-	queued  bool // in world.dirty
+	pubGr           *group // pubGroup's group, cached (views.go, pubGroupOf)
+	created         bool   // spawned since the last publish
+	removed         bool   // despawned since the last publish
+	queued          bool   // in world.dirty
 }
 
 // ID returns the entity's id.

@@ -70,3 +70,19 @@ test('mirror equals the member view after every view vector step, and tells left
     assert.equal(removed, step.removed, `${where}: entities removed from the world so far`);
   });
 });
+
+interface RunCases extends ViewVectors {
+  afterSnapshot: Array<{ note: string; hex: string; ok: boolean }>;
+}
+
+test('packed runs: a mirror holding the first view snapshot applies the good ones and refuses the rest (a resync)', () => {
+  const v = readVectors<RunCases>('view_vectors.json');
+  assert.ok(v.afterSnapshot.some((c) => c.ok) && v.afterSnapshot.some((c) => !c.ok), 'both kinds of case');
+  for (const c of v.afterSnapshot) {
+    const mirror = new Mirror();
+    mirror.setSchema(Schema.parse(v.schema));
+    assert.equal(feed(mirror, hexToBytes(v.steps[0]!.hex)), 'applied');
+    const got = feed(mirror, hexToBytes(c.hex));
+    assert.equal(got === 'applied', c.ok, `${c.note} (${c.hex}): ${String(got)}, ${mirror.lastError ?? ''}`);
+  }
+});

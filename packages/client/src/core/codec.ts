@@ -3,6 +3,7 @@
 // residuals, because turning a residual into a value needs the receiving
 // entity's history, which only the Mirror has.
 import { Decoder, Encoder } from '@msgpack/msgpack';
+import { popcount32 } from './bits.js';
 import {
   ClientTag,
   ServerTag,
@@ -131,12 +132,6 @@ function ungap(list: unknown[], what: string): number[] {
   return out;
 }
 
-function popcount32(x: number): number {
-  x -= (x >>> 1) & 0x55555555;
-  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
-
 function splitMask(v: unknown): [number, number] {
   if (typeof v === 'bigint') {
     if (v < 0n || v >= 1n << 64n) throw new ProtocolError('changed mask out of range');
@@ -171,9 +166,9 @@ function parseGroup(raw: unknown): ChangedGroup {
   return { maskLo, maskHi, width, ids, values };
 }
 
-/** A segment: `[g, records]`, `[g, arrived, changed, departed, removed]`, `[g, mask, values...]`, or packed (a bin). */
+/** A segment: `[g, records]`, `[g, arrived, changed, departed, removed]`, `[g, mask, values...]`, or a packed run (a bin). */
 function parseSegment(raw: unknown, snapshot: boolean): Segment {
-  if (raw instanceof Uint8Array && !snapshot) return parsePacked(raw);
+  if (raw instanceof Uint8Array && !snapshot) return { kind: 'packed', bytes: raw };
   const s = arrayOf(raw, 'segment');
   const group = toInt(s[0], 'group');
   if (s.length === 2 && Array.isArray(s[1])) return { kind: 'enter', group, records: recordList(s[1], 'segment') };
@@ -195,30 +190,6 @@ function shortSegment(group: number, mask: unknown, values: WireValue[]): Segmen
   const [maskLo, maskHi] = splitMask(mask);
   // An empty mask (width 0) carries no values: the mirror's count check refuses any.
   return { kind: 'short', group, maskLo, maskHi, width: popcount32(maskLo) + popcount32(maskHi), values };
-}
-
-/**
- * bin [uvarint(g<<4 | m), uvarint(mask) when m is 15 (else mask = m),
- * residuals as signed nibbles, high first]. The mirror takes exactly
- * count * width values (the last byte may end in a padding nibble).
- */
-function parsePacked(b: Uint8Array): Segment {
-  let at = 0;
-  const uvarint = (): number => {
-    let v = 0;
-    for (let shift = 0; at < b.length && shift < 53; shift += 7) {
-      const x = b[at++]!;
-      v += (x & 127) * 2 ** shift;
-      if (x < 128) return v;
-    }
-    throw new ProtocolError('bad segment');
-  };
-  const head = uvarint();
-  const values: number[] = [];
-  const mask = head % 16 === 15 ? uvarint() : head % 16;
-  // Each byte's two nibbles, sign-extended by shifting them to the top of an int32 and back.
-  for (; at < b.length; at++) values.push((b[at]! << 24) >> 28, (b[at]! << 28) >> 28);
-  return shortSegment(Math.floor(head / 16), mask, values);
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

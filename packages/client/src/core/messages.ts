@@ -47,11 +47,12 @@ export interface ChangedGroup {
 }
 
 /**
- * One group's part of a view message (PROTOCOL.md, "Views"): a group
- * snapshot (`enter`: the group entered the view, or a view snapshot), a
- * group delta, or a short delta (every entity of the group, in ascending
- * id order, changed the masked fields; from the array or the packed form,
- * whose values may end in one padding 0).
+ * One part of a view message (PROTOCOL.md, "Views"): a group snapshot
+ * (`enter`: the group entered the view, or a view snapshot), a group
+ * delta, a short delta (every entity of the group, in ascending id order,
+ * changed the masked fields), or a packed run (the raw bytes of one or
+ * more packed short deltas: only the mirror, which knows each group's
+ * size, can split them).
  */
 export type Segment =
   | { readonly kind: 'enter'; readonly group: number; readonly records: readonly EntityRecord[] }
@@ -72,7 +73,8 @@ export type Segment =
       readonly maskHi: number;
       readonly width: number;
       readonly values: readonly WireValue[];
-    };
+    }
+  | { readonly kind: 'packed'; readonly bytes: Uint8Array };
 
 export type EnterSegment = Extract<Segment, { kind: 'enter' }>;
 

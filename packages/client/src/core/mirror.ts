@@ -9,6 +9,7 @@
 // - Entity objects are stable: an id keeps the same Entity across deltas and
 //   across snapshots (including the fresh snapshot after a reconnect).
 import { ServerTag, type ChangedGroup, type DeltaMessage, type EntityRecord, type SnapshotMessage, type ViewDeltaMessage, type ViewSnapshotMessage } from './messages.js';
+import { popcount32 } from './bits.js';
 import { ProtocolError, toInt } from './codec.js';
 import { Entity, type FieldValue } from './entity.js';
 import type { AnyRoom, FieldsOf, RoomType } from './room-type.js';
@@ -145,12 +146,14 @@ export class Mirror<T extends RoomType = AnyRoom> {
     this.leftView.length = this.removed.length = 0;
     for (const g of msg.left) this.forget(g);
     for (const seg of msg.segments) {
+      if (seg.kind === 'packed') {
+        this.applyPacked(seg.bytes);
+        continue;
+      }
       const g = seg.group;
       if (seg.kind === 'short') {
         const ids = this.groupIds.get(g) ?? [];
-        const n = ids.length * seg.width;
-        // A packed segment may end in one padding nibble (0).
-        if (seg.values.length !== n && !(seg.values.length === n + 1 && seg.values[n] === 0)) throw new ProtocolError(`bad segment ${g}`);
+        if (seg.values.length !== ids.length * seg.width) throw new ProtocolError(`bad segment ${g}`);
         this.change({ ...seg, ids });
         continue;
       }
@@ -168,6 +171,55 @@ export class Mirror<T extends RoomType = AnyRoom> {
     }
     for (let i = 0; i < dep.length; i += 2) {
       if (this.groupOf.get(dep[i]!) === dep[i + 1] && this.drop(dep[i]!)) this.leftView.push(dep[i]!);
+    }
+  }
+
+  /**
+   * A packed run: packed short deltas back to back, groups ascending, each
+   * `uvarint(g << 4 | m)`, `uvarint(mask)` when m is 15 (else mask = m),
+   * then one signed nibble per entity of the group and masked field, high
+   * nibble first, padded with a 0 nibble to a whole byte. The group's size
+   * here gives each one's length.
+   */
+  private applyPacked(b: Uint8Array): void {
+    let at = 0;
+    const bad = (): never => {
+      throw new ProtocolError(`bad packed run at byte ${at}`);
+    };
+    const uvarint = (): bigint => {
+      let v = 0n;
+      for (let s = 0n, x = 128; x > 127; s += 7n) {
+        if (at >= b.length || s > 63n) bad();
+        x = b[at++]!;
+        v |= BigInt(x & 127) << s;
+      }
+      return v >> 64n ? bad() : v;
+    };
+    if (!b.length) bad();
+    for (let prev = -1; at < b.length; ) {
+      const head = uvarint();
+      const g = Number(head >> 4n);
+      const mask = (head & 15n) === 15n ? uvarint() : head & 15n;
+      const lo = Number(mask & 0xffffffffn);
+      const hi = Number(mask >> 32n);
+      const ids = this.groupIds.get(g) ?? [];
+      const n = ids.length * (popcount32(lo) + popcount32(hi));
+      const end = at + Math.ceil(n / 2);
+      if (g <= prev || g >= 2 ** 32 || !n || end > b.length || (n & 1 && b[end - 1]! & 15)) bad();
+      prev = g;
+      let k = at * 2; // nibble index in b
+      for (const id of ids) {
+        const ent = this.entities.get(id) ?? bad();
+        for (let bits = lo, base = 0; base < 64; bits = hi, base += 32) {
+          for (; bits; bits ^= bits & -bits) {
+            const i = base + 31 - Math.clz32(bits & -bits);
+            if (!ent.kind.fields[i]?.integral) bad();
+            // The nibble, sign-extended by shifting it to the top of an int32 and back.
+            ent.applyResidual(i, (b[k >> 1]! << (k++ & 1 ? 28 : 24)) >> 28);
+          }
+        }
+      }
+      at = end;
     }
   }
 
