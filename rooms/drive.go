@@ -122,8 +122,23 @@ func NewSimFromCheckpoint(t *Type, options map[string]any, cp *Checkpoint) (*Sim
 	for _, m := range members {
 		s.members[m.Number] = m
 	}
+	if t.Views {
+		// The recording's view of every group holds what it held when the
+		// checkpoint was taken (a keyframe or a frame of that tick left it
+		// holding every group the world had then): its frames go on from
+		// there, byte for byte as the uninterrupted room's.
+		s.all = seeAll(t)
+		if _, err := s.World.AppendViewSnapshot(nil, s.all); err != nil {
+			return nil, fmt.Errorf("rooms: sim: %w", err)
+		}
+	}
 	return s, nil
 }
+
+// Members returns the seated members in member-number order, as a room
+// re-run from ops has them (a views room's m.View() included). The slice
+// is the Sim's own.
+func (s *Sim) Members() []*Member { return s.order }
 
 // Checkpoint takes a checkpoint of the Sim at its last published tick, as
 // a room would take one (its Chat and Log left empty).

@@ -353,6 +353,7 @@ func (m *Manager) rebuild(rec RoomRecord, t *Type) (*Room, error) {
 	var chat []state.Event
 	if cp != nil {
 		from, chat = cp.Log, cp.Chat
+		log.Info("room loaded from its checkpoint", "tick", cp.Tick)
 	} else {
 		if !t.Deterministic || w == nil {
 			return fail(fmt.Errorf("rooms: wake %s: %w: no good checkpoint and no log to re-run", rec.ID, ErrUnrecoverable))

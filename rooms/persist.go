@@ -111,7 +111,7 @@ func (p *persister) stop() {
 // checkpointable reports whether the room stores checkpoints.
 func (r *Room) checkpointable() bool {
 	_, ok := r.handler.(Checkpointer)
-	return ok && !r.Type.Views && r.cfg.Checkpoints != nil // see takeCheckpoint
+	return ok && r.cfg.Checkpoints != nil
 }
 
 // durable reports whether the room can sleep and be woken: it has a

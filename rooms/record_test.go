@@ -9,6 +9,7 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
 	"github.com/tickroom/tickroom/rooms/fieldbench"
@@ -97,6 +98,10 @@ func TestReplayEqualsLive(t *testing.T) {
 		input func(i int) any
 	}{
 		{arenabench.Type, func(i int) any {
+			in := arenabench.ClientInput(i, uint64(i))
+			return map[string]any{"dx": in.DX, "dy": in.DY}
+		}},
+		{arena.Type, func(i int) any { // views: the recording's frames of every group
 			in := arenabench.ClientInput(i, uint64(i))
 			return map[string]any{"dx": in.DX, "dy": in.DY}
 		}},

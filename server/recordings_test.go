@@ -25,7 +25,8 @@ func newRecordingEnv(t *testing.T, sc server.Config) (*testEnv, *tape.Store) {
 	return newEnv(t, rooms.Config{Logs: store, KeyframeInterval: 500 * time.Millisecond}, sc), store
 }
 
-// mirrorState copies a mirror's entities as comparable values.
+// mirrorState copies a mirror's entities as comparable values (with the
+// interest group each is in).
 func mirrorState(m *state.Mirror) map[state.EntityID]string {
 	out := make(map[state.EntityID]string, len(m.Entities))
 	for id, e := range m.Entities {
@@ -33,13 +34,24 @@ func mirrorState(m *state.Mirror) map[state.EntityID]string {
 		for i := range e.Kind.Fields {
 			vals = append(vals, e.Value(i))
 		}
-		out[id] = fmt.Sprint(e.Kind.Name, vals)
+		out[id] = fmt.Sprint(e.Kind.Name, " in ", e.Group, vals)
 	}
 	return out
 }
 
+// groupsHeld returns the groups of a mirror's entities, Everyone always.
+func groupsHeld(m *state.Mirror) map[state.GroupID]bool {
+	held := map[state.GroupID]bool{state.Everyone: true}
+	for _, e := range m.Entities {
+		held[e.Group] = true
+	}
+	return held
+}
+
 // TestRecordingRoundTrip: the state a live client mirrored at every tick
-// equals what the tape rebuilds by seeking to that tick (replay equals live).
+// equals what the tape rebuilds by seeking to that tick, restricted to
+// the interest groups the client held (replay equals live; the arena has
+// views: the tape holds the whole world, a member what is near it).
 func TestRecordingRoundTrip(t *testing.T) {
 	env, store := newRecordingEnv(t, server.Config{AdminToken: "tok"})
 	id := env.createRoom("arena", nil)
@@ -52,6 +64,7 @@ func TestRecordingRoundTrip(t *testing.T) {
 	a := env.join(id, "alice")
 	b := env.join(id, "bob")
 	live := map[uint64]map[state.EntityID]string{}
+	held := map[uint64]map[state.GroupID]bool{}
 	for i := range 40 {
 		a.input(map[string]any{"dx": 1, "dy": float64(i%5) / 5})
 		if i%3 == 0 {
@@ -62,6 +75,7 @@ func TestRecordingRoundTrip(t *testing.T) {
 		for a.mirror.Tick < target {
 			a.next(5 * time.Second)
 			live[a.mirror.Tick] = mirrorState(a.mirror)
+			held[a.mirror.Tick] = groupsHeld(a.mirror)
 		}
 	}
 
@@ -94,13 +108,18 @@ func TestRecordingRoundTrip(t *testing.T) {
 			t.Fatalf("seek %d: %v", tick, err)
 		}
 		got := mirrorState(m)
-		if len(got) != len(want) {
-			t.Fatalf("tick %d: tape has %d entities, live had %d", tick, len(got), len(want))
-		}
 		for eid, w := range want {
 			if got[eid] != w {
 				t.Fatalf("tick %d entity %d: tape %s, live %s", tick, eid, got[eid], w)
 			}
+		}
+		for eid, e := range m.Entities {
+			if _, ok := want[eid]; !ok && held[tick][e.Group] {
+				t.Fatalf("tick %d entity %d: in the tape and in group %d, which the live member held, but not in its mirror", tick, eid, e.Group)
+			}
+		}
+		if len(got) < len(want) {
+			t.Fatalf("tick %d: tape has %d entities, live had %d", tick, len(got), len(want))
 		}
 		checked++
 	}

@@ -22,9 +22,22 @@ import (
 // an entity is [kind, id, value per field..., h1 per coded field..., h0 per
 // coded field...]. Q and F32 values are float64, integers and bools int64,
 // strings str.
+//
+// A views world (EnableViews) writes version 2, which adds its interest
+// groups: [2, fingerprint, tick, nextID, [entity...], [group...]] where a
+// group is [g, [id...]], the groups ascending from Everyone and each one's
+// ids ascending; every entity is in exactly one. A group the last publish
+// emptied is listed with no ids: it is freed by the next publish, in the
+// loaded world as in the original. Members' views are not world state
+// (the room keeps them beside the world, rooms.CheckpointMember.View). A
+// world without views still writes version 1, byte for byte as before, so
+// that builds from before views read its checkpoints.
 
-// checkpointVersion is the world checkpoint layout this package writes.
-const checkpointVersion = 1
+// Checkpoint layout versions: without views, and with interest groups.
+const (
+	checkpointVersion      = 1
+	checkpointVersionViews = 2
+)
 
 // ErrCheckpoint is wrapped by every error loading a world checkpoint.
 var ErrCheckpoint = errors.New("state: bad world checkpoint")
@@ -63,6 +76,10 @@ func (w *World) AppendCheckpoint(dst []byte) ([]byte, error) {
 	}
 	b := append(dst, 0x95)
 	b = AppendInt(b, checkpointVersion)
+	if w.views != nil {
+		b = append(dst, 0x96)
+		b = AppendInt(b, checkpointVersionViews)
+	}
 	b = AppendUint(b, w.schema.Fingerprint())
 	b = AppendUint(b, w.tick)
 	b = AppendUint(b, uint64(w.nextID))
@@ -95,7 +112,31 @@ func (w *World) AppendCheckpoint(dst []byte) ([]byte, error) {
 			}
 		}
 	}
+	if w.views != nil {
+		b = w.appendGroups(b)
+	}
 	return b, nil
+}
+
+// SeesAll reports whether the view is of every group (SeeAll, SeeAllBut)
+// rather than of the groups Set gave it: a room's checkpoint keeps a
+// member's groups, not such a view.
+func (v *View) SeesAll() bool { return v.all }
+
+// appendGroups appends a views world's groups, each with its entities' ids
+// (as of the last publish, which is now: nothing is pending).
+func (w *World) appendGroups(b []byte) []byte {
+	ids := w.GroupIDs()
+	b = AppendArrayLen(b, len(ids))
+	for _, g := range ids {
+		gr := w.views.groups[g]
+		b = AppendUint(AppendArrayLen(b, 2), uint64(g))
+		b = AppendArrayLen(b, len(gr.ents))
+		for _, e := range gr.ents {
+			b = AppendUint(b, uint64(e.id))
+		}
+	}
+	return b
 }
 
 // LoadWorld rebuilds a world over s from a checkpoint. The checkpoint comes
@@ -120,11 +161,19 @@ func LoadWorld(s *Schema, b []byte) (*World, error) {
 // rd is d's reader (a bytes.Reader, which msgpack reads without buffering),
 // so that its length bounds counts before anything is allocated.
 func loadWorld(s *Schema, d *msgpack.Decoder, rd *bytes.Reader) (*World, error) {
-	if n, err := d.DecodeArrayLen(); err != nil || n != 5 {
-		return nil, fmt.Errorf("want a 5-element array (%v)", err)
+	n, err := d.DecodeArrayLen()
+	if err != nil || (n != 5 && n != 6) {
+		return nil, fmt.Errorf("want a 5- or 6-element array, not %d (%v)", n, err)
 	}
-	if v, err := d.DecodeInt(); err != nil || v != checkpointVersion {
-		return nil, fmt.Errorf("version %d (%v), this build reads %d", v, err, checkpointVersion)
+	version, err := d.DecodeInt()
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("version: %v", err)
+	case version == checkpointVersion && n == 5, version == checkpointVersionViews && n == 6:
+	case version == checkpointVersion || version == checkpointVersionViews:
+		return nil, fmt.Errorf("version %d with %d elements", version, n)
+	default:
+		return nil, fmt.Errorf("version %d, this build reads %d and %d", version, checkpointVersion, checkpointVersionViews)
 	}
 	fp, err := d.DecodeUint64()
 	if err != nil {
@@ -142,7 +191,7 @@ func loadWorld(s *Schema, d *msgpack.Decoder, rd *bytes.Reader) (*World, error) 
 		return nil, fmt.Errorf("next id %d (%v)", next, err)
 	}
 	w.nextID = EntityID(next)
-	n, err := d.DecodeArrayLen()
+	n, err = d.DecodeArrayLen()
 	if err != nil || n < 0 || n > rd.Len() {
 		return nil, fmt.Errorf("entity count %d (%v)", n, err)
 	}
@@ -161,7 +210,77 @@ func loadWorld(s *Schema, d *msgpack.Decoder, rd *bytes.Reader) (*World, error) 
 		w.entities = append(w.entities, e)
 		w.byID[e.id] = e
 	}
+	if version == checkpointVersionViews {
+		if err := loadGroups(w, d, rd); err != nil {
+			return nil, err
+		}
+	}
 	return w, nil
+}
+
+// loadGroups reads a views world's groups into w, which it makes a views
+// world: every entity in exactly one group, as the original had it at its
+// last publish.
+func loadGroups(w *World, d *msgpack.Decoder, rd *bytes.Reader) error {
+	n, err := d.DecodeArrayLen()
+	if err != nil || n < 1 || n > rd.Len() {
+		return fmt.Errorf("group count %d (%v)", n, err)
+	}
+	w.EnableViews()
+	v := w.views
+	placed := make(map[EntityID]struct{}, len(w.entities))
+	prev := Everyone
+	for i := range n {
+		if k, err := d.DecodeArrayLen(); err != nil || k != 2 {
+			return fmt.Errorf("group %d: want [g, ids], not %d elements (%v)", i, k, err)
+		}
+		id, err := d.DecodeUint64()
+		if err != nil || id > math.MaxUint32 {
+			return fmt.Errorf("group id %d (%v)", id, err)
+		}
+		g := GroupID(id)
+		switch {
+		case i == 0 && g != Everyone:
+			return fmt.Errorf("groups start with %d, not Everyone", g)
+		case i > 0 && g <= prev:
+			return fmt.Errorf("group %d out of order", g)
+		}
+		prev = g
+		m, err := d.DecodeArrayLen()
+		if err != nil || m < 0 || m > rd.Len() {
+			return fmt.Errorf("group %d: entity count %d (%v)", g, m, err)
+		}
+		gr := v.group(g)
+		gr.ents = make([]*Entity, 0, m)
+		for range m {
+			id, err := d.DecodeUint64()
+			if err != nil || id > math.MaxUint32 {
+				return fmt.Errorf("group %d: entity id %d (%v)", g, id, err)
+			}
+			e := w.byID[EntityID(id)]
+			if e == nil {
+				return fmt.Errorf("group %d: entity %d is not in the world", g, id)
+			}
+			if len(gr.ents) > 0 && e.id <= gr.ents[len(gr.ents)-1].id {
+				return fmt.Errorf("group %d: entity %d out of order", g, id)
+			}
+			if _, ok := placed[e.id]; ok {
+				return fmt.Errorf("entity %d in two groups", id)
+			}
+			placed[e.id] = struct{}{}
+			e.group, e.pubGroup = g, g
+			gr.ents = append(gr.ents, e)
+		}
+		if m == 0 && g != Everyone {
+			// Emptied by the last publish: the next one frees it, as it
+			// does the original's (and views of every group see it leave).
+			v.touch(gr)
+		}
+	}
+	if len(placed) != len(w.entities) {
+		return fmt.Errorf("%d of %d entities in a group", len(placed), len(w.entities))
+	}
+	return nil
 }
 
 func loadEntity(w *World, d *msgpack.Decoder) (*Entity, error) {

@@ -120,3 +120,18 @@ func CompareSeen(w *World, m *Mirror, must, may func(*Entity) bool) *Divergence 
 	}
 	return nil
 }
+
+// CompareHeld checks a views mirror against the world restricted to the
+// groups it holds (Everyone and every group one of its entities is in):
+// every entity of those groups present and equal, nothing else present.
+// It is for tests and tools that see a member's stream but not its view
+// (CompareView is the check when the view is known): it cannot tell a
+// group missing whole from one the member does not see.
+func CompareHeld(w *World, m *Mirror) *Divergence {
+	held := map[GroupID]bool{Everyone: true}
+	for _, e := range m.Entities {
+		held[e.Group] = true
+	}
+	in := func(e *Entity) bool { return held[e.group] }
+	return CompareSeen(w, m, in, in)
+}

@@ -115,7 +115,7 @@ func FuzzMirrorApply(f *testing.F) {
 
 // FuzzLoadWorld: a world checkpoint read from disk may be anything; loading
 // it returns an error or a world that publishes and mirrors like any other,
-// never a panic. Seeded with real checkpoints.
+// never a panic. Seeded with real checkpoints, with and without views.
 func FuzzLoadWorld(f *testing.F) {
 	for seed := uint64(1); seed <= 3; seed++ {
 		w := state.NewWorld(testSchema)
@@ -125,6 +125,7 @@ func FuzzLoadWorld(f *testing.F) {
 		}
 		cp, _ := w.AppendCheckpoint(nil)
 		f.Add(cp)
+		f.Add(viewsCheckpoint(seed))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		w, err := state.LoadWorld(testSchema, b)

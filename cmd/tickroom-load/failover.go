@@ -206,7 +206,8 @@ func (c *foClient) session(conn *websocket.Conn, after bool) error {
 			} else {
 				c.token, c.member = w.Token, w.Member
 			}
-		case state.MsgSnapshot, state.MsgDelta:
+		case state.MsgSnapshot, state.MsgDelta, state.MsgViewSnapshot, state.MsgViewDelta:
+			tag = wholeTag(tag)
 			if m == nil {
 				c.decodeErrors++
 				continue
@@ -738,4 +739,17 @@ func (res *failoverResult) rows() []row {
 		{"attempts skipped (a client's connection ended before the kill)", fmt.Sprint(len(res.Skipped)), "0"},
 		{"load average start / end", res.LoadAvgStart + " / " + res.LoadAvgEnd, ""},
 	}
+}
+
+// wholeTag is the tag of the whole-world message a view frame stands for
+// (the arena sends view frames): a view snapshot counts as a snapshot, a
+// view delta as a delta.
+func wholeTag(tag int) int {
+	switch tag {
+	case state.MsgViewSnapshot:
+		return state.MsgSnapshot
+	case state.MsgViewDelta:
+		return state.MsgDelta
+	}
+	return tag
 }

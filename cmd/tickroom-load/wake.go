@@ -368,8 +368,8 @@ func (h *written) wakeOnce(dir, c string) (dialToSnap, wake int64, cpBytes int, 
 		if err != nil {
 			return 0, 0, 0, fmt.Errorf("read: %w", err)
 		}
-		if len(b) > 1 && b[0] == 0x93 && b[1] == state.MsgSnapshot {
-			break
+		if typ, _, _, ok := state.Peek(b); ok && (typ == state.MsgSnapshot || typ == state.MsgViewSnapshot) {
+			break // the arena's first frame is a view snapshot
 		}
 	}
 	dialToSnap = int64(time.Since(start))

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -160,7 +161,7 @@ func (m *member) read(t *testing.T) int {
 		}
 		s, _ := state.SchemaFromWire(m.welcome.Kinds)
 		m.mirror = state.NewMirror(s)
-	case state.MsgSnapshot, state.MsgDelta:
+	case state.MsgSnapshot, state.MsgDelta, state.MsgViewSnapshot, state.MsgViewDelta:
 		if _, err := m.mirror.Apply(b); err != nil {
 			t.Fatalf("apply: %v", err)
 		}
@@ -363,4 +364,102 @@ func TestOneProcessPerDataDir(t *testing.T) {
 	}
 	first.stop(t, syscall.SIGKILL)
 	startChild(t, "-addr", freeAddr(t), "-data-dir", data)
+}
+
+// TestArenaViewsWakeFromACheckpointAfterKill9: an arena on a field far
+// larger than a view, killed with SIGKILL, wakes in the next process from
+// its checkpoint (taken every 100 ms) and the log after it; its members
+// resume their own avatars where they stood, and each member's mirror
+// holds the world near its avatar, equal to a spectator's (who sees every
+// coin), and no coin beyond its view and a cell.
+func TestArenaViewsWakeFromACheckpointAfterKill9(t *testing.T) {
+	addr := freeAddr(t)
+	base := "http://" + addr
+	args := []string{"-addr", addr, "-data-dir", filepath.Join(t.TempDir(), "data"), "-recording-flush", "50ms",
+		"-checkpoint-interval", "100ms", "-log-format", "json"}
+	proc := startChild(t, args...)
+	res, err := http.Post(base+"/api/rooms", "application/json",
+		strings.NewReader(`{"type":"arena","options":{"coins":150,"width":6000,"height":4000,"speed":40}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var room struct{ ID, SpectateURL string }
+	if err := json.NewDecoder(res.Body).Decode(&room); err != nil || res.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %v", res.StatusCode, err)
+	}
+	res.Body.Close()
+	_, query, _ := strings.Cut(room.SpectateURL, "?")
+	ann, bo := joinAt(t, base, room.ID, "name=ann"), joinAt(t, base, room.ID, "name=bo")
+	for seq := 1; seq <= 15; seq++ { // apart, across cells: 40 units a tick
+		ann.send(t, seq, map[string]float64{"dx": 1, "dy": 0.5})
+		bo.send(t, seq, map[string]float64{"dx": -1, "dy": -0.5})
+	}
+	ann.send(t, 16, map[string]float64{"dx": 0, "dy": 0})
+	bo.send(t, 16, map[string]float64{"dx": 0, "dy": 0})
+	ann.ticks(t, 20) // a second standing still: checkpoints of the standing room
+	own := func(m *member) (float64, float64) {
+		e := m.mirror.Entities[*m.welcome.Entity]
+		if e == nil {
+			t.Fatal("a member's own avatar is not in its mirror")
+		}
+		return e.Float(arena.FieldX), e.Float(arena.FieldY)
+	}
+	annX, annY := own(ann)
+	proc.stop(t, syscall.SIGKILL)
+
+	next := startChild(t, args...)
+	ann = joinAt(t, base, room.ID, url.Values{"name": {"ann"}, "token": {ann.welcome.Token}}.Encode())
+	bo = joinAt(t, base, room.ID, url.Values{"name": {"bo"}, "token": {bo.welcome.Token}}.Encode())
+	if !next.logged(`"room loaded from its checkpoint"`, room.ID) {
+		t.Fatal("the room did not wake from a checkpoint")
+	}
+	spec := joinAt(t, base, room.ID, query)
+	at := max(ann.mirror.Tick, bo.mirror.Tick, spec.mirror.Tick) + 2
+	for _, m := range []*member{ann, bo, spec} {
+		for m.mirror.Tick < at {
+			m.read(t)
+		}
+		if m.mirror.Tick != at {
+			t.Fatalf("a mirror skipped from tick %d to %d", at-1, m.mirror.Tick)
+		}
+	}
+	if x, y := own(ann); x != annX || y != annY {
+		t.Fatalf("ann stood at (%v, %v) before the kill, at (%v, %v) after it", annX, annY, x, y)
+	}
+	for _, m := range []*member{ann, bo} {
+		ax, ay := own(m)
+		coins, held := 0, 0
+		for id, se := range spec.mirror.Entities {
+			me := m.mirror.Entities[id]
+			if se.Kind.Name == "avatar" {
+				if me == nil {
+					t.Fatalf("avatar %d is missing from a member's mirror", id)
+				}
+				continue
+			}
+			coins++
+			dx, dy := math.Abs(se.Float(arena.FieldX)-ax), math.Abs(se.Float(arena.FieldY)-ay)
+			switch {
+			case dx <= arena.ViewWidth/2 && dy <= arena.ViewHeight/2 && me == nil:
+				t.Fatalf("coin %d (%v, %v from its avatar) is in the member's view but not in its mirror", id, dx, dy)
+			case (dx > arena.ViewWidth/2+arena.CellSize || dy > arena.ViewHeight/2+arena.CellSize) && me != nil:
+				t.Fatalf("coin %d (%v, %v from its avatar) is beyond the member's view but in its mirror", id, dx, dy)
+			case me != nil:
+				held++
+				if me.Float(arena.FieldX) != se.Float(arena.FieldX) || me.Float(arena.FieldY) != se.Float(arena.FieldY) {
+					t.Fatalf("coin %d: the member has it at (%v, %v), the spectator at (%v, %v)", id,
+						me.Float(arena.FieldX), me.Float(arena.FieldY), se.Float(arena.FieldX), se.Float(arena.FieldY))
+				}
+			}
+		}
+		for id := range m.mirror.Entities {
+			if spec.mirror.Entities[id] == nil {
+				t.Fatalf("entity %d is in a member's mirror and not in the spectator's", id)
+			}
+		}
+		if held == 0 || held >= coins {
+			t.Fatalf("a member holds %d of %d coins: want the ones near it, not none or all", held, coins)
+		}
+		t.Logf("after the wake a member holds %d of %d coins", held, coins)
+	}
 }

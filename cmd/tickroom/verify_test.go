@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,7 +14,9 @@ import (
 	"github.com/vmihailenco/msgpack/v5"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/arenabench"
+	"github.com/tickroom/tickroom/rooms/store/mem"
 	"github.com/tickroom/tickroom/rooms/tape"
 )
 
@@ -202,4 +205,94 @@ func TestVerifyChecksCheckpoints(t *testing.T) {
 		t.Fatalf("verify of forgetful checkpoints: %v\n%s", err, out.String())
 	}
 	t.Logf("verify said: %s", strings.TrimSpace(out.String()))
+}
+
+// TestVerifyArenaRecordedBeforeViews: an arena recorded before the arena
+// had views (its frames whole-world deltas) still verifies: that part
+// re-runs with views off. Woken by a build with views (its checkpoints,
+// which hold no groups, are refused and its log re-runs), the room records
+// on in views frames from the wake's keyframe, and the whole tape,
+// before and after, verifies too.
+func TestVerifyArenaRecordedBeforeViews(t *testing.T) {
+	oldArena := *arena.Type
+	oldArena.Views = false
+	oldReg := rooms.NewRegistry()
+	if err := oldReg.Register(&oldArena); err != nil {
+		t.Fatal(err)
+	}
+	newReg, err := builtinTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := mem.New()
+	logs, err := tape.NewStore(t.TempDir(), tape.StoreOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rooms.Config{Directory: st, Checkpoints: st, Logs: logs, KeyframeInterval: 250 * time.Millisecond,
+		CheckpointInterval: 100 * time.Millisecond, Logger: quiet()}
+	play := func(r *rooms.Room, name string, dx float64) {
+		c, err := r.Join(discardConn{}, name, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for seq := uint64(1); seq <= 20; seq++ {
+			p, _ := msgpack.Marshal(map[string]float64{"dx": dx, "dy": 0.5})
+			if err := r.Input(c, seq, p); err != nil {
+				t.Fatal(err)
+			}
+			for until := r.CurrentTick() + 1; r.CurrentTick() < until; {
+				time.Sleep(2 * time.Millisecond) // wait for the room's next tick
+			}
+		}
+	}
+
+	before := rooms.NewManager(oldReg, cfg)
+	r, err := before.Create(rooms.CreateRequest{Type: "arena", Options: map[string]any{"width": 4000.0, "height": 3000.0, "coins": 60.0, "speed": 40.0}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	play(r, "a", 1)
+	if err := before.Shutdown(t.Context(), rooms.CloseRestart, "restart"); err != nil {
+		t.Fatal(err)
+	}
+	path, err := logs.Path(r.RecordingID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(t.TempDir(), "old.tape")
+	copyFile(t, path, old)
+	var out bytes.Buffer
+	if err := verifyTape(old, newReg, &out); err != nil || !strings.Contains(out.String(), "before room type arena had views") {
+		t.Fatalf("verify of a recording made before the arena had views: %v\n%s", err, out.String())
+	}
+
+	after := rooms.NewManager(newReg, cfg)
+	woken, err := after.Open(r.ID)
+	if err != nil {
+		t.Fatalf("wake under the build with views: %v", err)
+	}
+	if n := after.Counters().BadCheckpoints.Load(); n == 0 {
+		t.Fatal("a checkpoint without groups was loaded into the arena with views")
+	}
+	play(woken, "b", -1)
+	if err := after.Shutdown(t.Context(), rooms.CloseGoingAway, "test over"); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := verifyTape(path, newReg, &out); err != nil || !strings.Contains(out.String(), "views from tick") {
+		t.Fatalf("verify of a recording that went on with views after a wake: %v\n%s", err, out.String())
+	}
+	t.Logf("verify said: %s", strings.TrimSpace(out.String()))
+}
+
+func copyFile(t *testing.T, src, dst string) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -58,7 +58,9 @@ var Type = &rooms.Type{
 	TickRate:      TickRate,
 	Schema:        Schema,
 	Deterministic: true,
-	MaxPlayers:    MaxPlayers,
+	// Views: each member gets the coins near its avatar (views.go).
+	Views:      true,
+	MaxPlayers: MaxPlayers,
 	// A match nobody came back to within a day is over.
 	DormantMaxAge: 24 * time.Hour,
 	Input:         InputDecl,

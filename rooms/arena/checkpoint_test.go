@@ -23,3 +23,18 @@ func TestCheckpointThenTailEqualsFullRun(t *testing.T) {
 			return map[string]any{"dx": r.Float64()*2.4 - 1.2, "dy": r.Float64()*2 - 1}
 		})
 }
+
+// TestViewsCheckpointThenTailEqualsFullRun: on a field many views wide,
+// where members run across cells at full speed, an arena woken from a
+// checkpoint at any tick also gives every member exactly the view it
+// would have had (roomtest.CheckpointProperty's views check): the same
+// groups and the same mirror after every tick.
+func TestViewsCheckpointThenTailEqualsFullRun(t *testing.T) {
+	if !arena.Type.Views {
+		t.Fatal("the arena's views are off")
+	}
+	roomtest.CheckpointProperty(t, arena.Type, map[string]any{"coins": 40, "width": 5000, "height": 3500, "speed": 50, "round": 3, "break": 1}, 20,
+		func(r *rand.Rand, _ *state.World) any {
+			return map[string]any{"dx": r.Float64()*2 - 1, "dy": r.Float64()*2 - 1}
+		})
+}

@@ -7,18 +7,17 @@ import (
 	"github.com/tickroom/tickroom/state"
 )
 
-// Interest groups (docs/ROOM_TYPES.md, "Views"), ready for the day the
-// arena's Type.Views is switched on. It is off today: the engine keeps no
-// checkpoints of a views room, and arena rooms must go on waking from
-// theirs. With it off none of this runs (ctx.World.Views() is false) and
-// the arena publishes exactly as before.
+// Interest groups (docs/ROOM_TYPES.md, "Views"): the arena's Type.Views
+// is on. The code also runs the game with views off (ctx.World.Views()
+// false: every member gets the whole world), as the arena ran before
+// issue 16; `tickroom verify` re-runs recordings made then that way.
 //
 // Coins live in square cells of CellSize; a member sees the cells that the
 // ViewWidth x ViewHeight rectangle around its avatar overlaps, more than a
 // screen shows (the page's camera shows at least 1000 x 600, and about
 // 1800 x 600 on a 3:1 window). Avatars stay in state.Everyone: every
 // page's scoreboard lists every player, and there are at most 32.
-// TestViewsMirrorTheNearWorld runs the game with views on.
+// TestViewsMirrorTheNearWorld checks what each member's mirror holds.
 const (
 	CellSize   = 500
 	ViewWidth  = 1800

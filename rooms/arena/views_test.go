@@ -19,17 +19,18 @@ type viewer struct {
 	mirror *state.Mirror
 }
 
-// TestViewsMirrorTheNearWorld runs the arena as it will run once its
-// Type.Views is on (views.go): eight members steer at random across an
+// TestViewsMirrorTheNearWorld runs the arena with its views (views.go):
+// eight members steer at random across an
 // 8000 x 5000 field of 200 coins for 600 ticks, every member's mirror is fed only its own
 // view's frames, and after every tick each mirror equals the world
 // restricted to that member's view; it holds every avatar and every coin
 // within the view rectangle around its own avatar (which covers any
 // screen), and no coin farther than that rectangle and a cell.
 func TestViewsMirrorTheNearWorld(t *testing.T) {
-	typ := *arena.Type
-	typ.Views = true
-	h, _, err := typ.New(map[string]any{"width": 8000, "height": 5000, "coins": 200})
+	if !arena.Type.Views {
+		t.Fatal("the arena's views are off")
+	}
+	h, _, err := arena.Type.New(map[string]any{"width": 8000, "height": 5000, "coins": 200})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
