@@ -64,6 +64,8 @@ export class Scene {
   hiddenMember = -1;
   /** Entity the camera follows (the own avatar); -1: no camera, the whole world fits the canvas. */
   followId = -1;
+  /** When set, only the entities it shows are drawn (a replay following one member's view). */
+  only: { shows(id: number): boolean } | null = null;
   readonly camera = new Camera();
   readonly fades = new Fades();
   override: PositionOverride | null = null;
@@ -328,6 +330,7 @@ export class Scene {
   /** Packs the departed entities still fading out (fades.ts), under the highlight. */
   private putGhosts(n: number): number {
     const fades = this.fades;
+    if (this.only !== null) return n; // a ghost's group is gone with it: a followed view shows none
     for (let g = 0; g < fades.ghostSlots; g++) {
       const alpha = fades.ghostAlpha(g, this.renderTick);
       if (alpha <= 0) continue;
@@ -370,7 +373,7 @@ export class Scene {
       const e = this.mirror.entities.get(id);
       if (e === undefined) continue;
       const s = drawSpec(e.kind);
-      if (this.hidden(e, s)) continue;
+      if (this.hidden(e, s) || (this.only !== null && !this.only.shows(id))) continue;
       const key = s.isCursor ? Infinity : numAt(e, s.z, 0);
       if (key !== 0) layered = true;
       order[n] = i;
