@@ -188,26 +188,19 @@ func (r *Room) recordViews(tick uint64, full bool) {
 	}
 	out := r.viewOut[:0]
 	for _, s := range r.seats {
-		m := s.member
-		groups := m.View().Groups()
-		if len(groups) > 0 && groups[0] == state.Everyone {
-			groups = groups[1:]
-		}
-		rv := r.recViews[m.Number]
+		v := viewRecord(s.member)
+		rv := r.recViews[v.Member]
 		if rv == nil {
 			rv = &recordedView{}
-			r.recViews[m.Number] = rv
-		} else if !full && slices.Equal(rv.groups, groups) {
+			r.recViews[v.Member] = rv
+		} else if !full && slices.Equal(rv.groups, v.Groups) {
 			rv.tick = tick
 			continue
 		}
-		rv.groups = append(rv.groups[:0], groups...)
+		rv.groups = append(rv.groups[:0], v.Groups...)
 		rv.tick = tick
-		var e state.EntityID
-		if m.Entity != nil {
-			e = m.Entity.ID()
-		}
-		out = append(out, MemberView{Member: m.Number, Entity: e, Groups: rv.groups})
+		v.Groups = rv.groups
+		out = append(out, v)
 	}
 	for n, rv := range r.recViews {
 		if rv.tick != tick {
@@ -224,4 +217,18 @@ func (r *Room) recordViews(tick uint64, full bool) {
 	slices.SortFunc(out, func(a, b MemberView) int { return cmp.Compare(a.Member, b.Member) })
 	r.record("views", func() error { return vr.Views(tick, full, out) })
 	clear(r.viewOut)
+}
+
+// viewRecord is m's view as a recording keeps it. Its Groups are the
+// view's own slice.
+func viewRecord(m *Member) MemberView {
+	groups := m.View().Groups()
+	if len(groups) > 0 && groups[0] == state.Everyone {
+		groups = groups[1:]
+	}
+	v := MemberView{Member: m.Number, Groups: groups}
+	if m.Entity != nil {
+		v.Entity = m.Entity.ID()
+	}
+	return v
 }
