@@ -103,6 +103,17 @@ test('a field-bench replay follows one member: exactly its view at every sampled
     }
     await waitFor(async () => (await rp(() => window.tickroom.replay.cameraEntity())) === ann.entity, { message: "the camera follows ann's player" });
     await screenshot(r.page, 'replay-follow-ann.png');
+    // Playing while following: entities crossing the view's edge fade (scene.ts), the view follows the ticks.
+    await rp((tk) => window.tickroom.replay.seek(tk), samples[0].tick);
+    await rp(() => window.tickroom.replay.play());
+    await waitFor(async () => (await rp(() => window.tickroom.replay.tick())) > samples[0].tick + 20, { message: 'playing while following' });
+    await rp(() => window.tickroom.replay.pause());
+    const playedTo = await rp(() => window.tickroom.replay.tick());
+    // Forward from where playing stopped (deltas, not a keyframe reload) to the next sample.
+    const next = samples.find((s) => s.tick >= playedTo) ?? samples[samples.length - 1];
+    await rp((tk) => window.tickroom.replay.seek(tk), next.tick);
+    assert.deepEqual(await rp(() => window.tickroom.replay.shownIds()), next.ids, `tick ${next.tick} after playing to ${playedTo}`);
+    await screenshot(r.page, 'replay-follow-played.png');
 
     // bob's view is another one; whole world again restores everything.
     await rp((tk) => window.tickroom.replay.seek(tk), bob.tick);

@@ -163,6 +163,7 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
     scene.only = member === null ? null : follow;
     scene.followId = -1; // set each frame from the view in effect (aimAtFollowed)
     scene.camera.reset();
+    scene.fades.reset(); // another view: what it holds shows at once, nothing fades out
     if (followSelect !== null) followSelect.value = member === null ? '' : String(member);
     aimAtFollowed();
   };

@@ -197,7 +197,8 @@ export class Scene {
       const y = numAt(e, s.y, 0);
       const angle = s.angle >= 0 ? numAt(e, s.angle, 0) : NaN;
       b.add(e.id, x, y, angle);
-      fades.see(e, x, y, angle);
+      // Following a view: entities crossing its edge fade in and out, as on the member's own page.
+      if (this.only === null || this.only.shows(e.id)) fades.see(e, x, y, angle);
     }
     b.end();
     fades.end();
@@ -330,7 +331,6 @@ export class Scene {
   /** Packs the departed entities still fading out (fades.ts), under the highlight. */
   private putGhosts(n: number): number {
     const fades = this.fades;
-    if (this.only !== null) return n; // a ghost's group is gone with it: a followed view shows none
     for (let g = 0; g < fades.ghostSlots; g++) {
       const alpha = fades.ghostAlpha(g, this.renderTick);
       if (alpha <= 0) continue;
