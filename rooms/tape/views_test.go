@@ -208,3 +208,45 @@ func TestNoViewsNoChange(t *testing.T) {
 		t.Fatalf("seek in a version 1 tape: %v", err)
 	}
 }
+
+// TestContinuedViewsTape: a views room's tape continued after a pause
+// (a wake) stays version 2 and takes views records after the seam; its
+// LogEnd says the room has views.
+func TestContinuedViewsTape(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "views.tape")
+	w, err := tape.Create(path, viewsHeader(true), tape.WriterOptions{})
+	must(t, err)
+	for _, s := range viewsSession[:3] {
+		s.record(t, w)
+	}
+	must(t, w.Pause())
+	w, end, err := tape.Continue(path, tape.WriterOptions{})
+	must(t, err)
+	if !end.Header.Views {
+		t.Fatal("the continued tape's header does not say Views")
+	}
+	for _, s := range viewsSession[3:] {
+		s.record(t, w)
+	}
+	must(t, w.Close())
+	r, err := tape.Open(path)
+	must(t, err)
+	defer r.Close()
+	if v := r.Info().Version; v != 2 {
+		t.Fatalf("continued tape version %d, want 2", v)
+	}
+	var ticks []uint64
+	for {
+		x, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		must(t, err)
+		if x.Kind == tape.KindViews {
+			ticks = append(ticks, x.Tick)
+		}
+	}
+	if want := []uint64{0, 1, 2, 3, 4, 5}; !reflect.DeepEqual(ticks, want) {
+		t.Fatalf("views records at ticks %v, want %v", ticks, want)
+	}
+}
