@@ -1,7 +1,9 @@
 package rooms
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/vmihailenco/msgpack/v5"
 
@@ -195,6 +197,20 @@ func (s *Sim) Step(tick uint64) []byte {
 	s.ctx.Tick = tick
 	s.handler.Tick(&s.ctx)
 	return publish(s.World, tick, s.all, 0)
+}
+
+// Views returns every member's view as a views room's recording keeps it
+// (ascending by member), so that a re-run can check a tape's views
+// records (tickroom verify).
+func (s *Sim) Views() []MemberView {
+	out := make([]MemberView, 0, len(s.order))
+	for _, m := range s.order {
+		v := viewRecord(m)
+		v.Groups = slices.Clone(v.Groups)
+		out = append(out, v)
+	}
+	slices.SortFunc(out, func(a, b MemberView) int { return cmp.Compare(a.Member, b.Member) })
+	return out
 }
 
 // Snapshot returns the snapshot of the Sim's last published tick as the

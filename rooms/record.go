@@ -1,6 +1,12 @@
 package rooms
 
-import "errors"
+import (
+	"cmp"
+	"errors"
+	"slices"
+
+	"github.com/tickroom/tickroom/state"
+)
 
 // OpKind says what a recorded operation did to a room.
 type OpKind uint8
@@ -37,6 +43,9 @@ type RecordingHeader struct {
 	Schema any
 	// StartTick is the tick of the first Keyframe (0 for a new room).
 	StartTick uint64
+	// Views says the room's type has Views: its recording also keeps each
+	// member's view (ViewRecorder), so that a replay can follow one member.
+	Views bool
 }
 
 // Recorder receives a room's broadcast stream, on the room's goroutine.
@@ -56,6 +65,27 @@ type Recorder interface {
 	Close() error
 }
 
+// MemberView is one member's view as a recording keeps it: the groups it
+// sees besides state.Everyone, ascending, and its entity (0: none). Gone
+// says the member left: it has no view any more.
+type MemberView struct {
+	Member uint32
+	Entity state.EntityID
+	Groups []state.GroupID
+	Gone   bool
+}
+
+// ViewRecorder is a Recorder that also keeps members' views (a views
+// room's recording, docs/TAPE.md "views"). The room calls Views after a
+// tick's record with the members whose view changed in that tick (their
+// whole group list, not a difference: a view holds tens of groups), and
+// after each keyframe with every member's view (full), so that a reader
+// starting at a keyframe knows every view at once. The slices are the
+// room's: use them before returning.
+type ViewRecorder interface {
+	Views(tick uint64, full bool, views []MemberView) error
+}
+
 // startRecording opens a new log for the room from its published tick,
 // with a keyframe of that tick first. A failure leaves the room unrecorded.
 func (r *Room) startRecording(tick uint64) {
@@ -63,7 +93,7 @@ func (r *Room) startRecording(tick uint64) {
 		return
 	}
 	w, err := r.cfg.Logs.Create(RecordingHeader{RoomID: r.ID, Type: r.Type.Name, TickRate: r.Type.TickRate, Seed: r.Seed,
-		Options: r.requested, Schema: r.Type.Schema.Wire(), StartTick: tick})
+		Options: r.requested, Schema: r.Type.Schema.Wire(), StartTick: tick, Views: r.Type.Views})
 	if err != nil {
 		r.log.Error("recording not started", "err", err)
 		return
@@ -81,6 +111,7 @@ func (r *Room) continueRecording(w LogWriter, tick uint64) {
 	r.recording.Store(true)
 	r.lastKeyframe = tick
 	r.record("keyframe", func() error { return w.Keyframe(tick, r.currentSnapshot()) })
+	r.recordViews(tick, true)
 }
 
 // RecordingID returns the id of the room's recording, or "" when the room
@@ -131,5 +162,73 @@ func (r *Room) recordTick(tick uint64, delta []byte) {
 	if r.recorder != nil && tick-r.lastKeyframe >= r.keyframeEvery {
 		r.lastKeyframe = tick
 		r.record("keyframe", func() error { return r.recorder.Keyframe(tick, r.currentSnapshot()) })
+		r.recordViews(tick, true)
+		return
 	}
+	r.recordViews(tick, false)
+}
+
+// recordedView is a member's view as the recording last wrote it.
+type recordedView struct {
+	groups []state.GroupID
+	tick   uint64 // the last tick it was seen seated
+}
+
+// recordViews records the members' views of tick in a views room whose
+// recorder keeps them: every member's when full, otherwise only those
+// that changed since the last record (and the members who left). Nothing
+// is allocated on a tick where no view changed.
+func (r *Room) recordViews(tick uint64, full bool) {
+	vr, ok := r.recorder.(ViewRecorder)
+	if !ok || !r.world.Views() {
+		return
+	}
+	if r.recViews == nil {
+		r.recViews = make(map[uint32]*recordedView)
+	}
+	out := r.viewOut[:0]
+	for _, s := range r.seats {
+		v := viewRecord(s.member)
+		rv := r.recViews[v.Member]
+		if rv == nil {
+			rv = &recordedView{}
+			r.recViews[v.Member] = rv
+		} else if !full && slices.Equal(rv.groups, v.Groups) {
+			rv.tick = tick
+			continue
+		}
+		rv.groups = append(rv.groups[:0], v.Groups...)
+		rv.tick = tick
+		v.Groups = rv.groups
+		out = append(out, v)
+	}
+	for n, rv := range r.recViews {
+		if rv.tick != tick {
+			delete(r.recViews, n)
+			if !full {
+				out = append(out, MemberView{Member: n, Gone: true})
+			}
+		}
+	}
+	r.viewOut = out
+	if len(out) == 0 && !full {
+		return
+	}
+	slices.SortFunc(out, func(a, b MemberView) int { return cmp.Compare(a.Member, b.Member) })
+	r.record("views", func() error { return vr.Views(tick, full, out) })
+	clear(r.viewOut)
+}
+
+// viewRecord is m's view as a recording keeps it. Its Groups are the
+// view's own slice.
+func viewRecord(m *Member) MemberView {
+	groups := m.View().Groups()
+	if len(groups) > 0 && groups[0] == state.Everyone {
+		groups = groups[1:]
+	}
+	v := MemberView{Member: m.Number, Groups: groups}
+	if m.Entity != nil {
+		v.Entity = m.Entity.ID()
+	}
+	return v
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/tickroom/tickroom/rooms/arenabench"
 	"github.com/tickroom/tickroom/rooms/board"
 	"github.com/tickroom/tickroom/rooms/fieldbench"
+	"github.com/tickroom/tickroom/state"
 )
 
 // memRecorder keeps a recording in memory.
@@ -23,6 +24,27 @@ type memRecorder struct {
 	keyframes map[uint64][]byte
 	events    int
 	closed    bool
+	views     []recordedViews
+}
+
+type recordedViews struct {
+	tick  uint64
+	full  bool
+	views []rooms.MemberView
+}
+
+// Views makes memRecorder a ViewRecorder: a room calls it only when its
+// type has views.
+func (m *memRecorder) Views(tick uint64, full bool, vs []rooms.MemberView) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cp := make([]rooms.MemberView, len(vs))
+	for i, v := range vs {
+		cp[i] = v
+		cp[i].Groups = append([]state.GroupID(nil), v.Groups...)
+	}
+	m.views = append(m.views, recordedViews{tick, full, cp})
+	return nil
 }
 
 type recordedTick struct {
@@ -198,6 +220,7 @@ func TestReplayEqualsLive(t *testing.T) {
 			if inputs != 40 || joins != 3 || leaves != 1 {
 				t.Fatalf("recorded ops: %d inputs, %d joins, %d leaves; want 40, 3, 1", inputs, joins, leaves)
 			}
+			checkRecordedViews(t, tc.typ, rec)
 		})
 	}
 }
@@ -212,5 +235,46 @@ func waitTicks(t *testing.T, r *rooms.Room, n uint64) {
 			t.Fatalf("room stuck at tick %d, want %d", r.CurrentTick(), target)
 		}
 		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// checkRecordedViews: a room without views records exactly what it did
+// before views existed (no views record, a header without Views: a
+// version 1 tape); a views room records every member's view with each
+// keyframe, and a member's leaving.
+func checkRecordedViews(t *testing.T, typ *rooms.Type, rec *memRecorder) {
+	t.Helper()
+	if rec.header.Views != typ.Views {
+		t.Fatalf("header Views %v for a type with Views %v", rec.header.Views, typ.Views)
+	}
+	if !typ.Views {
+		if len(rec.views) > 0 {
+			t.Fatalf("a room without views recorded %d views records", len(rec.views))
+		}
+		return
+	}
+	fulls, joined, present := 0, map[uint32]bool{}, map[uint32]bool{}
+	for _, v := range rec.views {
+		if v.full {
+			fulls++
+			if _, ok := rec.keyframes[v.tick]; !ok {
+				t.Fatalf("a full views record at tick %d without a keyframe there", v.tick)
+			}
+			clear(present) // it lists every member seated
+		}
+		for _, mv := range v.views {
+			if mv.Gone {
+				delete(present, mv.Member)
+				continue
+			}
+			if mv.Entity == 0 {
+				t.Fatalf("tick %d: member %d's view has no entity (its Join returned one)", v.tick, mv.Member)
+			}
+			joined[mv.Member], present[mv.Member] = true, true
+		}
+	}
+	if fulls != len(rec.keyframes) || len(present) != 2 || len(joined) != 3 {
+		t.Fatalf("views records: %d full (want one per keyframe: %d), %d members with a view at the end (want 2: one left), %d members seen (want 3)",
+			fulls, len(rec.keyframes), len(present), len(joined))
 	}
 }

@@ -94,6 +94,10 @@ type Room struct {
 	ops           []Op
 	keyframeEvery uint64
 	lastKeyframe  uint64
+	// Views rooms: each member's view as last recorded (ViewRecorder),
+	// and the scratch of one record.
+	recViews map[uint32]*recordedView
+	viewOut  []MemberView
 
 	// Durability (room goroutine only): how often and when the room last
 	// wrote a checkpoint, and how its loop ends (see ending).

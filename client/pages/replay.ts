@@ -2,7 +2,8 @@
 // in the same scene as a live room (core's Mirror, the renderers,
 // interpolation between ticks), with play/pause, speed, a timeline scrubber,
 // stepping, and the people and chat as they were at the tick shown. The URL
-// with `?t=` is the share link: it opens at that tick.
+// with `?t=` is the share link: it opens at that tick. A views room's replay
+// shows the whole world, or follows one member's view (replay-follow.ts).
 //
 // For tests the page exposes `window.tickroom.replay` (see ReplayDebug).
 import type { Mirror } from '@tickroom/client';
@@ -11,6 +12,7 @@ import { ApiError } from './api';
 import { copyText, h, replace } from './dom';
 import { messagePage } from './message-page';
 import { clockText, dateText, fetchTape, getRecording, sizeText, type RecordingInfo } from './recordings-api';
+import { Follow, ViewTimeline } from './replay-follow';
 import { ReplayChat, ReplayMembers } from './replay-panels';
 import { Scene } from './scene';
 
@@ -19,6 +21,10 @@ import { Scene } from './scene';
  * - replay.tick(): the tick shown (the mirror's); replay.seek(t) moves there
  * - replay.mirror: the state at that tick (read it; do not mutate)
  * - replay.playing(), play(), pause(), firstTick, lastTick
+ * - replay.follow(member | null): follow a member's view (null: the whole
+ *   world); followed(); viewMembers(): the members a views tape has views of;
+ *   shownIds(): the ids of the mirror's entities the scene draws (before
+ *   culling to the screen), ascending; cameraEntity(): what the camera follows (-1: none)
  * - rendererName(), project(x, y): as on the room page
  */
 export interface ReplayDebug {
@@ -31,6 +37,11 @@ export interface ReplayDebug {
     pause(): void;
     firstTick: number;
     lastTick: number;
+    follow(member: number | null): void;
+    followed(): number | null;
+    viewMembers(): number[];
+    shownIds(): number[];
+    cameraEntity(): number;
   };
   rendererName(): string | null;
   project(x: number, y: number): { x: number; y: number };
@@ -48,6 +59,7 @@ const TYPE_WORLDS: Record<string, { width: number; height: number }> = {
   arena: { width: 3000, height: 1800 },
   'arena-bench': { width: 1000, height: 600 },
   board: { width: 1600, height: 1000 },
+  'field-bench': { width: 8000, height: 8000 },
 };
 const DEFAULT_WORLD = { width: 1000, height: 600 };
 /** Longest frame step played: after a stall the replay resumes rather than jumping ahead. */
@@ -133,6 +145,35 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
     ...SPEEDS.map((s) => h('option', { value: s, selected: s === 1 }, `${s}x`)),
   );
   const share = h('button', { type: 'button', id: 'share' }, 'Share link');
+  // A views room's tape keeps every member's view: the page can follow one.
+  const timeline = ViewTimeline.fromTape(replay.tape);
+  const follow = timeline === null ? null : new Follow(timeline, replay.mirror);
+  const followSelect =
+    timeline === null
+      ? null
+      : h(
+          'select',
+          { id: 'follow', 'aria-label': 'follow', title: "whose view to show: a member's, or the whole world" },
+          h('option', { value: '', selected: true }, 'whole world'),
+          ...timeline.members.map((m) => h('option', { value: m }, `${replay.history.nameOf(m)}'s view`)),
+        );
+  const setFollow = (member: number | null): void => {
+    if (follow === null) return;
+    follow.set(member ?? -1);
+    scene.only = member === null ? null : follow;
+    scene.followId = -1; // set each frame from the view in effect (aimAtFollowed)
+    scene.camera.reset();
+    scene.fades.reset(); // another view: what it holds shows at once, nothing fades out
+    if (followSelect !== null) followSelect.value = member === null ? '' : String(member);
+    aimAtFollowed();
+  };
+  // The camera follows the followed member's entity, when it has one.
+  const aimAtFollowed = (): void => {
+    if (follow === null || follow.member < 0) return;
+    const v = follow.at(replay.tick);
+    scene.followId = v !== null ? v.entity : -1;
+  };
+  if (followSelect !== null) followSelect.addEventListener('change', () => setFollow(followSelect.value === '' ? null : Number(followSelect.value)));
   const total = clockText(replay.secondsAt(replay.lastTick));
 
   let dragging = false;
@@ -226,6 +267,7 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
     scrubber,
     h('span', { class: 'readout' }, time, tickText),
     speed,
+    followSelect,
   );
   const side = h('aside', { class: 'side' }, members.element, chat.element);
   replace(root, h('div', { class: 'room replay' }, scene.canvas, bar, controls, side, damageBanner(replay, info), notice, rendererText));
@@ -233,6 +275,7 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
   let fallbackRaf = 0;
   const onFrame = (dt: number): void => {
     replay.update(Math.min(dt, MAX_FRAME_MS));
+    aimAtFollowed();
     refresh();
   };
   scene.onFrame = onFrame;
@@ -272,6 +315,15 @@ function showReplay(root: HTMLElement, id: string, info: RecordingInfo, replay: 
       },
       firstTick: replay.firstTick,
       lastTick: replay.lastTick,
+      follow: setFollow,
+      followed: () => (follow !== null && follow.member >= 0 ? follow.member : null),
+      viewMembers: () => timeline?.members.slice() ?? [],
+      shownIds: () => {
+        const ids: number[] = [];
+        for (const id of replay.mirror.entities.keys()) if (scene.only === null || scene.only.shows(id)) ids.push(id);
+        return ids.sort((a, b) => a - b);
+      },
+      cameraEntity: () => scene.followId,
     },
     rendererName: () => scene.renderer?.name ?? null,
     project: (x, y) => {

@@ -64,6 +64,8 @@ export class Scene {
   hiddenMember = -1;
   /** Entity the camera follows (the own avatar); -1: no camera, the whole world fits the canvas. */
   followId = -1;
+  /** When set, only the entities it shows are drawn (a replay following one member's view). */
+  only: { shows(id: number): boolean } | null = null;
   readonly camera = new Camera();
   readonly fades = new Fades();
   override: PositionOverride | null = null;
@@ -195,7 +197,8 @@ export class Scene {
       const y = numAt(e, s.y, 0);
       const angle = s.angle >= 0 ? numAt(e, s.angle, 0) : NaN;
       b.add(e.id, x, y, angle);
-      fades.see(e, x, y, angle);
+      // Following a view: entities crossing its edge fade in and out, as on the member's own page.
+      if (this.only === null || this.only.shows(e.id)) fades.see(e, x, y, angle);
     }
     b.end();
     fades.end();
@@ -370,7 +373,7 @@ export class Scene {
       const e = this.mirror.entities.get(id);
       if (e === undefined) continue;
       const s = drawSpec(e.kind);
-      if (this.hidden(e, s)) continue;
+      if (this.hidden(e, s) || (this.only !== null && !this.only.shows(id))) continue;
       const key = s.isCursor ? Infinity : numAt(e, s.z, 0);
       if (key !== 0) layered = true;
       order[n] = i;

@@ -152,7 +152,7 @@ test('corrupt frames say why; data after the end record is damage', () => {
   const base = new TapeWriter({ schema: SCHEMA }).keyframe(0, bytes([2, 0, []]));
   const at = base.bytes().length;
   const cases: Array<[string, Uint8Array, RegExp]> = [
-    ['bad kind', new TapeWriter({ schema: SCHEMA }).frame(6, 1, new Uint8Array([1])).bytes(), /bad record kind 6/],
+    ['bad kind', new TapeWriter({ schema: SCHEMA }).frame(7, 1, new Uint8Array([1])).bytes(), /bad record kind 7/],
     ['zero kind', new TapeWriter({ schema: SCHEMA }).raw(new Uint8Array([0, 0, 0, 0, 0, 0])).bytes(), /bad record kind 0/],
     ['long varint', new TapeWriter({ schema: SCHEMA }).raw(new Uint8Array([0xfa, ...new Array(10).fill(0xff), 1])).bytes(), /uvarint overflows/],
     ['over the limit', new TapeWriter({ schema: SCHEMA }).raw(new Uint8Array([0x02, 0x80, 0x80, 0x80, 0x40])).bytes(), /over the limit/],
@@ -185,9 +185,9 @@ test('headers that cannot be read are TapeFormatErrors', () => {
   };
   assert.match(reason(enc.encode('<!doctype html>')), /not a tape/);
   assert.match(reason(new Uint8Array()), /empty/);
-  const v2 = good.slice();
-  v2[8] = 2;
-  assert.match(reason(v2), /version 2/);
+  const v3 = good.slice();
+  v3[8] = 3;
+  assert.match(reason(v3), /version 3/);
   const crc = good.slice();
   crc[20] ^= 1;
   assert.match(reason(crc), /header checksum mismatch/);

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/tickroom/tickroom/rooms"
 	"github.com/tickroom/tickroom/rooms/tape"
@@ -88,6 +89,14 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 	// checked is the Sim whose bytes the recording must match: plain while
 	// its keyframes are whole-world snapshots.
 	checked, checkedType, first := sim, t, true
+	// A views room's tape (version 2) says which groups each member saw:
+	// the views as its records left them, checked against the re-run's
+	// members at the end of every tick.
+	var views *viewCheck
+	if info.Version >= 2 {
+		views = &viewCheck{recorded: map[uint32]rooms.MemberView{}}
+	}
+	damaged := false
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {
@@ -96,6 +105,7 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 		var dmg *tape.DamageError
 		if errors.As(err, &dmg) {
 			fmt.Fprintf(out, "warning: the tape is damaged at byte %d (%s): verified up to there\n", dmg.Offset, dmg.Reason)
+			damaged = true
 			break
 		}
 		if err != nil {
@@ -140,7 +150,17 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 				return fmt.Errorf("verify: tick %d: %w", rec.Tick, err)
 			}
 			resumedAt = rec.Tick
+		case tape.KindViews:
+			if views == nil {
+				continue
+			}
+			if err := views.apply(rec); err != nil {
+				return fmt.Errorf("verify: %w", err)
+			}
 		case tape.KindOps, tape.KindDelta:
+			if err := views.check(out, sim); err != nil { // the tick before this one
+				return err
+			}
 			ops, err := rec.DecodeOps()
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
@@ -182,7 +202,15 @@ func verifyTape(path string, reg *rooms.Registry, out io.Writer) error {
 	if resumed != nil {
 		checkpoints++
 	}
+	if !damaged {
+		if err := views.check(out, sim); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintf(out, "ok: %d ticks and %d keyframes re-ran exactly as recorded\n", ticks, keyframes)
+	if views != nil {
+		fmt.Fprintf(out, "ok: every member's view as recorded (%d views records) at the end of %d ticks\n", views.records, views.checked)
+	}
 	if _, ok := rooms.CheckpointerOf(t); ok {
 		fmt.Fprintf(out, "ok: %d checkpoints (one at each keyframe) loaded and re-ran their tails to the same bytes\n", checkpoints)
 	}
@@ -220,4 +248,59 @@ func diverged(out io.Writer, tick uint64, what string, sim *rooms.Sim, recorded 
 		fmt.Fprintf(out, "DIVERGED at tick %d: the re-run's %s bytes differ from the recording (the state agrees within the wire's precision)\n", tick, what)
 	}
 	return fmt.Errorf("%w at tick %d", errDiverged, tick)
+}
+
+// viewCheck holds the members' views as a tape's views records say.
+type viewCheck struct {
+	recorded         map[uint32]rooms.MemberView
+	records, checked int
+}
+
+func (v *viewCheck) apply(rec tape.Record) error {
+	full, vs, err := rec.DecodeViews()
+	if err != nil {
+		return err
+	}
+	if full {
+		clear(v.recorded)
+	}
+	for _, mv := range vs {
+		if mv.Gone {
+			delete(v.recorded, mv.Member)
+		} else {
+			v.recorded[mv.Member] = mv
+		}
+	}
+	v.records++
+	return nil
+}
+
+// check compares the recorded views with the re-run's members (nil: not
+// a views tape, nothing to check).
+func (v *viewCheck) check(out io.Writer, sim *rooms.Sim) error {
+	if v == nil {
+		return nil
+	}
+	live := sim.Views()
+	tick := sim.Tick()
+	fail := func(format string, args ...any) error {
+		fmt.Fprintf(out, "DIVERGED at tick %d: %s\n", tick, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w at tick %d (views)", errDiverged, tick)
+	}
+	for _, m := range live {
+		rec, ok := v.recorded[m.Member]
+		switch {
+		case !ok:
+			return fail("member %d has a view in the re-run, none in the recording", m.Member)
+		case rec.Entity != m.Entity:
+			return fail("member %d's entity: recorded %d, re-run %d", m.Member, rec.Entity, m.Entity)
+		case !slices.Equal(rec.Groups, m.Groups):
+			return fail("member %d's view: recorded groups %v, re-run %v", m.Member, rec.Groups, m.Groups)
+		}
+	}
+	if len(live) != len(v.recorded) {
+		return fail("the recording has views of %d members, the re-run %d", len(v.recorded), len(live))
+	}
+	v.checked++
+	return nil
 }

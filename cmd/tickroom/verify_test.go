@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -29,6 +30,13 @@ func (discardConn) Close(int, string) {}
 // members sending inputs, and returns the tape's path once it is closed.
 func recordRoom(t *testing.T) string {
 	t.Helper()
+	return recordRoomOf(t, "arena-bench", 10)
+}
+
+// recordRoomOf records a room of type typ for 30 ticks, two members
+// steering for the first inputTicks of them.
+func recordRoomOf(t *testing.T, typ string, inputTicks uint64) string {
+	t.Helper()
 	reg, err := builtinTypes()
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +47,7 @@ func recordRoom(t *testing.T) string {
 	}
 	mgr := rooms.NewManager(reg, rooms.Config{Logs: store, KeyframeInterval: 250 * time.Millisecond,
 		Logger: quiet()})
-	r, err := mgr.Create(rooms.CreateRequest{Type: "arena-bench"})
+	r, err := mgr.Create(rooms.CreateRequest{Type: typ})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +58,7 @@ func recordRoom(t *testing.T) string {
 	// whatever the timing (TestVerifyChecksCheckpoints).
 	for seq := uint64(1); seq <= 30; seq++ {
 		for i, c := range []*rooms.Client{a, b} {
-			if seq > 10 {
+			if seq > inputTicks {
 				break
 			}
 			p, _ := msgpack.Marshal(map[string]float64{"dx": float64(1 - 2*i), "dy": 0.5})
@@ -79,6 +87,12 @@ func recordRoom(t *testing.T) string {
 // rewrite copies a tape through a Writer, letting edit change each tick's ops.
 func rewrite(t *testing.T, src, dst string, edit func(tick uint64, ops []rooms.Op)) {
 	t.Helper()
+	rewriteViews(t, src, dst, edit, func(uint64, bool, []rooms.MemberView) {})
+}
+
+// rewriteViews is rewrite that can also change each views record.
+func rewriteViews(t *testing.T, src, dst string, edit func(tick uint64, ops []rooms.Op), editViews func(tick uint64, full bool, views []rooms.MemberView)) {
+	t.Helper()
 	r, err := tape.Open(src)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +100,7 @@ func rewrite(t *testing.T, src, dst string, edit func(tick uint64, ops []rooms.O
 	defer r.Close()
 	h := r.Info().Header
 	w, err := tape.Create(dst, rooms.RecordingHeader{RoomID: h.RoomID, Type: h.Type, TickRate: h.TickRate, Seed: h.Seed,
-		Options: h.Options, Schema: h.Schema, StartTick: h.StartTick}, tape.WriterOptions{})
+		Options: h.Options, Schema: h.Schema, StartTick: h.StartTick, Views: h.Version >= 2}, tape.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +124,13 @@ func rewrite(t *testing.T, src, dst string, edit func(tick uint64, ops []rooms.O
 			err = w.Tick(rec.Tick, ops, rec.Data)
 		case tape.KindEvent:
 			err = w.Event(rec.Tick, rec.Data)
+		case tape.KindViews:
+			full, views, derr := rec.DecodeViews()
+			if derr != nil {
+				t.Fatal(derr)
+			}
+			editViews(rec.Tick, full, views)
+			err = w.Views(rec.Tick, full, views)
 		}
 		if err != nil {
 			t.Fatal(err)
@@ -205,6 +226,40 @@ func TestVerifyChecksCheckpoints(t *testing.T) {
 		t.Fatalf("verify of forgetful checkpoints: %v\n%s", err, out.String())
 	}
 	t.Logf("verify said: %s", strings.TrimSpace(out.String()))
+}
+
+// TestVerifyChecksViews: a field-bench tape's views records match the
+// re-run's members at the end of every tick, and a record naming a group
+// the member did not see is reported as a divergence at its tick.
+func TestVerifyChecksViews(t *testing.T) {
+	reg, err := builtinTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := recordRoomOf(t, "field-bench", 30) // 300 units each: the players cross cells
+	var out bytes.Buffer
+	if err := verifyTape(src, reg, &out); err != nil {
+		t.Fatalf("verify of an intact views tape: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "every member's view as recorded") {
+		t.Fatalf("verify did not check the views:\n%s", out.String())
+	}
+	altered := filepath.Join(t.TempDir(), "altered.tape")
+	var at uint64
+	rewriteViews(t, src, altered, func(uint64, []rooms.Op) {}, func(tick uint64, full bool, views []rooms.MemberView) {
+		if at == 0 && tick > 10 && len(views) > 0 && !views[0].Gone {
+			at = tick
+			views[0].Groups = append(views[0].Groups, 4_000_000) // a group no member sees
+		}
+	})
+	if at == 0 {
+		t.Fatal("no views record with a member after tick 10 to alter")
+	}
+	out.Reset()
+	err = verifyTape(altered, reg, &out)
+	if !errors.Is(err, errDiverged) || !strings.Contains(out.String(), fmt.Sprintf("DIVERGED at tick %d", at)) || !strings.Contains(out.String(), "4000000") {
+		t.Fatalf("verify of a tape with an altered view at tick %d: %v\n%s", at, err, out.String())
+	}
 }
 
 // TestVerifyArenaRecordedBeforeViews: an arena recorded before the arena

@@ -87,7 +87,7 @@ func continueFile(path string, f *os.File, opts WriterOptions) (*Writer, rooms.L
 // recordingHeader is a tape header as rooms sees it.
 func recordingHeader(h Header) rooms.RecordingHeader {
 	return rooms.RecordingHeader{RoomID: h.RoomID, Type: h.Type, TickRate: h.TickRate, Seed: h.Seed,
-		Options: h.Options, Schema: h.Schema, StartTick: h.StartTick}
+		Options: h.Options, Schema: h.Schema, StartTick: h.StartTick, Views: h.Version >= versionViews}
 }
 
 // ReadLog calls fn with each tick and event record of the tape at path
@@ -134,8 +134,8 @@ func ReadRecords(ra io.ReaderAt, from rooms.LogPosition, fn func(rooms.LogRecord
 		switch fm.kind {
 		case KindEnd:
 			return nil
-		case KindKeyframe:
-			continue
+		case KindKeyframe, KindViews:
+			continue // a re-run rebuilds both
 		case KindDelta:
 			rec = rooms.LogRecord{Tick: fm.tick, IsTick: true}
 		case KindOps:

@@ -24,23 +24,32 @@ import (
 // Magic opens every tape file.
 const Magic = "TICKTAPE"
 
-// Version is the format version this package writes and reads.
-const Version = 1
+// Version is the newest format version this package writes and reads.
+// Version 2 adds the views record; a tape is written as version 2 only
+// for a views room (RecordingHeader.Views), so every other room's tape is
+// byte for byte what version 1 wrote. Both versions read.
+const Version = 2
+
+// versionViews is the first version with views records.
+const versionViews = 2
 
 // Kind is what a record holds.
 type Kind uint8
 
 // Record kinds. Their values are the low three bits of a frame's tag byte;
-// 0, 6 and 7 are invalid so that zeroed or random bytes are rejected early.
+// 0 and 7 are invalid so that zeroed or random bytes are rejected early.
+// Only a version 2 tape holds views records (a version 1 reader rejects
+// kind 6 as corrupt, which is why such tapes say version 2).
 const (
 	KindKeyframe Kind = 1 // a snapshot message, as broadcast
 	KindDelta    Kind = 2 // a delta message, as broadcast
 	KindOps      Kind = 3 // a tick's ops (msgpack []rooms.Op) and its delta message
 	KindEvent    Kind = 4 // an event message, as broadcast or delivered
 	KindEnd      Kind = 5 // the footer of a cleanly closed tape
+	KindViews    Kind = 6 // members' views (version 2: views rooms only)
 )
 
-var kindNames = [...]string{KindKeyframe: "keyframe", KindDelta: "delta", KindOps: "ops", KindEvent: "event", KindEnd: "end"}
+var kindNames = [...]string{KindKeyframe: "keyframe", KindDelta: "delta", KindOps: "ops", KindEvent: "event", KindEnd: "end", KindViews: "views"}
 
 // String returns the kind's name as docs/TAPE.md spells it.
 func (k Kind) String() string {
@@ -50,7 +59,7 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-func (k Kind) valid() bool { return k >= KindKeyframe && k <= KindEnd }
+func (k Kind) valid() bool { return k >= KindKeyframe && k <= KindViews }
 
 // Frame layout limits.
 const (
@@ -104,6 +113,9 @@ type Header struct {
 	Schema    []state.WireKind
 	StartTick uint64    // tick of the first keyframe
 	StartedAt time.Time // wall clock at Create, millisecond precision
+	// Version is the tape's format version: 2 for a views room's tape
+	// (it may hold views records), 1 otherwise.
+	Version uint16
 }
 
 // wireHeader is the header map as stored.
@@ -136,7 +148,7 @@ func encodeHeader(h Header) ([]byte, error) {
 	}
 	out := make([]byte, 0, fixedHeader+len(body.b)+crcSize)
 	out = append(out, Magic...)
-	out = binary.LittleEndian.AppendUint16(out, Version)
+	out = binary.LittleEndian.AppendUint16(out, max(h.Version, 1))
 	out = binary.LittleEndian.AppendUint32(out, uint32(len(body.b)))
 	out = append(out, body.b...)
 	return binary.LittleEndian.AppendUint32(out, crc32.Checksum(out[len(Magic):], castagnoli)), nil

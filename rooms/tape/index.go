@@ -17,6 +17,9 @@ import (
 // IndexMagic opens every seek index file (TAPE.idx).
 const IndexMagic = "TICKTIDX"
 
+// indexVersion is the seek index's own format version (not the tape's).
+const indexVersion = 1
+
 // Keyframe is one seek index entry: a keyframe's tick and the file offset
 // of its frame.
 type Keyframe struct {
@@ -64,7 +67,7 @@ func writeIndex(path string, s *summary, sync bool) error {
 	}
 	b := make([]byte, 0, fixedHeader+len(body)+crcSize)
 	b = append(b, IndexMagic...)
-	b = binary.LittleEndian.AppendUint16(b, Version)
+	b = binary.LittleEndian.AppendUint16(b, indexVersion)
 	b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
 	b = append(b, body...)
 	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(b, castagnoli))
@@ -107,7 +110,7 @@ func readIndex(path string, tapeSize int64, hdrCRC uint32) (*summary, error) {
 	}
 	body := b[fixedHeader : len(b)-crcSize]
 	switch {
-	case binary.LittleEndian.Uint16(b[len(IndexMagic):]) != Version:
+	case binary.LittleEndian.Uint16(b[len(IndexMagic):]) != indexVersion:
 		return nil, fmt.Errorf("%w: version", errStaleIndex)
 	case int(binary.LittleEndian.Uint32(b[len(IndexMagic)+2:])) != len(body):
 		return nil, fmt.Errorf("%w: length", errStaleIndex)

@@ -150,7 +150,8 @@ func readHeader(ra io.ReaderAt) (Header, uint32, int64, error) {
 	if string(fixed[:len(Magic)]) != Magic {
 		return Header{}, 0, 0, ErrNotTape
 	}
-	if v := binary.LittleEndian.Uint16(fixed[len(Magic):]); v != Version {
+	v := binary.LittleEndian.Uint16(fixed[len(Magic):])
+	if v < 1 || v > Version {
 		return Header{}, 0, 0, fmt.Errorf("%w: %d", ErrVersion, v)
 	}
 	n := int(binary.LittleEndian.Uint32(fixed[len(Magic)+2:]))
@@ -169,6 +170,7 @@ func readHeader(ra io.ReaderAt) (Header, uint32, int64, error) {
 	if err != nil {
 		return Header{}, 0, 0, &DamageError{Reason: "header map: " + err.Error()}
 	}
+	h.Version = v
 	return h, sum, int64(fixedHeader + n + crcSize), nil
 }
 

@@ -154,7 +154,10 @@ func (w *Writer) header(h rooms.RecordingHeader) ([]byte, error) {
 		return nil, fmt.Errorf("schema is a %T, want []state.WireKind or *state.Schema", h.Schema)
 	}
 	w.hdr = Header{RoomID: h.RoomID, Type: h.Type, TickRate: h.TickRate, Seed: h.Seed,
-		Options: h.Options, Schema: schema, StartTick: h.StartTick, StartedAt: w.now().Truncate(time.Millisecond)}
+		Options: h.Options, Schema: schema, StartTick: h.StartTick, StartedAt: w.now().Truncate(time.Millisecond), Version: 1}
+	if h.Views {
+		w.hdr.Version = versionViews
+	}
 	return encodeHeader(w.hdr)
 }
 

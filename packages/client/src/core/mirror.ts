@@ -72,6 +72,11 @@ export class Mirror<T extends RoomType = AnyRoom> {
     return this.awaitingSnapshot;
   }
 
+  /** The interest group entity `id` is in (views messages), 0 otherwise or when not held. */
+  groupOfEntity(id: number): number {
+    return this.groupOf.get(id) ?? 0;
+  }
+
   subscribe(fn: MirrorListener<T>): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);

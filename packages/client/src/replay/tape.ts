@@ -1,4 +1,4 @@
-// A reader for tickroom's recording files (docs/TAPE.md, version 1) over the
+// A reader for tickroom's recording files (docs/TAPE.md, versions 1 and 2) over the
 // bytes of a whole tape: the header (CRC32C-checked), then every frame with its
 // absolute tick, stopping at the first frame that cannot be read and saying
 // where, like the Go reader's DamageError.
@@ -9,7 +9,8 @@ import { decode } from '@msgpack/msgpack';
 import { crc32c } from './crc32c.js';
 
 export const MAGIC = 'TICKTAPE';
-export const VERSION = 1;
+/** The newest format version read (2: a views room's tape, with views records). */
+export const VERSION = 2;
 
 /** Record kinds: the low three bits of a frame's tag. */
 export enum RecordKind {
@@ -18,9 +19,11 @@ export enum RecordKind {
   Ops = 3,
   Event = 4,
   End = 5,
+  /** Members' views (version 2): [full, [[member, entity|nil, groups|nil]...]]. */
+  Views = 6,
 }
 
-const KIND_NAMES = ['', 'keyframe', 'delta', 'ops', 'event', 'end'];
+const KIND_NAMES = ['', 'keyframe', 'delta', 'ops', 'event', 'end', 'views'];
 /** A tick code of 31 means an absolute uvarint tick follows the tag. */
 const TICK_ABSOLUTE = 31;
 const MAX_PAYLOAD = 64 << 20;
@@ -46,6 +49,8 @@ export interface TapeHeader {
   startTick: number;
   /** Unix milliseconds. */
   startedAt: number;
+  /** The format version: 2 for a views room's tape (it may hold views records). */
+  version: number;
 }
 
 /** One frame's record. Its message (and ops) are byte ranges of Tape.bytes. */
@@ -174,7 +179,7 @@ function readHeader(b: Uint8Array): { header: TapeHeader; crc: number; dataStart
   }
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const version = dv.getUint16(MAGIC.length, true);
-  if (version !== VERSION) throw new TapeFormatError(`unsupported format version ${version} (this reader knows ${VERSION})`);
+  if (version < 1 || version > VERSION) throw new TapeFormatError(`unsupported format version ${version} (this reader knows 1 to ${VERSION})`);
   const n = dv.getUint32(MAGIC.length + 2, true);
   if (n > MAX_HEADER) throw new TapeFormatError(`header length ${n} over the limit`);
   const end = FIXED_HEADER + n;
@@ -201,6 +206,7 @@ function readHeader(b: Uint8Array): { header: TapeHeader; crc: number; dataStart
       schema: raw.schema ?? [],
       startTick: num(raw.startTick) || 0,
       startedAt: num(raw.startedAt) || 0,
+      version,
     },
     crc,
     dataStart: end + CRC_SIZE,
@@ -242,7 +248,7 @@ class FrameReader {
     this.truncated = false;
     const tag = b[this.p++]!;
     const kind = tag & 7;
-    if (kind < RecordKind.Keyframe || kind > RecordKind.End) return `bad record kind ${kind}`;
+    if (kind < RecordKind.Keyframe || kind > RecordKind.Views) return `bad record kind ${kind}`;
     const code = tag >>> 3;
     let tick = this.prev + code;
     if (code === TICK_ABSOLUTE) {
