@@ -53,7 +53,8 @@ const lingerTime = time.Second
 // its writes go through a second sock (under): the frame is written with
 // crypto/tls from the caller's goroutine, which encrypts it and hands the
 // records to under, which writes them without blocking and queues the rest
-// (tlswrite.go). A data frame is refused while under holds limit writes.
+// (tlswrite.go). A data frame is refused while under holds limit data
+// frames (however many records each took) or more than maxQueueBytes.
 // Without it (a TLS connection made elsewhere), every frame goes through
 // this sock's queue and a flusher goroutine. Either way melody reads a TLS
 // connection from a goroutine of its own: TLS is better terminated in
@@ -81,21 +82,24 @@ type sock struct {
 	limit     int                     // most data frames waiting in the queue
 	written   func(frames, bytes int) // data frames and their payload bytes, once written
 
-	mu        sync.Mutex
-	queue     []byte // bytes the flusher has still to write
-	qFrames   int    // data frames in queue
-	qBytes    int    // their payload bytes
-	inFlight  int    // data frames the flusher is writing now
-	qWrites   int    // Write calls whose bytes wait in queue (backlog)
-	inFlightW int    // Write calls the flusher is writing now
-	flushing  bool
-	flushes   int         // flusher goroutines started, for tests
-	closeSent bool        // a close frame went into the stream: nothing follows it
-	closed    bool        // Close was called
-	lingered  bool        // lingerClose ran
-	err       error       // the first write error; the connection is finished
-	ending    atomic.Bool // Close was called or a write failed; read without mu
-	failed    func(error) // told of the first write error (onFail)
+	mu       sync.Mutex
+	queue    []byte // bytes the flusher has still to write
+	qFrames  int    // data frames in queue (for under: frames whose records are)
+	qBytes   int    // their payload bytes
+	inFlight int    // data frames the flusher is writing now
+	flushing bool
+	// Set on under by its TLS sock while crypto/tls writes one data
+	// frame's records (sendTLS): the frame is counted once, when its first
+	// record is queued, and was admitted whole, so its records are not
+	// refused for the queue's size.
+	dataFrame, frameQueued bool
+	flushes                int         // flusher goroutines started, for tests
+	closeSent              bool        // a close frame went into the stream: nothing follows it
+	closed                 bool        // Close was called
+	lingered               bool        // lingerClose ran
+	err                    error       // the first write error; the connection is finished
+	ending                 atomic.Bool // Close was called or a write failed; read without mu
+	failed                 func(error) // told of the first write error (onFail)
 
 	// The direct write's arguments and results, guarded by mu; kept here
 	// so that rawWrite is bound once and a write allocates nothing.
@@ -203,7 +207,7 @@ func (s *sock) Write(p []byte) (int, error) {
 	if !s.records && len(p) > 0 && p[0] == 0x88 { // FIN + close; the handshake starts with 'H'
 		s.closeSent = true
 	}
-	if len(s.queue) > maxQueueBytes {
+	if len(s.queue) > maxQueueBytes && !s.dataFrame {
 		s.fail(errQueueFull)
 		return 0, errQueueFull
 	}
@@ -227,32 +231,33 @@ func (s *sock) Write(p []byte) (int, error) {
 		p = p[n:]
 	}
 	s.queue = append(s.queue, p...)
-	s.qWrites++
+	if s.dataFrame && !s.frameQueued {
+		s.frameQueued = true
+		s.qFrames++
+	}
 	s.startFlush()
 	return total, nil
 }
 
-// tlsOverhead bounds what TLS adds to n bytes: a record per 16 KiB, each
-// with a 5-byte header, a 16-byte tag and up to 9 more bytes (TLS 1.2's
-// explicit nonce, TLS 1.3's content type).
-func tlsOverhead(n int) int { return (n/16384 + 1) * 30 }
-
 // sendTLS writes a data frame through crypto/tls on the caller's goroutine;
 // under takes the records without blocking. Called with mu held.
 func (s *sock) sendTLS(payload []byte) bool {
-	// The client is not reading: refused as by a full queue, before under's
-	// queue is so full that it would fail the connection.
-	writes, queued, err := s.under.backlog()
+	// The client is not reading: refused as by a full queue, with the
+	// plain path's bounds (limit frames, or a queue already over
+	// maxQueueBytes), whatever the number of records a frame takes.
+	frames, queued, err := s.under.backlog()
 	if err != nil { // the connection is gone, not slow
 		s.fail(err)
 		return false
 	}
-	if writes >= s.limit || queued+len(payload)+tlsOverhead(len(payload)) > maxQueueBytes {
+	if frames >= s.limit || queued > maxQueueBytes {
 		return false
 	}
 	bp := framePool.Get().(*[]byte)
 	frame := append(appendFrameHeader((*bp)[:0], len(payload)), payload...)
+	s.under.frame(true)
 	_, err = s.Conn.Write(frame)
+	s.under.frame(false)
 	if cap(frame) <= flushChunk {
 		*bp = frame[:0]
 		framePool.Put(bp)
@@ -361,7 +366,6 @@ func (s *sock) flush() {
 		}
 		b, frames, bytes := s.queue, s.qFrames, s.qBytes
 		s.queue, s.qFrames, s.qBytes, s.inFlight = nil, 0, 0, frames
-		s.inFlightW, s.qWrites = s.qWrites, 0
 		s.mu.Unlock()
 
 		var err error
@@ -374,7 +378,7 @@ func (s *sock) flush() {
 		_ = s.Conn.SetWriteDeadline(time.Time{})
 
 		s.mu.Lock()
-		s.inFlight, s.inFlightW = 0, 0
+		s.inFlight = 0
 		if err != nil {
 			s.fail(err)
 		}
@@ -395,7 +399,7 @@ func (s *sock) fail(err error) {
 	if s.err == nil {
 		s.err = err
 		s.ending.Store(true)
-		s.queue, s.qWrites = nil, 0
+		s.queue, s.qFrames = nil, 0
 		if s.under != nil { // close the TCP connection at once, not after under's queue
 			s.under.mu.Lock()
 			s.under.fail(err)
