@@ -75,6 +75,7 @@ const lingerTime = time.Second
 type sock struct {
 	net.Conn
 	raw       syscall.RawConn // nil when there is no descriptor to write to (TLS)
+	fd        int32           // raw's descriptor, for the tick's io_uring submission; -1 without raw
 	owner     *wsConn         // the WebSocket this is the connection of (connOf)
 	under     *sock           // TLS over an nbTCP: the sock its records go through
 	records   bool            // this sock carries TLS records, not WebSocket frames (an nbTCP's)
@@ -119,11 +120,12 @@ const (
 )
 
 func newSock(c net.Conn, writeWait time.Duration, limit int, written func(frames, bytes int)) *sock {
-	s := &sock{Conn: c, writeWait: writeWait, limit: limit, written: written}
+	s := &sock{Conn: c, fd: -1, writeWait: writeWait, limit: limit, written: written}
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
 			s.rawWrite = s.writeNonBlocking
+			_ = raw.Control(func(fd uintptr) { s.fd = int32(fd) }) // an error leaves -1: no io_uring
 		}
 	}
 	if tc, ok := c.(*tls.Conn); ok {
@@ -171,20 +173,39 @@ func (s *sock) SendBinary(payload []byte) bool {
 	bp := framePool.Get().(*[]byte)
 	frame := append(appendFrameHeader((*bp)[:0], len(payload)), payload...)
 	n, err := s.writeDirect(frame)
-	switch {
-	case err != nil:
-		s.fail(err)
-	case n == len(frame):
-		s.written(1, len(payload))
-	default:
-		s.queue = append(s.queue, frame[n:]...)
-		s.enqueued(len(payload))
-	}
+	ok := s.wrote(frame, len(payload), n, err)
 	if cap(frame) <= flushChunk { // a rare huge frame is not kept for ever
 		*bp = frame[:0]
 		framePool.Put(bp)
 	}
-	return err == nil
+	return ok
+}
+
+// wrote finishes a data frame of which a direct write (write(2) or the
+// tick's io_uring submission) put n bytes into the socket: the rest joins
+// the queue, or err fails the connection. Called with mu held.
+func (s *sock) wrote(frame []byte, payload, n int, err error) bool {
+	switch {
+	case err != nil:
+		s.fail(err)
+		return false
+	case n == len(frame):
+		s.written(1, payload)
+	default:
+		s.queue = append(s.queue, frame[n:]...)
+		s.enqueued(payload)
+	}
+	return true
+}
+
+// direct reports whether a data frame may go straight into the socket
+// now: plain TCP, nothing queued or being flushed (so that it cannot
+// overtake bytes written before it), not closed or failed. Called with mu
+// held; while mu stays held nothing else writes to the descriptor or
+// closes it (every close goes through Close or fail).
+func (s *sock) direct() bool {
+	return s.fd >= 0 && s.under == nil && !s.flushing && !s.closed && !s.closeSent && s.err == nil &&
+		s.qFrames+s.inFlight < s.limit
 }
 
 // Write is the way out for gorilla's handshake response and melody's
