@@ -23,6 +23,24 @@ type GoneConn interface {
 	Gone() bool
 }
 
+// BatchConn is what a Conn may also implement when one message can be
+// handed to many connections of its kind at once (the server's io_uring
+// writes: one submission for a tick's members instead of a write each).
+type BatchConn interface {
+	Conn
+	// Batch returns the sender that takes this connection's share of a
+	// tick, or nil to Send to it alone.
+	Batch() Batcher
+}
+
+// Batcher sends one message to many connections. A server has one, and
+// every BatchConn of a room returns the same.
+type Batcher interface {
+	// SendEach does for each i what conns[i].Send(msg) would, storing its
+	// result in sent[i] (len(sent) == len(conns)).
+	SendEach(msg []byte, conns []Conn, sent []bool)
+}
+
 // WebSocket close codes the room uses (docs/PROTOCOL.md, "Close codes").
 const (
 	CloseNormal        = 1000

@@ -3,6 +3,7 @@ package rooms
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/tickroom/tickroom/state"
@@ -162,14 +163,44 @@ func (r *Room) applyInput(in inputMsg) {
 //
 // Members relayed by other nodes share a fan-out: it gets the delta once
 // (a member of it that needs a snapshot gets that on its own).
+//
+// Members whose connection takes part in a batch (BatchConn) and that need
+// no snapshot get the delta in one SendEach; a refused one is then treated
+// as by sendTick (a snapshot next).
 func (r *Room) broadcastTick(delta []byte) {
 	var fan Fanout
-	for _, s := range r.watchers {
-		fan = r.sendTick(s, delta, fan)
+	var batcher Batcher
+	batch, conns := r.batchSeats[:0], r.batchConns[:0]
+	for _, list := range [2][]*seat{r.watchers, r.seats} {
+		for _, s := range list {
+			if c := s.client; c != nil && c.fan == nil && !s.needSnapshot && !c.gone.Load() {
+				if bc, ok := c.conn.(BatchConn); ok {
+					if b := bc.Batch(); b != nil {
+						batcher = b
+						batch, conns = append(batch, s), append(conns, c.conn)
+						continue
+					}
+				}
+			}
+			fan = r.sendTick(s, delta, fan)
+		}
 	}
-	for _, s := range r.seats {
-		fan = r.sendTick(s, delta, fan)
+	if len(batch) > 0 {
+		sent := slices.Grow(r.batchSent[:0], len(batch))[:len(batch)]
+		clear(sent)
+		batcher.SendEach(delta, conns, sent)
+		for i, s := range batch {
+			if !sent[i] {
+				r.stats.Overflows.Add(1)
+				s.needSnapshot = true
+				fan = r.sendTick(s, delta, fan)
+			}
+		}
+		r.batchSent = sent
 	}
+	clear(batch) // keep no seat or connection alive past its member
+	clear(conns)
+	r.batchSeats, r.batchConns = batch[:0], conns[:0]
 	if fan != nil {
 		fan.Broadcast(delta)
 	}

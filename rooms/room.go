@@ -75,8 +75,12 @@ type Room struct {
 	isClosed  atomic.Bool
 
 	// Room goroutine only.
-	seats       []*seat // by member number
-	watchers    []*seat // spectators: no member, no entity, same stream
+	seats    []*seat // by member number
+	watchers []*seat // spectators: no member, no entity, same stream
+	// broadcastTick's scratch for the members sent to in one batch.
+	batchSeats  []*seat
+	batchConns  []Conn
+	batchSent   []bool
 	byToken     map[string]*seat
 	byPlayer    map[string]*seat // seats of verified players
 	nextMember  uint32

@@ -30,6 +30,11 @@ type Config struct {
 	PongWait time.Duration
 	// PingPeriod is how often the server pings (default 20 s; must be under PongWait).
 	PingPeriod time.Duration
+	// IOUring writes a room's tick to its members with one io_uring
+	// submission (per 64 members) instead of a write(2) each, on Linux
+	// where io_uring can be set up; elsewhere, or if it fails, the
+	// write(2) path is used (default off: see docs/BENCHMARKS.md, "io_uring").
+	IOUring bool
 	// SendQueue is the most data frames one connection may have waiting
 	// once its socket buffer is full (frames go straight to the socket
 	// until then, see sock); a member whose queue is full gets a snapshot

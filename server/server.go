@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,7 @@ type Server struct {
 	links    *linkSigner
 	perIP    *perIP
 	draining atomic.Bool
+	batch    *tickBatcher // with Config.IOUring
 }
 
 // New builds the server over a room manager.
@@ -49,6 +51,11 @@ func New(mgr *rooms.Manager, cfg Config) *Server {
 	s.links = newLinkSigner(cfg.LinkSecret)
 	s.perIP = newPerIP(cfg.RoomCreateRate, cfg.RoomCreateBurst)
 	s.melody = s.newMelody()
+	if cfg.IOUring {
+		s.batch = newTickBatcher(newRingPool(runtime.GOMAXPROCS(0), func(err error) {
+			s.log.Warn("io_uring is off: ticks are written with write(2)", "err", err)
+		}))
+	}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

@@ -53,7 +53,8 @@ const lingerTime = time.Second
 // its writes go through a second sock (under): the frame is written with
 // crypto/tls from the caller's goroutine, which encrypts it and hands the
 // records to under, which writes them without blocking and queues the rest
-// (tlswrite.go). A data frame is refused while under holds limit writes.
+// (tlswrite.go). A data frame is refused while under holds limit data
+// frames (however many records each took) or more than maxQueueBytes.
 // Without it (a TLS connection made elsewhere), every frame goes through
 // this sock's queue and a flusher goroutine. Either way melody reads a TLS
 // connection from a goroutine of its own: TLS is better terminated in
@@ -74,6 +75,7 @@ const lingerTime = time.Second
 type sock struct {
 	net.Conn
 	raw       syscall.RawConn // nil when there is no descriptor to write to (TLS)
+	fd        int32           // raw's descriptor, for the tick's io_uring submission; -1 without raw
 	owner     *wsConn         // the WebSocket this is the connection of (connOf)
 	under     *sock           // TLS over an nbTCP: the sock its records go through
 	records   bool            // this sock carries TLS records, not WebSocket frames (an nbTCP's)
@@ -81,21 +83,24 @@ type sock struct {
 	limit     int                     // most data frames waiting in the queue
 	written   func(frames, bytes int) // data frames and their payload bytes, once written
 
-	mu        sync.Mutex
-	queue     []byte // bytes the flusher has still to write
-	qFrames   int    // data frames in queue
-	qBytes    int    // their payload bytes
-	inFlight  int    // data frames the flusher is writing now
-	qWrites   int    // Write calls whose bytes wait in queue (backlog)
-	inFlightW int    // Write calls the flusher is writing now
-	flushing  bool
-	flushes   int         // flusher goroutines started, for tests
-	closeSent bool        // a close frame went into the stream: nothing follows it
-	closed    bool        // Close was called
-	lingered  bool        // lingerClose ran
-	err       error       // the first write error; the connection is finished
-	ending    atomic.Bool // Close was called or a write failed; read without mu
-	failed    func(error) // told of the first write error (onFail)
+	mu       sync.Mutex
+	queue    []byte // bytes the flusher has still to write
+	qFrames  int    // data frames in queue (for under: frames whose records are)
+	qBytes   int    // their payload bytes
+	inFlight int    // data frames the flusher is writing now
+	flushing bool
+	// Set on under by its TLS sock while crypto/tls writes one data
+	// frame's records (sendTLS): the frame is counted once, when its first
+	// record is queued, and was admitted whole, so its records are not
+	// refused for the queue's size.
+	dataFrame, frameQueued bool
+	flushes                int         // flusher goroutines started, for tests
+	closeSent              bool        // a close frame went into the stream: nothing follows it
+	closed                 bool        // Close was called
+	lingered               bool        // lingerClose ran
+	err                    error       // the first write error; the connection is finished
+	ending                 atomic.Bool // Close was called or a write failed; read without mu
+	failed                 func(error) // told of the first write error (onFail)
 
 	// The direct write's arguments and results, guarded by mu; kept here
 	// so that rawWrite is bound once and a write allocates nothing.
@@ -115,11 +120,12 @@ const (
 )
 
 func newSock(c net.Conn, writeWait time.Duration, limit int, written func(frames, bytes int)) *sock {
-	s := &sock{Conn: c, writeWait: writeWait, limit: limit, written: written}
+	s := &sock{Conn: c, fd: -1, writeWait: writeWait, limit: limit, written: written}
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			s.raw = raw
 			s.rawWrite = s.writeNonBlocking
+			_ = raw.Control(func(fd uintptr) { s.fd = int32(fd) }) // an error leaves -1: no io_uring
 		}
 	}
 	if tc, ok := c.(*tls.Conn); ok {
@@ -167,20 +173,39 @@ func (s *sock) SendBinary(payload []byte) bool {
 	bp := framePool.Get().(*[]byte)
 	frame := append(appendFrameHeader((*bp)[:0], len(payload)), payload...)
 	n, err := s.writeDirect(frame)
-	switch {
-	case err != nil:
-		s.fail(err)
-	case n == len(frame):
-		s.written(1, len(payload))
-	default:
-		s.queue = append(s.queue, frame[n:]...)
-		s.enqueued(len(payload))
-	}
+	ok := s.wrote(frame, len(payload), n, err)
 	if cap(frame) <= flushChunk { // a rare huge frame is not kept for ever
 		*bp = frame[:0]
 		framePool.Put(bp)
 	}
-	return err == nil
+	return ok
+}
+
+// wrote finishes a data frame of which a direct write (write(2) or the
+// tick's io_uring submission) put n bytes into the socket: the rest joins
+// the queue, or err fails the connection. Called with mu held.
+func (s *sock) wrote(frame []byte, payload, n int, err error) bool {
+	switch {
+	case err != nil:
+		s.fail(err)
+		return false
+	case n == len(frame):
+		s.written(1, payload)
+	default:
+		s.queue = append(s.queue, frame[n:]...)
+		s.enqueued(payload)
+	}
+	return true
+}
+
+// direct reports whether a data frame may go straight into the socket
+// now: plain TCP, nothing queued or being flushed (so that it cannot
+// overtake bytes written before it), not closed or failed. Called with mu
+// held; while mu stays held nothing else writes to the descriptor or
+// closes it (every close goes through Close or fail).
+func (s *sock) direct() bool {
+	return s.fd >= 0 && s.under == nil && !s.flushing && !s.closed && !s.closeSent && s.err == nil &&
+		s.qFrames+s.inFlight < s.limit
 }
 
 // Write is the way out for gorilla's handshake response and melody's
@@ -203,7 +228,7 @@ func (s *sock) Write(p []byte) (int, error) {
 	if !s.records && len(p) > 0 && p[0] == 0x88 { // FIN + close; the handshake starts with 'H'
 		s.closeSent = true
 	}
-	if len(s.queue) > maxQueueBytes {
+	if len(s.queue) > maxQueueBytes && !s.dataFrame {
 		s.fail(errQueueFull)
 		return 0, errQueueFull
 	}
@@ -227,32 +252,33 @@ func (s *sock) Write(p []byte) (int, error) {
 		p = p[n:]
 	}
 	s.queue = append(s.queue, p...)
-	s.qWrites++
+	if s.dataFrame && !s.frameQueued {
+		s.frameQueued = true
+		s.qFrames++
+	}
 	s.startFlush()
 	return total, nil
 }
 
-// tlsOverhead bounds what TLS adds to n bytes: a record per 16 KiB, each
-// with a 5-byte header, a 16-byte tag and up to 9 more bytes (TLS 1.2's
-// explicit nonce, TLS 1.3's content type).
-func tlsOverhead(n int) int { return (n/16384 + 1) * 30 }
-
 // sendTLS writes a data frame through crypto/tls on the caller's goroutine;
 // under takes the records without blocking. Called with mu held.
 func (s *sock) sendTLS(payload []byte) bool {
-	// The client is not reading: refused as by a full queue, before under's
-	// queue is so full that it would fail the connection.
-	writes, queued, err := s.under.backlog()
+	// The client is not reading: refused as by a full queue, with the
+	// plain path's bounds (limit frames, or a queue already over
+	// maxQueueBytes), whatever the number of records a frame takes.
+	frames, queued, err := s.under.backlog()
 	if err != nil { // the connection is gone, not slow
 		s.fail(err)
 		return false
 	}
-	if writes >= s.limit || queued+len(payload)+tlsOverhead(len(payload)) > maxQueueBytes {
+	if frames >= s.limit || queued > maxQueueBytes {
 		return false
 	}
 	bp := framePool.Get().(*[]byte)
 	frame := append(appendFrameHeader((*bp)[:0], len(payload)), payload...)
+	s.under.frame(true)
 	_, err = s.Conn.Write(frame)
+	s.under.frame(false)
 	if cap(frame) <= flushChunk {
 		*bp = frame[:0]
 		framePool.Put(bp)
@@ -361,7 +387,6 @@ func (s *sock) flush() {
 		}
 		b, frames, bytes := s.queue, s.qFrames, s.qBytes
 		s.queue, s.qFrames, s.qBytes, s.inFlight = nil, 0, 0, frames
-		s.inFlightW, s.qWrites = s.qWrites, 0
 		s.mu.Unlock()
 
 		var err error
@@ -374,7 +399,7 @@ func (s *sock) flush() {
 		_ = s.Conn.SetWriteDeadline(time.Time{})
 
 		s.mu.Lock()
-		s.inFlight, s.inFlightW = 0, 0
+		s.inFlight = 0
 		if err != nil {
 			s.fail(err)
 		}
@@ -395,7 +420,7 @@ func (s *sock) fail(err error) {
 	if s.err == nil {
 		s.err = err
 		s.ending.Store(true)
-		s.queue, s.qWrites = nil, 0
+		s.queue, s.qFrames = nil, 0
 		if s.under != nil { // close the TCP connection at once, not after under's queue
 			s.under.mu.Lock()
 			s.under.fail(err)

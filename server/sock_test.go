@@ -105,6 +105,13 @@ func TestSockKeepsOrderThroughTheQueue(t *testing.T) {
 func tlsPair(t *testing.T) (server *tls.Conn, client *tls.Conn) {
 	t.Helper()
 	srv, cli := tcpPair(t)
+	return tlsOver(t, srv, cli)
+}
+
+// tlsOver runs a TLS handshake over the loopback pair srv, cli, the
+// server end over an nbTCP (as Server.Listener's connections are).
+func tlsOver(t *testing.T, srv, cli net.Conn) (server *tls.Conn, client *tls.Conn) {
+	t.Helper()
 	cert := selfSigned(t)
 	ts := tls.Server(&nbTCP{TCPConn: srv.(*net.TCPConn)}, &tls.Config{Certificates: []tls.Certificate{cert}})
 	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
@@ -583,6 +590,107 @@ func TestCloseKeepsReadingUntilTheQueueDrained(t *testing.T) {
 			case ended := <-readEnded:
 				t.Fatalf("the server stopped reading %v before the client got the close frame (it must read until lingerTime after the queue drained)", drained.Sub(ended).Round(time.Millisecond))
 			case <-time.After(lingerTime / 2):
+			}
+		})
+	}
+}
+
+// The send queue's limit counts frames over TLS as over plain TCP, however
+// many TLS records a frame takes. With small socket buffers and a client
+// that does not read, the socket takes less than one 20 KiB frame, so the
+// sock accepts about limit frames before it refuses one; it accepted
+// limit/2 over TLS when the limit counted records (two per frame). Every
+// accepted frame then arrives, whole and in order.
+func TestSockLimitCountsFramesNotRecords(t *testing.T) {
+	for _, mode := range []string{"direct", "tls-records"} {
+		t.Run(mode, func(t *testing.T) {
+			srv, cli := tcpPair(t)
+			for _, c := range []net.Conn{srv, cli} {
+				tc := c.(*net.TCPConn)
+				if err := tc.SetWriteBuffer(4096); err != nil {
+					t.Fatal(err)
+				}
+				if err := tc.SetReadBuffer(4096); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var conn net.Conn = srv
+			if mode == "tls-records" {
+				conn, cli = tlsOver(t, srv, cli) // the server side over an nbTCP
+			}
+			const limit = 8
+			s := newSock(conn, time.Minute, limit, func(int, int) {})
+			if (s.under != nil) != (mode == "tls-records") {
+				t.Fatalf("TLS records written without blocking: got %v", s.under != nil)
+			}
+			frame := func(i int) []byte {
+				p := make([]byte, 20<<10)
+				binary.BigEndian.PutUint32(p, uint32(i))
+				return p
+			}
+			accepted := 0
+			for s.SendBinary(frame(accepted)) {
+				accepted++
+				if accepted > 1000 {
+					t.Fatalf("a client that never reads had 1000 frames of 20 KiB accepted (limit %d)", limit)
+				}
+			}
+			if accepted < limit || accepted > limit+2 {
+				t.Fatalf("%d frames accepted before the first refusal, want %d to %d (the socket takes less than one)", accepted, limit, limit+2)
+			}
+			r := bufio.NewReader(cli)
+			_ = cli.SetReadDeadline(time.Now().Add(10 * time.Second))
+			for i := range accepted {
+				op, p, err := readFrame(r)
+				if err != nil {
+					t.Fatalf("frame %d of %d: %v", i, accepted, err)
+				}
+				if op != 0x2 || len(p) != 20<<10 || binary.BigEndian.Uint32(p) != uint32(i) {
+					t.Fatalf("frame %d: opcode %#x, %d bytes, number %d", i, op, len(p), binary.BigEndian.Uint32(p))
+				}
+			}
+		})
+	}
+}
+
+// A frame larger than maxQueueBytes goes out over TLS as over plain TCP:
+// the queue's byte bound refuses a frame only when the queue already holds
+// more than that. (Over TLS it was refused whatever the queue held, since
+// the frame and its records could never fit under the bound.)
+func TestSockSendsAFrameOverTheQueueBound(t *testing.T) {
+	for _, mode := range []string{"direct", "tls-records"} {
+		t.Run(mode, func(t *testing.T) {
+			var conn, cli net.Conn
+			if mode == "tls-records" {
+				conn, cli = tlsPair(t)
+			} else {
+				conn, cli = tcpPair(t)
+			}
+			s := newSock(conn, 10*time.Second, 4, func(int, int) {})
+			big := make([]byte, maxQueueBytes+1<<20)
+			for i := range big {
+				big[i] = byte(i / 7)
+			}
+			type result struct {
+				op  byte
+				p   []byte
+				err error
+			}
+			got := make(chan result, 1)
+			go func() {
+				_ = cli.SetReadDeadline(time.Now().Add(20 * time.Second))
+				op, p, err := readFrame(bufio.NewReader(cli))
+				got <- result{op, p, err}
+			}()
+			if !s.SendBinary(big) {
+				t.Fatalf("a %d-byte frame was refused by an empty queue", len(big))
+			}
+			res := <-got
+			if res.err != nil || res.op != 0x2 {
+				t.Fatalf("reading it: opcode %#x, %v", res.op, res.err)
+			}
+			if string(res.p) != string(big) {
+				t.Fatalf("it arrived damaged: %d bytes, want %d", len(res.p), len(big))
 			}
 		})
 	}

@@ -55,14 +55,23 @@ type recordWriter interface {
 	nonBlocking(writeWait time.Duration) *sock
 }
 
-// backlog is how many writes wait in the queue or are being written by
-// the flusher (for a TLS WebSocket's records sock, about one per frame),
-// the bytes waiting in the queue, and the error that failed the sock (its
-// flusher's write timed out, say).
-func (s *sock) backlog() (writes, queued int, err error) {
+// backlog is, for a TLS WebSocket's records sock, how many data frames
+// have records waiting in the queue or being written by the flusher (a
+// frame of 20 KiB is two records and counts once), the bytes waiting in
+// the queue, and the error that failed the sock (its flusher's write timed
+// out, say).
+func (s *sock) backlog() (frames, queued int, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.qWrites + s.inFlightW, len(s.queue), s.err
+	return s.qFrames + s.inFlight, len(s.queue), s.err
+}
+
+// frame marks the start (true) and the end (false) of one data frame's
+// records, written by crypto/tls between the two calls (sendTLS).
+func (s *sock) frame(start bool) {
+	s.mu.Lock()
+	s.dataFrame, s.frameQueued = start, false
+	s.mu.Unlock()
 }
 
 // SetWriteDeadline is ignored once writes go through the sock: they never

@@ -114,6 +114,7 @@ func (s *Server) handleWS(c echo.Context) error {
 		return apiError(http.StatusTooManyRequests, "too_many_requests", "too many connections from your address")
 	}
 	conn := newWSConn(s.cfg, s.metrics)
+	conn.batch = s.batch
 	conn.roomID = c.Param("id")
 	conn.ip = ip
 	ready := make(chan error, 1)

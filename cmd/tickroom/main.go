@@ -155,6 +155,7 @@ func defineFlags(fs *flag.FlagSet, c *config) (readLimitBytes, recordingsMaxMiB 
 	num(&c.rooms.ChatMaxLen, "chat-max-len", 500, "longest chat message in characters")
 	num(&c.rooms.NameMaxLen, "name-max-len", 32, "longest display name in characters")
 	num(&readLimit, "read-limit", 8192, "largest client frame in bytes")
+	boolean(&c.server.IOUring, "io-uring", false, "write a room's tick to its members with one io_uring submission instead of a write(2) each (Linux; falls back to write(2))")
 	num(&c.server.SendQueue, "send-queue", 128, "messages queued per connection before it gets a snapshot instead")
 	dur(&c.server.WriteWait, "write-wait", 5*time.Second, "how long a write to a client that is not reading may wait (per 64 KiB) before it is cut off")
 	dur(&c.server.PongWait, "pong-wait", 30*time.Second, "drop a connection silent for this long")
