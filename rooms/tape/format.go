@@ -4,8 +4,8 @@
 // policy. docs/TAPE.md is the format's specification.
 //
 // A tape is a header followed by frames. Each frame holds one record (a
-// keyframe, a delta, a tick's ops with its delta, an event, or the end
-// footer) and ends with a CRC32C, so a reader stops at the first damaged
+// keyframe, a delta, a tick's ops with its delta, an event, members' views
+// in a views room's tape, or the end footer) and ends with a CRC32C, so a reader stops at the first damaged
 // frame and returns everything before it.
 package tape
 
