@@ -148,3 +148,32 @@ func TestMirrorIgnoresLyingStringLengths(t *testing.T) {
 		t.Fatalf("50 lying snapshots allocated %d bytes", got)
 	}
 }
+
+// TestMirrorIgnoresLyingBinLengths: a view delta whose packed run (a bin)
+// claims 2 GiB is refused without allocating it.
+func TestMirrorIgnoresLyingBinLengths(t *testing.T) {
+	s := MustSchema(MustKind(0, "dot", nil, Pos("x")))
+	w := NewWorld(s)
+	w.EnableViews()
+	w.Spawn(s.Kinds[0])
+	w.PublishGroups(1)
+	m := NewMirror(s)
+	snap, err := w.AppendViewSnapshot(nil, NewView())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Apply(snap); err != nil {
+		t.Fatal(err)
+	}
+	delta := []byte{0x95, MsgViewDelta, 0x02, 0x01, 0x90, 0xc6, 0x7f, 0xff, 0xff, 0xff} // [7, 2, 1, [], bin32 claiming 2 GiB]
+	got := allocatedBy(func() {
+		for range 50 {
+			if _, err := m.Apply(delta); !errors.Is(err, errOversized) {
+				t.Fatalf("got %v, want errOversized", err)
+			}
+		}
+	})
+	if got > 1<<20 {
+		t.Fatalf("50 lying view deltas allocated %d bytes", got)
+	}
+}

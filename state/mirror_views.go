@@ -3,6 +3,7 @@ package state
 import (
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"slices"
@@ -222,8 +223,19 @@ func (m *Mirror) readGroupDelta(g GroupID) error {
 // segment for a group the mirror holds no entity of is refused, and the
 // run must end exactly at the bin's end.
 func (m *Mirror) readPacked() error {
-	b, err := m.dec.DecodeBytes()
+	// Read in place, the length checked against what is left of the
+	// message: msgpack's DecodeBytes allocates whatever length a bin header
+	// claims (5 bytes asked for 2 GiB; found by FuzzMirrorApplyView).
+	n, err := m.dec.DecodeBytesLen()
 	if err != nil {
+		return fmt.Errorf("packed run: %w", err)
+	}
+	if n < 0 || n > m.rd.Len() {
+		return fmt.Errorf("packed run: %d bytes claimed, %d left: %w", n, m.rd.Len(), errOversized)
+	}
+	at := len(m.msg) - m.rd.Len()
+	b := m.msg[at : at+n]
+	if _, err := m.rd.Seek(int64(n), io.SeekCurrent); err != nil {
 		return fmt.Errorf("packed run: %w", err)
 	}
 	if len(b) == 0 {
