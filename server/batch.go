@@ -27,6 +27,10 @@ type ringPool struct {
 	max    int32
 	broken atomic.Bool
 	failed func(error) // told once why io_uring is off
+	// noRing makes batches without a ring: each held sock is written with
+	// write(2), the frame still built once (BenchmarkTickWrites' write-once,
+	// which tells what io_uring itself saves).
+	noRing bool
 }
 
 func newRingPool(max int, failed func(error)) *ringPool {
@@ -46,11 +50,14 @@ func (p *ringPool) get() *ringBatch {
 		p.made.Add(-1)
 		return nil // every ring is in use: this tick writes the old way
 	}
-	r, err := newRing(ringEntries)
-	if err != nil {
-		p.made.Add(-1)
-		p.breakWith(err)
-		return nil
+	var r *ring
+	if !p.noRing {
+		var err error
+		if r, err = newRing(ringEntries); err != nil {
+			p.made.Add(-1)
+			p.breakWith(err)
+			return nil
+		}
 	}
 	return &ringBatch{
 		r:    r,
@@ -125,7 +132,14 @@ func (p *ringPool) sendEach(payload []byte, socks []*sock, sent []bool) {
 
 // submit sends frame to the held socks and unlocks them.
 func (b *ringBatch) submit(frame []byte, payload int, sent []bool) error {
-	err := b.r.sendAll(frame, b.fds, b.res)
+	var err error
+	if b.r != nil {
+		err = b.r.sendAll(frame, b.fds, b.res)
+	} else {
+		for k := range b.held {
+			b.res[k] = resUnsent
+		}
+	}
 	for k, s := range b.held {
 		res := b.res[k]
 		var n int

@@ -104,15 +104,17 @@ func TestRingTickKeepsEveryStream(t *testing.T) {
 
 // BenchmarkTickWrites: one tick's frame (237-byte payload) to each of N
 // members over loopback TCP, as a room writes it. "write" is SendBinary
-// per member (a write(2) each, today's path); "uring" is ringPool.sendEach
-// (one io_uring submission per 64 members). A reader goroutine per member
+// per member (a write(2) each, building the frame each time: today's
+// path); "write-once" builds the frame once and writes it with a write(2)
+// per member (ringPool.sendEach without a ring); "uring" is
+// ringPool.sendEach (one io_uring submission per 64 members). A reader goroutine per member
 // reads and counts frames; every member has the tick before the next is
 // sent (a tick's pattern; no queue builds up). cpu-ns/member-msg is the
 // whole process's CPU (the readers' too) per member per tick;
 // send-ns/member-msg the time spent in the sends.
 func BenchmarkTickWrites(b *testing.B) {
 	for _, n := range []int{8, 64, 400} {
-		for _, mode := range []string{"write", "uring"} {
+		for _, mode := range []string{"write", "write-once", "uring"} {
 			b.Run(fmt.Sprintf("members=%d/%s", n, mode), func(b *testing.B) { benchTickWrites(b, n, mode) })
 		}
 	}
@@ -122,6 +124,7 @@ func benchTickWrites(b *testing.B, n int, mode string) {
 	payload := make([]byte, 237)
 	frameLen := len(appendFrameHeader(nil, len(payload))) + len(payload)
 	pool := newRingPool(1, nil)
+	pool.noRing = mode == "write-once"
 	if mode == "uring" {
 		rb := pool.get()
 		if rb == nil {
@@ -157,7 +160,7 @@ func benchTickWrites(b *testing.B, n int, mode string) {
 	for b.Loop() {
 		remaining.Store(int64(n))
 		start := time.Now()
-		if mode == "uring" {
+		if mode != "write" {
 			pool.sendEach(payload, socks, sent)
 		} else {
 			for i, s := range socks {

@@ -18,9 +18,10 @@ import (
 // sock refuses is reported to the room, which sends a snapshot next: no
 // message is ever dropped silently.
 type wsConn struct {
-	s     *melody.Session
-	sock  *sock        // set by the upgrade's Hijack, before the session starts
-	batch *tickBatcher // the server's, with Config.IOUring; else nil
+	s       *melody.Session
+	sock    *sock        // set by the upgrade's Hijack, before the session starts: &sockMem
+	sockMem sock         // the sock itself, allocated with the wsConn
+	batch   *tickBatcher // the server's, with Config.IOUring; else nil
 
 	// ready tells handleWS that the upgrade is done (nil) or failed; it is
 	// sent to and dropped by the session goroutine, so an open connection

@@ -101,13 +101,6 @@ type sock struct {
 	err                    error       // the first write error; the connection is finished
 	ending                 atomic.Bool // Close was called or a write failed; read without mu
 	failed                 func(error) // told of the first write error (onFail)
-
-	// The direct write's arguments and results, guarded by mu; kept here
-	// so that rawWrite is bound once and a write allocates nothing.
-	wbuf     []byte
-	wn       int
-	werr     error
-	rawWrite func(fd uintptr) bool
 }
 
 var errQueueFull = errors.New("send queue full: the client is not reading")
@@ -120,12 +113,22 @@ const (
 )
 
 func newSock(c net.Conn, writeWait time.Duration, limit int, written func(frames, bytes int)) *sock {
-	s := &sock{Conn: c, fd: -1, writeWait: writeWait, limit: limit, written: written}
+	s := new(sock)
+	initSock(s, c, writeWait, limit, written)
+	return s
+}
+
+// initSock sets up s in place (a WebSocket's sock lives inside its wsConn:
+// one allocation a connection, not two). written may be nil when s.owner
+// counts what is written.
+func initSock(s *sock, c net.Conn, writeWait time.Duration, limit int, written func(frames, bytes int)) *sock {
+	*s = sock{Conn: c, fd: -1, writeWait: writeWait, limit: limit, written: written}
 	if sc, ok := c.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
-			s.raw = raw
-			s.rawWrite = s.writeNonBlocking
-			_ = raw.Control(func(fd uintptr) { s.fd = int32(fd) }) // an error leaves -1: no io_uring
+			_ = raw.Control(func(fd uintptr) { s.fd = int32(fd) })
+			if s.fd >= 0 { // else it was closed already: the flusher finds out
+				s.raw = raw
+			}
 		}
 	}
 	if tc, ok := c.(*tls.Conn); ok {
@@ -190,7 +193,7 @@ func (s *sock) wrote(frame []byte, payload, n int, err error) bool {
 		s.fail(err)
 		return false
 	case n == len(frame):
-		s.written(1, payload)
+		s.count(1, payload)
 	default:
 		s.queue = append(s.queue, frame[n:]...)
 		s.enqueued(payload)
@@ -287,7 +290,7 @@ func (s *sock) sendTLS(payload []byte) bool {
 		s.fail(err)
 		return false
 	}
-	s.written(1, len(payload)) // handed to under: written, or queued there
+	s.count(1, len(payload)) // handed to under: written, or queued there
 	return true
 }
 
@@ -323,6 +326,16 @@ func (s *sock) SetWriteDeadline(time.Time) error { return nil }
 // SetDeadline sets only the read deadline, for the same reason.
 func (s *sock) SetDeadline(t time.Time) error { return s.Conn.SetReadDeadline(t) }
 
+// count tells of data frames written: their WebSocket's counters, or
+// written.
+func (s *sock) count(frames, bytes int) {
+	if s.owner != nil {
+		s.owner.written(frames, bytes)
+	} else if s.written != nil {
+		s.written(frames, bytes)
+	}
+}
+
 func (s *sock) enqueued(payload int) {
 	s.qFrames++
 	s.qBytes += payload
@@ -339,36 +352,29 @@ func (s *sock) startFlush() {
 
 // writeDirect writes what the socket takes now, without waiting. Called
 // with mu held and no flusher running, so nothing else writes to the
-// descriptor meanwhile.
+// descriptor meanwhile, and it stays open: every close goes through Close
+// (which, once closed is set, lets no write through) or fail, both under
+// mu. So the descriptor is written with write(2) itself, without Go's
+// RawConn (whose callback had to be kept bound, with its arguments, in
+// each sock).
 func (s *sock) writeDirect(b []byte) (int, error) {
-	s.wbuf, s.wn, s.werr = b, 0, nil
-	if err := s.raw.Write(s.rawWrite); err != nil {
-		return s.wn, err
-	}
-	n, err := s.wn, s.werr
-	s.wbuf = nil
-	return n, err
-}
-
-func (s *sock) writeNonBlocking(fd uintptr) bool {
-	for s.wn < len(s.wbuf) {
-		n, err := syscall.Write(int(fd), s.wbuf[s.wn:])
-		if n > 0 {
-			s.wn += n
+	n := 0
+	for n < len(b) {
+		k, err := syscall.Write(int(s.fd), b[n:])
+		if k > 0 {
+			n += k
 		}
 		switch {
 		case err == syscall.EINTR:
 		case err == syscall.EAGAIN:
-			return true // the rest goes to the queue
+			return n, nil // the rest goes to the queue
 		case err != nil:
-			s.werr = err
-			return true
-		case n == 0:
-			s.werr = io.ErrUnexpectedEOF
-			return true
+			return n, err
+		case k == 0:
+			return n, io.ErrUnexpectedEOF
 		}
 	}
-	return true
+	return n, nil
 }
 
 // flush writes the queue out, blocking with the write deadline, until it
@@ -405,7 +411,7 @@ func (s *sock) flush() {
 		}
 		s.mu.Unlock()
 		if err == nil && frames > 0 {
-			s.written(frames, bytes)
+			s.count(frames, bytes)
 		}
 	}
 }
@@ -501,7 +507,7 @@ func (w sockWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w.conn.sock = newSock(c, w.conn.writeWait, w.conn.limit, w.conn.written)
+	w.conn.sock = initSock(&w.conn.sockMem, c, w.conn.writeWait, w.conn.limit, nil)
 	w.conn.sock.owner = w.conn
 	return w.conn.sock, rw, nil
 }
