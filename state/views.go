@@ -171,7 +171,7 @@ func (w *World) PublishGroups(tick uint64) {
 		gr := v.touch(v.group(e.group))
 		gr.arrived = append(gr.arrived, e)
 		gr.insert(e)
-		e.pubGroup = e.group
+		e.pubGroup, e.pubGr = e.group, gr
 	}
 	for _, e := range w.dirty {
 		if e.removed || e.created {
@@ -180,8 +180,12 @@ func (w *World) PublishGroups(tick uint64) {
 		mask := e.sendMask()
 		if e.group == e.pubGroup {
 			if mask != 0 {
-				gr := v.touch(v.group(e.group))
-				gr.changed = append(gr.changed, changedRef{mask, e})
+				gr := e.pubGr
+				if gr == nil {
+					gr = v.group(e.group)
+					e.pubGr = gr
+				}
+				v.touch(gr).changed = append(gr.changed, changedRef{mask, e})
 			}
 			continue
 		}
@@ -192,7 +196,7 @@ func (w *World) PublishGroups(tick uint64) {
 		gr := v.touch(v.group(e.group))
 		gr.arrived = append(gr.arrived, e)
 		gr.insert(e)
-		e.pubGroup = e.group
+		e.pubGroup, e.pubGr = e.group, gr
 	}
 	for i, id := range w.removed {
 		gr := v.touch(v.group(v.removedFrom[i]))

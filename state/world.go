@@ -36,9 +36,13 @@ type Entity struct {
 	// group is the interest group the entity is in (views.go); pubGroup the
 	// one it was in at the last publish, which every client seeing it knows.
 	group, pubGroup GroupID
-	created         bool // spawned since the last publish
-	removed         bool // despawned since the last publish
-	queued          bool // in world.dirty
+	// pubGr is pubGroup's group, kept so that publishing a change needs
+	// no lookup; nil until the first publish puts it there. A group is
+	// freed only when empty, so it never outlives the entities in it.
+	pubGr   *group
+	created bool // spawned since the last publish
+	removed bool // despawned since the last publish
+	queued  bool // in world.dirty
 }
 
 // ID returns the entity's id.
@@ -69,16 +73,27 @@ var (
 )
 
 // field returns field i, panicking when it is not of a wanted type: that is a
-// bug in the room type, and its tests should say so loudly.
-func (e *Entity) field(i int, want typeSet) Field {
+// bug in the room type, and its tests should say so loudly. It is on every
+// field write and read, so it returns a pointer (a Field is 48 bytes) and
+// leaves the panic's formatting out of line.
+func (e *Entity) field(i int, want typeSet) *Field {
+	if uint(i) < uint(len(e.kind.Fields)) {
+		if f := &e.kind.Fields[i]; want&(1<<f.Type) != 0 {
+			return f
+		}
+	}
+	panic(e.badField(i))
+}
+
+// badField is the message of field's panic.
+//
+//go:noinline
+func (e *Entity) badField(i int) string {
 	if i < 0 || i >= len(e.kind.Fields) {
-		panic(fmt.Sprintf("state: kind %q has no field %d", e.kind.Name, i))
+		return fmt.Sprintf("state: kind %q has no field %d", e.kind.Name, i)
 	}
 	f := e.kind.Fields[i]
-	if want&(1<<f.Type) == 0 {
-		panic(fmt.Sprintf("state: field %q of kind %q is %s", f.Name, e.kind.Name, f.Type))
-	}
-	return f
+	return fmt.Sprintf("state: field %q of kind %q is %s", f.Name, e.kind.Name, f.Type)
 }
 
 func (e *Entity) touch(i int) {
@@ -97,7 +112,7 @@ func (e *Entity) touch(i int) {
 func (e *Entity) SetFloat(i int, v float64) {
 	f := e.field(i, floatTypes)
 	if math.IsNaN(v) || math.IsInf(v, 0) {
-		panic(fmt.Sprintf("state: field %q set to %v", f.Name, v))
+		panic(badFloat(f, v))
 	}
 	if f.Type == F32 {
 		v = float64(float32(v))
@@ -108,6 +123,11 @@ func (e *Entity) SetFloat(i int, v float64) {
 	e.vals[i].f = v
 	e.touch(i)
 }
+
+// badFloat is the message of SetFloat's panic.
+//
+//go:noinline
+func badFloat(f *Field, v float64) string { return fmt.Sprintf("state: field %q set to %v", f.Name, v) }
 
 // Float returns a Q or F32 field.
 func (e *Entity) Float(i int) float64 { e.field(i, floatTypes); return e.vals[i].f }
