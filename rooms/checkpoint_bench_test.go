@@ -15,7 +15,8 @@ import (
 
 // BenchmarkCheckpoint is the cost a running room pays on its own goroutine
 // for one checkpoint (taking it and encoding it for the store), and its
-// size: arena and arena-bench with 8 players, boards of 500 and 10,000
+// size: arena (with views and without, on the 1000 x 600 field and the
+// default one) and arena-bench with 8 players, boards of 500 and 10,000
 // shapes.
 func BenchmarkCheckpoint(b *testing.B) {
 	for _, c := range []struct {
@@ -27,6 +28,11 @@ func BenchmarkCheckpoint(b *testing.B) {
 		// The arena as docs/BENCHMARKS.md measured it (its default field has
 		// since grown to 3000 x 1800 with 80 coins).
 		{"arena-8p", arena.Type, map[string]any{"width": 1000, "height": 600, "coins": 12}, 0},
+		// With and without views (issue 16), side by side: the groups and
+		// the members' views are what a views checkpoint adds.
+		{"arena-8p-views-off", arenaNoViews, map[string]any{"width": 1000, "height": 600, "coins": 12}, 0},
+		{"arena-default-8p", arena.Type, nil, 0},
+		{"arena-default-8p-views-off", arenaNoViews, nil, 0},
 		{"arena-bench-8p", arenabench.Type, nil, 0},
 		{"board-500", board.Type, nil, 500},
 		{"board-10000", board.Type, map[string]any{"maxShapes": float64(10000)}, 10000},
@@ -50,6 +56,13 @@ func BenchmarkCheckpoint(b *testing.B) {
 		})
 	}
 }
+
+// arenaNoViews is the arena as it ran before it had views.
+var arenaNoViews = func() *rooms.Type {
+	t := *arena.Type
+	t.Views = false
+	return &t
+}()
 
 // filled runs a room of typ with 8 members for 200 ticks of inputs, and on
 // a board has them draw shapes shapes.

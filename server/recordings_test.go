@@ -25,8 +25,7 @@ func newRecordingEnv(t *testing.T, sc server.Config) (*testEnv, *tape.Store) {
 	return newEnv(t, rooms.Config{Logs: store, KeyframeInterval: 500 * time.Millisecond}, sc), store
 }
 
-// mirrorState copies a mirror's entities as comparable values (with the
-// interest group each is in).
+// mirrorState copies a mirror's entities as comparable values.
 func mirrorState(m *state.Mirror) map[state.EntityID]string {
 	out := make(map[state.EntityID]string, len(m.Entities))
 	for id, e := range m.Entities {
@@ -34,7 +33,7 @@ func mirrorState(m *state.Mirror) map[state.EntityID]string {
 		for i := range e.Kind.Fields {
 			vals = append(vals, e.Value(i))
 		}
-		out[id] = fmt.Sprint(e.Kind.Name, " in ", e.Group, vals)
+		out[id] = fmt.Sprint(e.Kind.Name, vals)
 	}
 	return out
 }

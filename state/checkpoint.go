@@ -268,7 +268,7 @@ func loadGroups(w *World, d *msgpack.Decoder, rd *bytes.Reader) error {
 				return fmt.Errorf("entity %d in two groups", id)
 			}
 			placed[e.id] = struct{}{}
-			e.group, e.pubGroup = g, g
+			e.group, e.pubGroup, e.pubGr = g, g, gr
 			gr.ents = append(gr.ents, e)
 		}
 		if m == 0 && g != Everyone {
