@@ -38,20 +38,6 @@ func mirrorState(m *state.Mirror) map[state.EntityID]string {
 	return out
 }
 
-// mirrorValues is mirrorState without the groups: what a whole-world
-// snapshot (which names no group) and a views tape can be compared on.
-func mirrorValues(m *state.Mirror) map[state.EntityID]string {
-	out := make(map[state.EntityID]string, len(m.Entities))
-	for id, e := range m.Entities {
-		var vals []any
-		for i := range e.Kind.Fields {
-			vals = append(vals, e.Value(i))
-		}
-		out[id] = fmt.Sprint(e.Kind.Name, vals)
-	}
-	return out
-}
-
 // groupsHeld returns the groups of a mirror's entities, Everyone always.
 func groupsHeld(m *state.Mirror) map[state.GroupID]bool {
 	held := map[state.GroupID]bool{state.Everyone: true}

@@ -248,7 +248,7 @@ func TestViewsRecordingHoldsTheWholeWorld(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			whole[w.Tick()] = mirrorValues(m)
+			whole[w.Tick()] = mirrorState(m)
 		}, 5*time.Second); err != nil {
 			t.Fatal(err)
 		}
@@ -269,7 +269,7 @@ func TestViewsRecordingHoldsTheWholeWorld(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seek %d: %v", tick, err)
 		}
-		got := mirrorValues(m)
+		got := mirrorState(m)
 		if len(got) != len(want) || len(want) < fieldbench.Props+2 {
 			t.Fatalf("tick %d: tape has %d entities, the world %d", tick, len(got), len(want))
 		}
