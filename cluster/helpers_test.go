@@ -88,7 +88,11 @@ func (c *testCluster) start(name string, o nodeOpts) *testNode {
 		o.idle = time.Minute
 	}
 	if o.leaseTTL == 0 {
-		o.leaseTTL = 1500 * time.Millisecond
+		// A node stops its rooms when it has not renewed for 2/3 of this:
+		// at 1.5 s, a renewal slowed past 1 s by a loaded machine under
+		// -race (make test with other work) ended rooms of live nodes
+		// ("close 1012: room moved to another node").
+		o.leaseTTL = 3 * time.Second
 	}
 	reg := rooms.NewRegistry()
 	var names []string

@@ -23,7 +23,7 @@ import (
 // another connection, as the applied renewal did.
 func TestRenewalAppliedButUnanswered(t *testing.T) {
 	tc := newTestCluster(t, 1)
-	a := tc.start("a", nodeOpts{leaseTTL: time.Second})
+	a := tc.start("a", nodeOpts{leaseTTL: 2 * time.Second})
 	room := a.create("arena")
 	c := a.join(room, "m", "")
 
@@ -49,8 +49,9 @@ func TestRenewalAppliedButUnanswered(t *testing.T) {
 	if _, err := kv.Update(ctx, a.node.ID(), e.Value(), e.Revision()); err != nil { // the renewal JetStream applied
 		t.Fatal(err)
 	}
-	// Two seconds of ticks (40 at 20 Hz) with the room still running.
-	for i := range 40 {
+	// Three seconds of ticks (60 at 20 Hz, nine renewals) with the room
+	// still running.
+	for i := range 60 {
 		if !c.next(2 * time.Second) {
 			t.Fatalf("the member's connection closed after %d messages (%v): the node dropped its room although its key never expired", i, c.err)
 		}
