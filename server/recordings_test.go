@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tickroom/tickroom/rooms"
+	"github.com/tickroom/tickroom/rooms/arena"
 	"github.com/tickroom/tickroom/rooms/tape"
 	"github.com/tickroom/tickroom/server"
 	"github.com/tickroom/tickroom/state"
@@ -119,6 +120,17 @@ func TestRecordingRoundTrip(t *testing.T) {
 		}
 		if len(got) < len(want) {
 			t.Fatalf("tick %d: tape has %d entities, live had %d", tick, len(got), len(want))
+		}
+		// The tape holds every coin (the replay page shows the whole field),
+		// the member only those near it.
+		coins := 0
+		for _, e := range m.Entities {
+			if e.Kind.Name == arena.CoinKind.Name {
+				coins++
+			}
+		}
+		if coins != arena.DefaultOptions().Coins {
+			t.Fatalf("tick %d: the tape holds %d coins, want all %d", tick, coins, arena.DefaultOptions().Coins)
 		}
 		checked++
 	}
