@@ -19,8 +19,9 @@ type ringBatch struct {
 }
 
 // ringPool hands out rings, one per goroutine writing a tick at a time;
-// at most max exist. Once a ring cannot be made or breaks, none is used
-// again and every tick takes write(2) (SendBinary).
+// at most max exist. Once a ring cannot be made or breaks, no ring is made
+// again (a broken one is dropped; one already made and free may still be
+// used), and a tick that finds none takes write(2) (SendBinary).
 type ringPool struct {
 	free   chan *ringBatch
 	made   atomic.Int32
