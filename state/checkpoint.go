@@ -129,7 +129,7 @@ func (w *World) appendGroups(b []byte) []byte {
 	ids := w.GroupIDs()
 	b = AppendArrayLen(b, len(ids))
 	for _, g := range ids {
-		gr := w.views.groups[g]
+		gr := w.views.groups.get(g)
 		b = AppendUint(AppendArrayLen(b, 2), uint64(g))
 		b = AppendArrayLen(b, len(gr.ents))
 		for _, e := range gr.ents {

@@ -52,7 +52,7 @@ type group struct {
 
 // viewState is a views world's groups and its per-publish buffers.
 type viewState struct {
-	groups      map[GroupID]*group
+	groups      groupIndex
 	order       []GroupID // every group ever used, ascending; nil: to be rebuilt
 	touched     []*group
 	removedFrom []GroupID // the group of each id in World.removed
@@ -68,7 +68,7 @@ type viewState struct {
 // instead of AppendDelta). Call it before the first publish.
 func (w *World) EnableViews() {
 	if w.views == nil {
-		w.views = &viewState{groups: make(map[GroupID]*group)}
+		w.views = &viewState{}
 		w.views.group(Everyone)
 	}
 }
@@ -100,13 +100,73 @@ func (w *World) SetGroup(e *Entity, g GroupID) {
 }
 
 func (v *viewState) group(g GroupID) *group {
-	gr := v.groups[g]
+	gr := v.groups.get(g)
 	if gr == nil {
 		gr = &group{id: g}
-		v.groups[g] = gr
+		v.groups.put(gr)
 		v.order = nil
 	}
 	return gr
+}
+
+// groupIndex finds a group by id: through a slice for the ids below
+// denseGroups (the cells of a grid, teams: what room types use), a map
+// above. A map lookup for every group of every member's frame was a tenth
+// of field-bench's frame building.
+type groupIndex struct {
+	dense []*group
+	high  map[GroupID]*group
+	n     int
+}
+
+// denseGroups bounds the slice: at most 512 KiB of pointers a world.
+const denseGroups = 1 << 16
+
+func (x *groupIndex) get(g GroupID) *group {
+	if g < denseGroups {
+		if int(g) < len(x.dense) {
+			return x.dense[g]
+		}
+		return nil
+	}
+	return x.high[g]
+}
+
+func (x *groupIndex) put(gr *group) {
+	x.n++
+	if g := gr.id; g < denseGroups {
+		if int(g) >= len(x.dense) {
+			x.dense = append(x.dense, make([]*group, int(g)+1-len(x.dense))...)
+		}
+		x.dense[g] = gr
+		return
+	}
+	if x.high == nil {
+		x.high = make(map[GroupID]*group)
+	}
+	x.high[gr.id] = gr
+}
+
+func (x *groupIndex) del(g GroupID) {
+	x.n--
+	if g < denseGroups {
+		x.dense[g] = nil
+		return
+	}
+	delete(x.high, g)
+}
+
+// appendIDs appends every group's id, in no order.
+func (x *groupIndex) appendIDs(ids []GroupID) []GroupID {
+	for _, gr := range x.dense {
+		if gr != nil {
+			ids = append(ids, gr.id)
+		}
+	}
+	for g := range x.high {
+		ids = append(ids, g)
+	}
+	return ids
 }
 
 // pubGroupOf returns the group e was in at the last publish, from the
@@ -133,10 +193,7 @@ func (v *viewState) touch(gr *group) *group {
 func (w *World) GroupIDs() []GroupID {
 	v := w.views
 	if v.order == nil {
-		v.order = make([]GroupID, 0, len(v.groups))
-		for g := range v.groups {
-			v.order = append(v.order, g)
-		}
+		v.order = v.groups.appendIDs(make([]GroupID, 0, v.groups.n))
 		slices.Sort(v.order)
 	}
 	return v.order
@@ -171,7 +228,7 @@ func (w *World) PublishGroups(tick uint64) {
 		// held it see it leave (one group number on the wire); it comes
 		// back as a new group if something is placed in it again.
 		if len(gr.ents) == 0 && gr.id != Everyone {
-			delete(v.groups, gr.id)
+			v.groups.del(gr.id)
 			gr.gone = true
 			v.order = nil
 		}
@@ -427,7 +484,7 @@ func (w *World) GroupSegment(g GroupID) []byte {
 // when it is packed, its body: the segment without its bin header, which
 // a frame puts in its packed run.
 func (w *World) segment(g GroupID) (seg, body []byte) {
-	gr := w.views.groups[g]
+	gr := w.views.groups.get(g)
 	if gr == nil || !gr.touched || gr.seg[1] == 0 || w.views.segs == nil {
 		return nil, nil
 	}
@@ -446,7 +503,7 @@ func (w *World) GroupSnapshot(g GroupID) ([]byte, error) {
 	if w.Pending() {
 		return nil, ErrPending
 	}
-	gr := w.views.groups[g]
+	gr := w.views.groups.get(g)
 	if gr == nil {
 		// A group nothing was ever placed in: empty, and not made to exist
 		// by being looked at (what exists is what every-group views see).
