@@ -55,7 +55,9 @@ func (l *connLimiter) Accept() (net.Conn, error) {
 		}
 		key := clientKey(tc.RemoteAddr())
 		if l.take(key) {
-			return &trackedConn{nbTCP: &nbTCP{TCPConn: tc}, l: l, key: key}, nil
+			t := &trackedConn{nbTCP: &nbTCP{TCPConn: tc}, l: l, key: key}
+			t.nbTCP.released = t.release
+			return t, nil
 		}
 		l.refuse(tc, key)
 	}
@@ -132,10 +134,15 @@ type trackedConn struct {
 }
 
 func (c *trackedConn) Close() error {
+	c.release()
+	return c.nbTCP.Close()
+}
+
+// release gives the slot back, once.
+func (c *trackedConn) release() {
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.release(c.key)
 	}
-	return c.nbTCP.Close()
 }
 
 // Read counts a read deadline that net/http set and that expired: in the

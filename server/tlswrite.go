@@ -21,6 +21,22 @@ import (
 type nbTCP struct {
 	*net.TCPConn
 	under atomic.Pointer[sock]
+	// released gives the connection's per-address slot back (the
+	// connLimiter's trackedConn): over TLS the records' sock closes the
+	// TCP connection itself, and trackedConn.Close is never called.
+	released func()
+}
+
+// closeHook closes the TCP connection and then tells released.
+type closeHook struct {
+	*net.TCPConn
+	released func()
+}
+
+func (c closeHook) Close() error {
+	err := c.TCPConn.Close()
+	c.released()
+	return err
 }
 
 func (c *nbTCP) Write(p []byte) (int, error) {
@@ -43,7 +59,11 @@ func (c *nbTCP) Close() error {
 // connection, and returns it. Called once, by the TLS WebSocket's sock,
 // when the upgrade hijacks the connection: nothing else writes to it then.
 func (c *nbTCP) nonBlocking(writeWait time.Duration) *sock {
-	s := newSock(c.TCPConn, writeWait, 0, func(int, int) {})
+	var conn net.Conn = c.TCPConn
+	if c.released != nil {
+		conn = closeHook{c.TCPConn, c.released}
+	}
+	s := newSock(conn, writeWait, 0, func(int, int) {})
 	s.records = true
 	c.under.Store(s)
 	return s
