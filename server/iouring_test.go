@@ -12,9 +12,15 @@ import (
 // io_uring submission, and every member's mirror, a mover's included,
 // equals the server's state at each check: the invariant the write(2)
 // path keeps (TestInputsMoveOnlyTheSendersAvatar), over the other path.
+// The room is arena-bench: a views room (the arena since it has views)
+// sends a frame per member and never reaches the ring, so with it this
+// test skipped everywhere (found in review).
 func TestIOUringTicksKeepMirrors(t *testing.T) {
+	if !server.IOUringAvailable() {
+		t.Skip("io_uring cannot be set up here: the ticks take write(2)")
+	}
 	env := newEnv(t, rooms.Config{}, server.Config{IOUring: true})
-	id := env.createRoom("arena", nil)
+	id := env.createRoom("arena-bench", nil)
 	var members []*wsClient
 	for i := range 4 {
 		c := env.join(id, fmt.Sprintf("m%d", i))
@@ -33,6 +39,6 @@ func TestIOUringTicksKeepMirrors(t *testing.T) {
 		}
 	}
 	if !env.srv.IOUringUsed() {
-		t.Skip("io_uring could not be set up here: the ticks took write(2)")
+		t.Fatal("io_uring can be set up here, yet no tick went through the ring")
 	}
 }
