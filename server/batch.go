@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"sync/atomic"
 	"syscall"
 )
@@ -152,6 +153,14 @@ func (b *ringBatch) submit(frame []byte, payload int, sent []bool) error {
 			n = int(res)
 		case res == -int32(syscall.EAGAIN), res == -int32(syscall.EINTR):
 			// The socket is full: all of it joins the queue.
+		case res == -int32(syscall.EINVAL), res == -int32(syscall.EOPNOTSUPP):
+			// The kernel sets a ring up but has no IORING_OP_SEND (5.4,
+			// 5.5): the member takes write(2), and the ring is not used
+			// again, rather than failing every member every tick.
+			n, werr = s.writeDirect(frame)
+			if err == nil {
+				err = fmt.Errorf("io_uring send: %w", syscall.Errno(-res))
+			}
 		default:
 			werr = syscall.Errno(-res)
 		}
