@@ -163,7 +163,7 @@ func takeCheckpoint(t *Type, h Handler, ctx *Context, members []*Member, nextMem
 // and loads cp into it, returning the handler, its context (world and
 // random source restored) and the members, in member-number order. The
 // handler's LoadState runs with ctx.Members() answered by members.
-func restoreCheckpoint(t *Type, options map[string]any, cp *Checkpoint, sim *Sim) (h Handler, ctx Context, members []*Member, err error) {
+func restoreCheckpoint(t *Type, options map[string]any, cp *Checkpoint, sim *Sim, ungrouped bool) (h Handler, ctx Context, members []*Member, err error) {
 	fail := func(format string, args ...any) (Handler, Context, []*Member, error) {
 		return nil, Context{}, nil, fmt.Errorf("%w: "+format, append([]any{ErrBadCheckpoint}, args...)...)
 	}
@@ -186,6 +186,11 @@ func restoreCheckpoint(t *Type, options map[string]any, cp *Checkpoint, sim *Sim
 		return fail("world at tick %d, checkpoint at %d", w.Tick(), cp.Tick)
 	}
 	switch {
+	case t.Views && !w.Views() && ungrouped:
+		// No log to re-run (a room created without a recording): every
+		// entity goes in Everyone, and the type groups what it places
+		// from now on (the arena: coins spawned after the wake).
+		w.GroupAllInEveryone()
 	case t.Views && !w.Views():
 		// Taken before the type had views (the arena until issue 16): its
 		// entities are in no group. A deterministic type's log re-runs the

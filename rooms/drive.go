@@ -115,8 +115,15 @@ func NewSim(t *Type, options map[string]any, seed uint64) (*Sim, error) {
 // options and loads a checkpoint into it: the Sim stands at cp.Tick, and
 // applying the log's ops after cp.Log re-runs the room from there.
 func NewSimFromCheckpoint(t *Type, options map[string]any, cp *Checkpoint) (*Sim, error) {
+	return newSimFromCheckpoint(t, options, cp, false)
+}
+
+// newSimFromCheckpoint is NewSimFromCheckpoint; with ungrouped, a
+// checkpoint taken before t had views loads with every entity in Everyone
+// (for a room with no log to re-run) instead of being refused.
+func newSimFromCheckpoint(t *Type, options map[string]any, cp *Checkpoint, ungrouped bool) (*Sim, error) {
 	s := &Sim{typ: t, members: make(map[uint32]*Member), nextMember: cp.NextMember}
-	h, ctx, members, err := restoreCheckpoint(t, options, cp, s)
+	h, ctx, members, err := restoreCheckpoint(t, options, cp, s, ungrouped)
 	if err != nil {
 		return nil, err
 	}

@@ -322,7 +322,7 @@ func (m *Manager) rebuild(rec RoomRecord, t *Type) (*Room, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rooms: wake %s: %w", rec.ID, err)
 	}
-	sim, cp := m.newestCheckpoint(rec, t, log)
+	sim, cp := m.newestCheckpoint(rec, t, false, log)
 	var w LogWriter
 	var end LogEnd
 	if rec.LogID != "" && m.cfg.Logs != nil {
@@ -348,6 +348,13 @@ func (m *Manager) rebuild(rec RoomRecord, t *Type) (*Room, error) {
 			_ = w.Pause() // leave the log as it was for the next try
 		}
 		return nil, err
+	}
+	if cp == nil && t.Views && (!t.Deterministic || w == nil) {
+		// No log to re-run: a checkpoint taken before the type had views
+		// is better than none (its entities wake in Everyone).
+		if sim, cp = m.newestCheckpoint(rec, t, true, log); cp != nil {
+			log.Warn("room woken from a checkpoint taken before its type had views: its entities are in Everyone", "tick", cp.Tick)
+		}
 	}
 	from := LogPosition{}
 	var chat []state.Event
@@ -412,7 +419,7 @@ func (m *Manager) rebuild(rec RoomRecord, t *Type) (*Room, error) {
 // newestCheckpoint loads the newest of a room's checkpoints that decodes
 // and loads; damaged ones are skipped with a warning. It returns nil, nil
 // when the type keeps none or none is good.
-func (m *Manager) newestCheckpoint(rec RoomRecord, t *Type, log interface {
+func (m *Manager) newestCheckpoint(rec RoomRecord, t *Type, ungrouped bool, log interface {
 	Warn(string, ...any)
 }) (*Sim, *Checkpoint) {
 	if m.cfg.Checkpoints == nil {
@@ -430,7 +437,7 @@ func (m *Manager) newestCheckpoint(rec RoomRecord, t *Type, log interface {
 			err = fmt.Errorf("%w: stored as tick %d, holds tick %d", ErrBadCheckpoint, tick, cp.Tick)
 		}
 		if err == nil {
-			sim, err = NewSimFromCheckpoint(t, rec.Options, cp)
+			sim, err = newSimFromCheckpoint(t, rec.Options, cp, ungrouped)
 		}
 		if err != nil {
 			m.counters.BadCheckpoints.Add(1)

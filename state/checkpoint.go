@@ -218,6 +218,23 @@ func loadWorld(s *Schema, d *msgpack.Decoder, rd *bytes.Reader) (*World, error) 
 	return w, nil
 }
 
+// GroupAllInEveryone makes a world loaded from a checkpoint without groups
+// (taken before its room type had views) a views world with every entity
+// in Everyone, as if each had been published there: every member sees all
+// of them until the room type places them in groups of their own. Call it
+// on a freshly loaded world, before any change or publish.
+func (w *World) GroupAllInEveryone() {
+	if w.views != nil {
+		panic("state: GroupAllInEveryone on a views world")
+	}
+	w.EnableViews()
+	gr := w.views.group(Everyone)
+	gr.ents = append(gr.ents[:0], w.entities...) // ascending ids, as a group keeps them
+	for _, e := range w.entities {
+		e.group, e.pubGroup, e.pubGr = Everyone, Everyone, gr
+	}
+}
+
 // loadGroups reads a views world's groups into w, which it makes a views
 // world: every entity in exactly one group, as the original had it at its
 // last publish.

@@ -387,3 +387,52 @@ func TestLoadViewsWorldRefusesDamage(t *testing.T) {
 		t.Errorf("6 elements as version 1: got %v", err)
 	}
 }
+
+// TestGroupAllInEveryone: a world loaded from a checkpoint without groups
+// and made a views world with every entity in Everyone gives a member the
+// whole world in its first view snapshot, and goes on: an entity moved to
+// a group the member does not see leaves its mirror.
+func TestGroupAllInEveryone(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	w := state.NewWorld(testSchema)
+	for tick := uint64(1); tick <= 20; tick++ {
+		stepRandom(r, w, tick)
+	}
+	cp, err := w.AppendCheckpoint(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := state.LoadWorld(testSchema, cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded.GroupAllInEveryone()
+	if !loaded.Views() || len(loaded.Entities()) == 0 {
+		t.Fatalf("views %v, %d entities", loaded.Views(), len(loaded.Entities()))
+	}
+	v := state.NewView() // Everyone only
+	snap, err := loaded.AppendViewSnapshot(nil, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := state.NewMirror(testSchema)
+	if _, err := m.Apply(snap); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Entities) != len(loaded.Entities()) {
+		t.Fatalf("the member mirrors %d entities, the world has %d", len(m.Entities), len(loaded.Entities()))
+	}
+	moved := loaded.Entities()[0]
+	loaded.SetGroup(moved, 7)
+	loaded.PublishGroups(loaded.Tick() + 1)
+	delta, err := loaded.AppendViewDelta(nil, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Apply(delta); err != nil {
+		t.Fatal(err)
+	}
+	if _, held := m.Entities[moved.ID()]; held || len(m.Entities) != len(loaded.Entities())-1 {
+		t.Fatalf("after entity %d moved to an unseen group the member holds %d entities (it: %v)", moved.ID(), len(m.Entities), held)
+	}
+}
