@@ -50,28 +50,8 @@ func TestSampleFixture(t *testing.T) {
 		must(t, err)
 		recs = append(recs, rec{x.Kind.String(), x.Tick, x.Offset})
 	}
-	js, err := json.MarshalIndent(map[string]any{
-		"comment": "Records of sample.tape, in order (go test ./rooms/tape -run TestSampleFixture -update).",
-		"records": recs,
-	}, "", " ")
-	must(t, err)
-	js = append(js, '\n')
-
-	tapeFile, jsonFile := filepath.Join("testdata", "sample.tape"), filepath.Join("testdata", "sample.json")
-	if *updateFixture {
-		must(t, os.MkdirAll("testdata", 0o755))
-		must(t, os.WriteFile(tapeFile, got, 0o644))
-		must(t, os.WriteFile(jsonFile, js, 0o644))
-	}
-	wantTape, err := os.ReadFile(tapeFile)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create the fixture)", err)
-	}
-	wantJSON, err := os.ReadFile(jsonFile)
-	must(t, err)
-	if !bytes.Equal(got, wantTape) || !bytes.Equal(js, wantJSON) {
-		t.Fatal("the writer's output changed: if the format changed on purpose, run with -update and update docs/TAPE.md and packages/client/src/replay")
-	}
+	checkFixture(t, "sample", "Records of sample.tape, in order (go test ./rooms/tape -run TestSampleFixture -update).", got, recs,
+		"docs/TAPE.md and packages/client/src/replay")
 }
 
 // TestFirstKeyframeIsOnDiskAtOnce: a tape in progress is replayable from
@@ -94,5 +74,30 @@ func TestFirstKeyframeIsOnDiskAtOnce(t *testing.T) {
 	}
 	if _, err := r.Seek(0); err != nil {
 		t.Fatalf("seek 0 on a fresh tape: %v", err)
+	}
+}
+
+// checkFixture compares a writer's tape and its records (as JSON, with a
+// comment) with the committed testdata/NAME.tape and NAME.json, or writes
+// them with -update. update names what else must follow a format change.
+func checkFixture(t *testing.T, name, comment string, tape []byte, recs any, update string) {
+	t.Helper()
+	js, err := json.MarshalIndent(map[string]any{"comment": comment, "records": recs}, "", " ")
+	must(t, err)
+	js = append(js, '\n')
+	tapeFile, jsonFile := filepath.Join("testdata", name+".tape"), filepath.Join("testdata", name+".json")
+	if *updateFixture {
+		must(t, os.MkdirAll("testdata", 0o755))
+		must(t, os.WriteFile(tapeFile, tape, 0o644))
+		must(t, os.WriteFile(jsonFile, js, 0o644))
+	}
+	wantTape, err := os.ReadFile(tapeFile)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create the fixture)", err)
+	}
+	wantJSON, err := os.ReadFile(jsonFile)
+	must(t, err)
+	if !bytes.Equal(tape, wantTape) || !bytes.Equal(js, wantJSON) {
+		t.Fatalf("the writer's output changed: if the format changed on purpose, run with -update and update %s", update)
 	}
 }

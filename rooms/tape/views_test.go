@@ -3,7 +3,6 @@ package tape_test
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -144,26 +143,8 @@ func TestViewsRecordsRoundTrip(t *testing.T) {
 		t.Fatalf("record kinds in order %q, want %q", order, want)
 	}
 
-	js, err := json.MarshalIndent(map[string]any{
-		"comment": "Records of views.tape, in order, views decoded (go test ./rooms/tape -run TestViewsRecordsRoundTrip -update).",
-		"records": recs,
-	}, "", " ")
-	must(t, err)
-	js = append(js, '\n')
-	tapeFile, jsonFile := filepath.Join("testdata", "views.tape"), filepath.Join("testdata", "views.json")
-	if *updateFixture {
-		must(t, os.WriteFile(tapeFile, got, 0o644))
-		must(t, os.WriteFile(jsonFile, js, 0o644))
-	}
-	wantTape, err := os.ReadFile(tapeFile)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create the fixture)", err)
-	}
-	wantJSON, err := os.ReadFile(jsonFile)
-	must(t, err)
-	if !bytes.Equal(got, wantTape) || !bytes.Equal(js, wantJSON) {
-		t.Fatal("the writer's output changed: if the format changed on purpose, run with -update and update docs/TAPE.md and client/pages/replay-follow.ts")
-	}
+	checkFixture(t, "views", "Records of views.tape, in order, views decoded (go test ./rooms/tape -run TestViewsRecordsRoundTrip -update).", got, recs,
+		"docs/TAPE.md and client/pages/replay-follow.ts")
 }
 
 // TestNoViewsNoChange: a room without views writes a version 1 tape, and
