@@ -1,11 +1,7 @@
 package server
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +9,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/tickroom/tickroom/rooms"
-	"github.com/tickroom/tickroom/rooms/arenabench"
 )
 
 // TestClosedWebSocketReleasesItsAddressSlot: a WebSocket that closes
@@ -30,28 +25,8 @@ func TestClosedWebSocketReleasesItsAddressSlot(t *testing.T) {
 			name = "tls"
 		}
 		t.Run(name, func(t *testing.T) {
-			reg := rooms.NewRegistry()
-			if err := reg.Register(arenabench.Type); err != nil {
-				t.Fatal(err)
-			}
-			log := slog.New(slog.NewTextHandler(io.Discard, nil))
-			mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
-			srv := New(mgr, Config{Logger: log})
-			ts := httptest.NewUnstartedServer(srv)
-			lim := srv.Listener(ts.Listener).(*connLimiter)
-			ts.Listener = lim
-			if tlsOn {
-				ts.StartTLS()
-			} else {
-				ts.Start()
-			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				defer cancel()
-				_ = mgr.Shutdown(ctx, rooms.CloseGoingAway, "test over")
-				_ = srv.CloseSessions(ctx, rooms.CloseGoingAway, "test over")
-				ts.Close()
-			})
+			l := listenedServer(t, tlsOn)
+			ts, mgr, lim := l.ts, l.mgr, l.lim
 
 			// The room is made directly: the WebSocket is the only
 			// connection this test opens.

@@ -22,23 +22,8 @@ import (
 // WebSocket's sock never starts a flusher goroutine for them, and the
 // member plays and closes as over plain TCP.
 func TestTLSMemberTicksWithoutAFlusher(t *testing.T) {
-	reg := rooms.NewRegistry()
-	if err := reg.Register(arenabench.Type); err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
-	srv := New(mgr, Config{Logger: log})
-	ts := httptest.NewUnstartedServer(srv)
-	ts.Listener = srv.Listener(ts.Listener)
-	ts.StartTLS()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = mgr.Shutdown(ctx, rooms.CloseGoingAway, "test over")
-		_ = srv.CloseSessions(ctx, rooms.CloseGoingAway, "test over")
-		ts.Close()
-	})
+	l := listenedServer(t, true)
+	ts, srv := l.ts, l.srv
 
 	res, err := ts.Client().Post(ts.URL+"/api/rooms", "application/json", strings.NewReader(`{"type":"arena-bench","visibility":"public"}`))
 	if err != nil {
@@ -95,4 +80,41 @@ func TestTLSMemberTicksWithoutAFlusher(t *testing.T) {
 			t.Fatalf("waiting for the close reply: %v", err)
 		}
 	}
+}
+
+// listenedServer serves arena-bench rooms through Server.Listener (its
+// per-address limits and, over TLS, its nbTCP connections) from an
+// httptest server, over TLS or plain TCP, stopped when the test ends.
+func listenedServer(t *testing.T, tlsOn bool) listened {
+	t.Helper()
+	reg := rooms.NewRegistry()
+	if err := reg.Register(arenabench.Type); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	mgr := rooms.NewManager(reg, rooms.Config{Logger: log})
+	srv := New(mgr, Config{Logger: log})
+	ts := httptest.NewUnstartedServer(srv)
+	lim := srv.Listener(ts.Listener).(*connLimiter)
+	ts.Listener = lim
+	if tlsOn {
+		ts.StartTLS()
+	} else {
+		ts.Start()
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = mgr.Shutdown(ctx, rooms.CloseGoingAway, "test over")
+		_ = srv.CloseSessions(ctx, rooms.CloseGoingAway, "test over")
+		ts.Close()
+	})
+	return listened{ts, srv, mgr, lim}
+}
+
+type listened struct {
+	ts  *httptest.Server
+	srv *Server
+	mgr *rooms.Manager
+	lim *connLimiter
 }
