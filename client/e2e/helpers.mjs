@@ -172,6 +172,17 @@ export async function createRoomByApi(baseUrl, type, { visibility = 'unlisted', 
 }
 
 /** Chromium with exactly the flags ../shared/BROWSER_TESTING.md prescribes. */
+/** One JSON API call: its status and decoded body (null when empty); token, if any, as a bearer. */
+export async function apiJSON(baseUrl, method, path, body, token) {
+  const res = await fetch(baseUrl + path, {
+    method,
+    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
 export function launchBrowser() {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',

@@ -7,7 +7,7 @@
 // following nobody, and point its camera at the member's player.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hasFlag, join, launchBrowser, newPage, screenshot, startServer, waitFor } from './helpers.mjs';
+import { apiJSON, hasFlag, join, launchBrowser, newPage, screenshot, startServer, waitFor } from './helpers.mjs';
 
 const TOKEN = 'e2e-replay-views-admin';
 let server;
@@ -27,15 +27,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function api(method, path, body, admin = false) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(admin ? { authorization: `Bearer ${TOKEN}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method, path, body, admin = false) => apiJSON(server.url, method, path, body, admin ? TOKEN : undefined);
 
 /** The page's own member number and player, and the ids in its mirror at its tick. */
 const liveView = (page) =>

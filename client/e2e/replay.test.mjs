@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join as joinPath } from 'node:path';
-import { hasFlag, join, launchBrowser, newPage, root, saveArtifact, screenshot, startServer, waitFor, waitForPixels } from './helpers.mjs';
+import { apiJSON, hasFlag, join, launchBrowser, newPage, root, saveArtifact, screenshot, startServer, waitFor, waitForPixels } from './helpers.mjs';
 
 const TOKEN = 'e2e-replay-admin';
 let server;
@@ -34,15 +34,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function api(method, path, body, admin = false) {
-  const res = await fetch(server.url + path, {
-    method,
-    headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(admin ? { authorization: `Bearer ${TOKEN}` } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-}
+const api = (method, path, body, admin = false) => apiJSON(server.url, method, path, body, admin ? TOKEN : undefined);
 
 async function tapeOf(id) {
   const res = await fetch(`${server.url}/api/recordings/${id}/tape`);
