@@ -112,8 +112,15 @@ func tlsPair(t *testing.T) (server *tls.Conn, client *tls.Conn) {
 // server end over an nbTCP (as Server.Listener's connections are).
 func tlsOver(t *testing.T, srv, cli net.Conn) (server *tls.Conn, client *tls.Conn) {
 	t.Helper()
+	return tlsHandshake(t, &nbTCP{TCPConn: srv.(*net.TCPConn)}, cli)
+}
+
+// tlsHandshake runs a TLS handshake with srv as the server's connection,
+// as it is (tlsOver puts an nbTCP under it).
+func tlsHandshake(t *testing.T, srv, cli net.Conn) (server *tls.Conn, client *tls.Conn) {
+	t.Helper()
 	cert := selfSigned(t)
-	ts := tls.Server(&nbTCP{TCPConn: srv.(*net.TCPConn)}, &tls.Config{Certificates: []tls.Certificate{cert}})
+	ts := tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
 	tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
 	hs := make(chan error, 1)
 	go func() { hs <- tc.Handshake() }()
@@ -452,17 +459,7 @@ func testSockTLSStuckReader(t *testing.T, records bool) {
 		ts, _ = tlsPair(t)
 	} else {
 		srv, cli := tcpPair(t)
-		cert := selfSigned(t)
-		ts = tls.Server(srv, &tls.Config{Certificates: []tls.Certificate{cert}})
-		tc := tls.Client(cli, &tls.Config{InsecureSkipVerify: true})
-		hs := make(chan error, 1)
-		go func() { hs <- tc.Handshake() }()
-		if err := ts.Handshake(); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-hs; err != nil {
-			t.Fatal(err)
-		}
+		ts, _ = tlsHandshake(t, srv, cli)
 	}
 	s := newSock(ts, time.Minute, 1<<20, func(int, int) {})
 	if s.raw != nil {
