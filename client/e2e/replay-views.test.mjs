@@ -7,18 +7,13 @@
 // following nobody, and point its camera at the member's player.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { apiJSON, hasFlag, join, launchBrowser, newPage, screenshot, startServer, waitFor } from './helpers.mjs';
+import { apiJSON, join, launchBrowser, newPage, screenshot, startServer, waitFor } from './helpers.mjs';
 
 const TOKEN = 'e2e-replay-views-admin';
 let server;
 let browser;
-let missing = null;
 
 before(async () => {
-  if (!hasFlag('data-dir')) {
-    missing = 'the server has no -data-dir flag yet';
-    return;
-  }
   server = await startServer({ args: ['-admin-token', TOKEN] });
   browser = await launchBrowser();
 });
@@ -38,7 +33,6 @@ const liveView = (page) =>
   });
 
 test('a field-bench replay follows one member: exactly its view at every sampled tick', async (t) => {
-  if (missing) return t.skip(missing);
   const room = (await api('POST', '/api/rooms', { type: 'field-bench', options: {}, visibility: 'unlisted', maxPlayers: 8 })).body;
   const a = await newPage(browser, { hideGpu: true });
   const b = await newPage(browser, { hideGpu: true });
